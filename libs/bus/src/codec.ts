@@ -1,0 +1,70 @@
+import { headers as natsHeaders, type Msg, type MsgHdrs } from 'nats';
+import {
+  BusHeaders,
+  CallEnvelope,
+  ReplyEnd,
+  ReplyError,
+  ReplyHead,
+  ReplyPart,
+} from '@switchyard/contracts';
+import type { z } from 'zod';
+
+const ReplyMeta = {
+  full: ReplyHead.extend({ end: ReplyEnd }),
+  head: ReplyHead,
+  chunk: null,
+  end: ReplyEnd,
+  error: ReplyError,
+} as const;
+
+export type ReplyMessage =
+  | { part: 'full'; meta: z.infer<typeof ReplyMeta.full>; data: Uint8Array }
+  | { part: 'head'; meta: ReplyHead; data: Uint8Array }
+  | { part: 'chunk'; meta: null; data: Uint8Array }
+  | { part: 'end'; meta: ReplyEnd; data: Uint8Array }
+  | { part: 'error'; meta: ReplyError; data: Uint8Array };
+
+export function envelopeHeaders(envelope: CallEnvelope, replyTo?: string): MsgHdrs {
+  const h = natsHeaders();
+  h.set(BusHeaders.envelope, JSON.stringify(envelope));
+  if (replyTo) h.set(BusHeaders.replyTo, replyTo);
+  return h;
+}
+
+/** Parses the envelope of a decision or call message; throws a ZodError on a malformed one. */
+export function readEnvelope(msg: Msg): CallEnvelope {
+  const raw = msg.headers?.get(BusHeaders.envelope);
+  if (!raw) throw new Error('message has no envelope header');
+  return CallEnvelope.parse(JSON.parse(raw));
+}
+
+export function replyHeaders(part: ReplyPart, meta?: unknown): MsgHdrs {
+  const h = natsHeaders();
+  h.set(BusHeaders.part, part);
+  if (meta !== undefined) h.set(BusHeaders.meta, JSON.stringify(meta));
+  return h;
+}
+
+/** Parses a message received on a reply inbox with the schema of its part. */
+export function readReply(msg: Msg): ReplyMessage {
+  const part = ReplyPart.parse(msg.headers?.get(BusHeaders.part));
+  if (part === 'chunk') return { part, meta: null, data: msg.data };
+  const raw = msg.headers?.get(BusHeaders.meta);
+  if (!raw) throw new Error(`reply part ${part} has no metadata`);
+  const meta: unknown = JSON.parse(raw);
+  switch (part) {
+    case 'full':
+      return { part, meta: ReplyMeta.full.parse(meta), data: msg.data };
+    case 'head':
+      return { part, meta: ReplyMeta.head.parse(meta), data: msg.data };
+    case 'end':
+      return { part, meta: ReplyMeta.end.parse(meta), data: msg.data };
+    case 'error':
+      return { part, meta: ReplyMeta.error.parse(meta), data: msg.data };
+  }
+}
+
+/** The NATS server's "no responders" status: nobody subscribes to the subject a request went to. */
+export function isNoResponders(msg: Msg): boolean {
+  return msg.headers?.code === 503 && msg.data.length === 0;
+}

@@ -1,0 +1,77 @@
+import type { NatsConnection } from 'nats';
+import type { GatewayError, ReplyEnd, ReplyError, ReplyHead } from '@switchyard/contracts';
+import { replyHeaders } from './codec.js';
+
+/** Room left in a message for headers and protocol framing. */
+const HEADER_ROOM = 16 * 1024;
+
+/**
+ * Writes one request's reply to the ingress inbox. Messages from one
+ * connection to one subscriber arrive in order, so head, chunks and end need
+ * no sequence numbers.
+ */
+export class ReplyWriter {
+  readonly #nc: NatsConnection;
+  readonly #subject: string;
+  readonly #maxChunk: number;
+
+  constructor(nc: NatsConnection, subject: string) {
+    this.#nc = nc;
+    this.#subject = subject;
+    this.#maxChunk = Math.max(1024, nc.info!.max_payload - HEADER_ROOM);
+  }
+
+  /** A whole response: one message when it fits, else head, chunks and end. */
+  complete(head: ReplyHead, body: Uint8Array, end: ReplyEnd): void {
+    if (body.length <= this.#maxChunk) {
+      this.#nc.publish(this.#subject, body, { headers: replyHeaders('full', { ...head, end }) });
+      return;
+    }
+    this.head(head);
+    for (let offset = 0; offset < body.length; offset += this.#maxChunk) {
+      this.chunk(body.subarray(offset, offset + this.#maxChunk));
+    }
+    this.end(end);
+  }
+
+  head(head: ReplyHead): void {
+    this.#nc.publish(this.#subject, new Uint8Array(0), { headers: replyHeaders('head', head) });
+  }
+
+  chunk(data: Uint8Array): void {
+    for (let offset = 0; offset < data.length; offset += this.#maxChunk) {
+      this.#nc.publish(this.#subject, data.subarray(offset, offset + this.#maxChunk), { headers: replyHeaders('chunk') });
+    }
+  }
+
+  end(end: ReplyEnd): void {
+    this.#nc.publish(this.#subject, new Uint8Array(0), { headers: replyHeaders('end', end) });
+  }
+
+  error(error: ReplyError): void {
+    this.#nc.publish(this.#subject, new Uint8Array(0), { headers: replyHeaders('error', error) });
+  }
+
+  /** An error the gateway itself raised (not a provider's), as a reply. */
+  fail(
+    error: GatewayError,
+    context: {
+      definite: boolean;
+      deploymentId: string | null;
+      attempt: number;
+      providerCalled?: boolean;
+      headers?: Record<string, string>;
+    },
+  ): void {
+    this.error({
+      status: error.status,
+      body: error.toBody(),
+      definite: context.definite,
+      providerCalled: context.providerCalled ?? false,
+      deploymentId: context.deploymentId,
+      attempt: context.attempt,
+      retryAfterSeconds: error.retryAfterSeconds ?? null,
+      headers: context.headers ?? {},
+    });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './subjects.js';
+export * from './errors.js';
+export * from './openai.js';
+export * from './messages.js';

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { OpenAIErrorBody } from './errors.js';
+import { Endpoint, Usage } from './openai.js';
+
+/**
+ * A cluster-wide reservation the limiter made for one call; settled to the
+ * provider's reported usage when the call completes, or released by expiry.
+ */
+export const Reservation = z.object({
+  id: z.string(),
+  deploymentId: z.string(),
+  tokens: z.number().int().min(0),
+  expiresAt: z.number().int(),
+});
+export type Reservation = z.infer<typeof Reservation>;
+
+/**
+ * Metadata of a decision/call message (header `sy-envelope`). The OpenAI body
+ * travels as the raw payload bytes beside it, so a hop that only routes never
+ * parses or re-serialises the body.
+ */
+export const CallEnvelope = z.object({
+  v: z.literal(1),
+  requestId: z.string().min(1).max(128),
+  endpoint: Endpoint,
+  /** The `model` the client asked for (group, alias or router name). */
+  requestedModel: z.string(),
+  /** The deployment group the request resolved to. */
+  modelGroup: z.string(),
+  /** The deployment chosen for this attempt. */
+  deploymentId: z.string(),
+  /** Deployments of the group in preference order, chosen first. */
+  candidates: z.array(z.string()).min(1),
+  attempt: z.number().int().min(1),
+  stream: z.boolean(),
+  /** The client asked for `stream_options.include_usage`. */
+  clientWantsUsage: z.boolean(),
+  estimatedPromptTokens: z.number().int().min(0),
+  maxCompletionTokens: z.number().int().min(0).nullable(),
+  timeoutMs: z.number().int().positive(),
+  /** Hash of the caller's key; never the key itself. */
+  callerId: z.string().nullable(),
+  /** Object-store key of the body when it was larger than the bus allows inline. */
+  bodyRef: z.string().nullable(),
+  /** Set by the limiter when it admits the call. */
+  reservation: Reservation.nullable(),
+});
+export type CallEnvelope = z.infer<typeof CallEnvelope>;
+
+/** The kinds of message an upstream-caller (or limiter) sends to a reply inbox. */
+export const ReplyPart = z.enum(['full', 'head', 'chunk', 'end', 'error']);
+export type ReplyPart = z.infer<typeof ReplyPart>;
+
+const ResponseHeaders = z.record(z.string(), z.string());
+
+/** `head` (and `full`): the response starts; payload of `full` is the whole body. */
+export const ReplyHead = z.object({
+  status: z.number().int(),
+  contentType: z.string(),
+  deploymentId: z.string(),
+  attempt: z.number().int().min(1),
+  headers: ResponseHeaders,
+});
+export type ReplyHead = z.infer<typeof ReplyHead>;
+
+/** `end`: the stream (or a body sent in chunks) is complete. */
+export const ReplyEnd = z.object({
+  usage: Usage.nullable(),
+  latencyMs: z.number().min(0),
+});
+export type ReplyEnd = z.infer<typeof ReplyEnd>;
+
+/**
+ * `error`: the attempt failed. `definite` means the provider certainly did not
+ * (or certainly failed to) serve it, so a configured retry cannot double-bill.
+ */
+export const ReplyError = z.object({
+  status: z.number().int(),
+  body: OpenAIErrorBody,
+  definite: z.boolean(),
+  /** Whether a provider was called for this attempt (the audit line counts calls). */
+  providerCalled: z.boolean(),
+  deploymentId: z.string().nullable(),
+  attempt: z.number().int().min(1),
+  retryAfterSeconds: z.number().min(0).nullable(),
+  headers: ResponseHeaders,
+});
+export type ReplyError = z.infer<typeof ReplyError>;
+
+export const CallOutcome = z.enum(['ok', 'provider_error', 'connection_error', 'timeout', 'cancelled', 'invalid_response']);
+export type CallOutcome = z.infer<typeof CallOutcome>;
+
+/** JetStream event: one provider call finished, whatever its outcome. */
+export const CallCompleted = z.object({
+  eventId: z.string().min(1),
+  requestId: z.string(),
+  attempt: z.number().int().min(1),
+  endpoint: Endpoint,
+  modelGroup: z.string(),
+  deploymentId: z.string(),
+  provider: z.string(),
+  providerModel: z.string(),
+  stream: z.boolean(),
+  status: z.number().int(),
+  outcome: CallOutcome,
+  usage: Usage.nullable(),
+  latencyMs: z.number().min(0),
+  finishedAt: z.string(),
+  reservation: Reservation.nullable(),
+});
+export type CallCompleted = z.infer<typeof CallCompleted>;
+
+/** Cancel broadcast: the client of this request disconnected. */
+export const CancelRequest = z.object({ requestId: z.string() });
+export type CancelRequest = z.infer<typeof CancelRequest>;

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * The OpenAI request bodies the ingress accepts. Objects are loose: fields
+ * Switchyard does not know (provider-specific parameters) pass through to the
+ * provider untouched, as every OpenAI-compatible gateway does. The fields it
+ * does know are checked as strictly as OpenAI checks them.
+ */
+
+export const MAX_MESSAGES = 4096;
+
+const ContentPart = z.looseObject({ type: z.string().min(1) });
+
+export const ChatMessage = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
+  name: z.string().optional(),
+  tool_call_id: z.string().optional(),
+  tool_calls: z.array(z.looseObject({ id: z.string().optional(), type: z.string().optional() })).optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+const StreamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
+const TokenCount = z.number().int().min(1).nullable().optional();
+const Temperature = z.number().min(0).max(2).nullable().optional();
+const TopP = z.number().min(0).max(1).nullable().optional();
+const ChoiceCount = z.number().int().min(1).max(128).nullable().optional();
+const Metadata = z.record(z.string(), z.unknown()).nullable().optional();
+const ModelName = z.string().min(1, 'model must be a non-empty string').max(256);
+
+export const ChatCompletionRequest = z.looseObject({
+  model: ModelName,
+  messages: z.array(ChatMessage).min(1, 'messages must contain at least one message').max(MAX_MESSAGES),
+  stream: z.boolean().nullable().optional(),
+  stream_options: StreamOptions,
+  max_tokens: TokenCount,
+  max_completion_tokens: TokenCount,
+  n: ChoiceCount,
+  temperature: Temperature,
+  top_p: TopP,
+  user: z.string().optional(),
+  metadata: Metadata,
+});
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+const TokenArray = z.array(z.number().int().min(0));
+const PromptInput = z.union([
+  z.string(),
+  z.array(z.string()).min(1),
+  TokenArray.min(1),
+  z.array(TokenArray.min(1)).min(1),
+]);
+
+export const CompletionRequest = z.looseObject({
+  model: ModelName,
+  prompt: PromptInput,
+  stream: z.boolean().nullable().optional(),
+  stream_options: StreamOptions,
+  max_tokens: TokenCount,
+  n: ChoiceCount,
+  temperature: Temperature,
+  top_p: TopP,
+  user: z.string().optional(),
+});
+export type CompletionRequest = z.infer<typeof CompletionRequest>;
+
+export const EmbeddingRequest = z.looseObject({
+  model: ModelName,
+  input: z.union([
+    z.string().min(1, 'input must not be empty'),
+    z.array(z.string()).min(1).max(2048),
+    TokenArray.min(1),
+    z.array(TokenArray.min(1)).min(1).max(2048),
+  ]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().min(1).optional(),
+  user: z.string().optional(),
+});
+export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
+
+export const Endpoint = z.enum(['chat.completions', 'completions', 'embeddings']);
+export type Endpoint = z.infer<typeof Endpoint>;
+
+export const RequestSchemas = {
+  'chat.completions': ChatCompletionRequest,
+  completions: CompletionRequest,
+  embeddings: EmbeddingRequest,
+} as const;
+
+export const Usage = z.looseObject({
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0).optional().default(0),
+  total_tokens: z.number().int().min(0),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export interface ModelListEntry {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+}

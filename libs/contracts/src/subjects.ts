@@ -1,0 +1,65 @@
+/**
+ * Every NATS subject, queue group, header and stream name Switchyard uses.
+ * Services never spell a subject themselves: they call `busNames(prefix)`,
+ * so tests (and several stacks on one NATS) isolate themselves by prefix.
+ */
+export const Subjects = {
+  /** ingress -> limiter: a routing decision, reply inbox = the ingress's. */
+  decision: 'route.decision',
+  /** limiter -> upstream-caller: an admitted call, same reply inbox. */
+  call: 'route.call',
+  /** ingress -> upstream-callers: the client went away, abort that request. */
+  cancel: 'route.cancel',
+  /** upstream-caller -> JetStream: one provider call finished. */
+  callCompleted: 'events.call.completed',
+} as const;
+
+export type SubjectKey = keyof typeof Subjects;
+
+export const QueueGroups = {
+  limiter: 'limiter',
+  upstreamCaller: 'upstream-caller',
+  learner: 'learner',
+} as const;
+
+/** NATS message headers that carry Switchyard metadata beside raw payload bytes. */
+export const BusHeaders = {
+  /** JSON CallEnvelope on decision and call messages. */
+  envelope: 'sy-envelope',
+  /** Which part of a reply a message is (see ReplyPart). */
+  part: 'sy-part',
+  /** JSON metadata of a reply part. */
+  meta: 'sy-meta',
+  /** The ingress inbox an upstream-caller replies to (the NATS reply is the limiter's hand-off ack). */
+  replyTo: 'sy-reply-to',
+} as const;
+
+export interface BusNames {
+  prefix: string;
+  subjects: { [K in SubjectKey]: string };
+  /** JetStream stream holding every `events.>` subject of this prefix. */
+  eventsStream: string;
+  /** Object store bucket for request bodies larger than the NATS max payload. */
+  bodyBucket: string;
+  /** Durable consumer names. */
+  consumers: { learnerCalls: string; limiterSettlements: string };
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export function busNames(prefix = 'switchyard'): BusNames {
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new Error(`invalid bus prefix "${prefix}": letters, digits, '_', '-' and '.' separators only`);
+  }
+  const subjects = Object.fromEntries(
+    Object.entries(Subjects).map(([key, subject]) => [key, `${prefix}.${subject}`]),
+  ) as BusNames['subjects'];
+  const token = prefix.replace(/[.-]/g, '_').toUpperCase();
+  return {
+    prefix,
+    subjects,
+    eventsStream: `${token}_EVENTS`,
+    bodyBucket: `${token}_BODIES`.toLowerCase(),
+    consumers: { learnerCalls: 'learner-calls', limiterSettlements: 'limiter-settlements' },
+  };
+}

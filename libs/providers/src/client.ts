@@ -1,0 +1,227 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { GatewayError } from '@switchyard/contracts';
+import {
+  cancelledFailure,
+  connectionFailure,
+  errorCode,
+  httpFailure,
+  invalidResponseFailure,
+  misconfiguredFailure,
+  timeoutFailure,
+} from './failures.js';
+import { callMock } from './mock.js';
+import { buildProviderRequest } from './request.js';
+import { parseSse } from './sse.js';
+import { usageFrom } from './usage.js';
+import {
+  ProviderStreamError,
+  type ProviderCall,
+  type ProviderClient,
+  type ProviderClientOptions,
+  type ProviderRequest,
+  type ProviderResponse,
+  type StreamEvent,
+} from './types.js';
+
+/** Error bodies are read up to this size; the rest is not worth a client's time. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+type ResponseData = Dispatcher.ResponseData;
+
+function flattenHeaders(raw: ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+async function readCapped(body: ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    chunks.push(buffer);
+    size += buffer.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/**
+ * One attempt's deadline and cancellation. `timeoutMs` bounds the whole call
+ * for plain responses; for streams `streamTimeoutMs` bounds the wait for the
+ * response head and then each silence between chunks (undici's bodyTimeout),
+ * so a long stream that keeps talking is never cut.
+ */
+class CallControl {
+  readonly controller = new AbortController();
+  readonly timeoutMs: number;
+  timedOut = false;
+  #timer: NodeJS.Timeout;
+  #signal: AbortSignal | undefined;
+  #onAbort = (): void => this.controller.abort();
+
+  constructor(timeoutMs: number, signal: AbortSignal | undefined) {
+    this.timeoutMs = timeoutMs;
+    this.#timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    this.#signal = signal;
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  get cancelled(): boolean {
+    return this.#signal?.aborted === true;
+  }
+
+  stopDeadline(): void {
+    clearTimeout(this.#timer);
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+// Header values that may hold a credential; provider messages are scrubbed of them.
+const CREDENTIAL_HEADER = /auth|key|token|secret|cookie/i;
+
+function secretsOf(call: ProviderCall, req: ProviderRequest): string[] {
+  const secrets = Object.entries(req.headers)
+    .filter(([name]) => CREDENTIAL_HEADER.test(name))
+    .flatMap(([, value]) => [value, value.replace(/^(Bearer|Basic)\s+/i, '')]);
+  const key = call.deployment.apiKey?.reveal();
+  if (key !== undefined && key !== '') secrets.push(key);
+  return secrets;
+}
+
+function streamErrorOf(call: ProviderCall, control: CallControl, err: unknown): ProviderStreamError {
+  const id = call.deployment.id;
+  const code = errorCode(err);
+  if (control.cancelled) return new ProviderStreamError('cancelled', id, `the stream of deployment ${id} was cancelled`, { cause: err });
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new ProviderStreamError('timeout', id, `deployment ${id} went silent mid-stream for ${control.timeoutMs} ms`, { cause: err });
+  }
+  const detail = code === null ? '' : ` (${code})`;
+  return new ProviderStreamError('connection_error', id, `the stream of deployment ${id} broke before it ended${detail}`, { cause: err });
+}
+
+async function* relayStream(
+  call: ProviderCall,
+  control: CallControl,
+  body: ResponseData['body'],
+): AsyncGenerator<StreamEvent, void, undefined> {
+  let finished = false;
+  try {
+    yield* parseSse(body);
+    finished = true;
+  } catch (err) {
+    throw streamErrorOf(call, control, err);
+  } finally {
+    control.dispose();
+    // A consumer that stops early must not leave the socket half-read.
+    if (!finished && !body.destroyed) body.destroy();
+  }
+}
+
+function failureOf(call: ProviderCall, control: CallControl, err: unknown, responded: boolean): ProviderResponse {
+  const code = errorCode(err);
+  if (control.timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return timeoutFailure(call.deployment, control.timeoutMs);
+  }
+  if (control.cancelled) return cancelledFailure(call.deployment, true);
+  return connectionFailure(call.deployment, err, responded);
+}
+
+async function sendHttp(agent: Agent, call: ProviderCall, req: ProviderRequest): Promise<ProviderResponse> {
+  const { deployment } = call;
+  if (call.signal?.aborted) return cancelledFailure(deployment, false);
+  const streaming = call.stream && call.endpoint !== 'embeddings';
+  const timeoutMs = streaming ? deployment.streamTimeoutMs : deployment.timeoutMs;
+  const control = new CallControl(timeoutMs, call.signal);
+  let res: ResponseData;
+  try {
+    res = await request(req.url, {
+      dispatcher: agent,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal: control.controller.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  } catch (err) {
+    control.dispose();
+    return failureOf(call, control, err, false);
+  }
+  const headers = flattenHeaders(res.headers);
+  const contentType = headers['content-type'] ?? 'application/json';
+  const ok = res.statusCode >= 200 && res.statusCode < 300;
+  // Once the stream is handed over, its iterator owns the control.
+  let handedOver = false;
+  try {
+    if (!ok) {
+      const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
+      return httpFailure(deployment, res.statusCode, headers, text, secretsOf(call, req));
+    }
+    if (streaming) {
+      if (!contentType.includes('text/event-stream')) {
+        await res.body.dump();
+        return invalidResponseFailure(deployment, res.statusCode, `expected an event stream, got ${contentType}`);
+      }
+      control.stopDeadline();
+      const events = relayStream(call, control, res.body);
+      handedOver = true;
+      return { kind: 'stream', status: res.statusCode, headers, events };
+    }
+    const body = Buffer.from(await res.body.arrayBuffer());
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return invalidResponseFailure(deployment, res.statusCode, 'the body is not JSON');
+    }
+    return { kind: 'json', status: res.statusCode, contentType, body, usage: usageFrom(parsed), headers };
+  } catch (err) {
+    return failureOf(call, control, err, true);
+  } finally {
+    if (!handedOver) control.dispose();
+  }
+}
+
+/**
+ * The one way services call providers: a pooled keep-alive HTTP client
+ * (one undici Agent for every origin) plus the built-in mock. Every outcome
+ * is a value, never a throw, except a stream breaking mid-way, which its
+ * iterator throws as a `ProviderStreamError`.
+ */
+export function createProviderClient(opts: ProviderClientOptions = {}): ProviderClient {
+  const keepAliveTimeout = opts.keepAliveTimeoutMs ?? 30_000;
+  const agent = new Agent({
+    connections: opts.connectionsPerOrigin ?? 128,
+    keepAliveTimeout,
+    keepAliveMaxTimeout: Math.max(keepAliveTimeout, 600_000),
+  });
+  return {
+    async send(call: ProviderCall): Promise<ProviderResponse> {
+      if (call.deployment.provider === 'mock') return callMock(call);
+      let req: ProviderRequest;
+      try {
+        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage });
+      } catch (err) {
+        if (err instanceof GatewayError) return misconfiguredFailure(err);
+        throw err;
+      }
+      return sendHttp(agent, call, req);
+    },
+    async close(): Promise<void> {
+      await agent.close();
+    },
+  };
+}

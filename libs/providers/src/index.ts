@@ -1,0 +1,23 @@
+export { createProviderClient } from './client.js';
+export { buildProviderBody, buildProviderRequest, MISCONFIGURED } from './request.js';
+export { parseSse, toStreamEvent } from './sse.js';
+export { usageFrom } from './usage.js';
+export { parseRetryAfter } from './failures.js';
+export { PROVIDER_CONFIGS } from './providers/index.js';
+export { AZURE_DEFAULT_API_VERSION } from './providers/azure.js';
+export { openAICompatible, ENDPOINT_PATHS } from './providers/base.js';
+export type { HttpProviderName, ProviderConfig, OpenAICompatibleOptions } from './providers/base.js';
+export {
+  ProviderStreamError,
+  type BuildOptions,
+  type FailureOutcome,
+  type FailureResponse,
+  type JsonResponse,
+  type ProviderCall,
+  type ProviderClient,
+  type ProviderClientOptions,
+  type ProviderRequest,
+  type ProviderResponse,
+  type StreamEvent,
+  type StreamResponse,
+} from './types.js';

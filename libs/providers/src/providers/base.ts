@@ -1,0 +1,56 @@
+import type { Deployment, ProviderName } from '@switchyard/config';
+import type { Endpoint } from '@switchyard/contracts';
+
+export type HttpProviderName = Exclude<ProviderName, 'mock'>;
+
+/**
+ * Everything that differs between two OpenAI-compatible providers. A provider
+ * module exports one of these; the request builder and the client are shared.
+ */
+export interface ProviderConfig {
+  readonly name: HttpProviderName;
+  /** Used when the deployment sets no api_base; null means api_base is required. */
+  readonly defaultBaseUrl: string | null;
+  /**
+   * When a call needs a key. `default-base-only`: the provider's own host
+   * needs one, but a custom api_base may be a keyless self-hosted server or proxy.
+   */
+  readonly apiKey: 'required' | 'optional' | 'default-base-only';
+  /**
+   * How the provider reports usage on streams: `stream_options` asks for
+   * OpenAI's final usage chunk; `always` means it reports usage unasked and
+   * rejects the `stream_options` field, so it is stripped.
+   */
+  readonly streamUsage: 'stream_options' | 'always';
+  /** Turns the operator's api_base (no trailing slash) into the OpenAI-compatible root. */
+  root(apiBase: string): string;
+  url(root: string, endpoint: Endpoint, deployment: Deployment): string;
+  authHeaders(apiKey: string): Record<string, string>;
+}
+
+export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
+  'chat.completions': '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+};
+
+export interface OpenAICompatibleOptions {
+  name: HttpProviderName;
+  defaultBaseUrl: string | null;
+  apiKey?: ProviderConfig['apiKey'];
+  streamUsage?: ProviderConfig['streamUsage'];
+  root?: ProviderConfig['root'];
+}
+
+/** The base factory: bearer auth, `{root}/{endpoint path}`, OpenAI's own stream usage. */
+export function openAICompatible(options: OpenAICompatibleOptions): ProviderConfig {
+  return {
+    name: options.name,
+    defaultBaseUrl: options.defaultBaseUrl,
+    apiKey: options.apiKey ?? 'default-base-only',
+    streamUsage: options.streamUsage ?? 'stream_options',
+    root: options.root ?? ((apiBase) => apiBase),
+    url: (root, endpoint) => `${root}${ENDPOINT_PATHS[endpoint]}`,
+    authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+  };
+}

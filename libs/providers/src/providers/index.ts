@@ -1,0 +1,23 @@
+import type { HttpProviderName, ProviderConfig } from './base.js';
+import { azure } from './azure.js';
+import { deepseek } from './deepseek.js';
+import { groq } from './groq.js';
+import { hostedVllm } from './hosted-vllm.js';
+import { mistral } from './mistral.js';
+import { ollama } from './ollama.js';
+import { openai } from './openai.js';
+import { togetherAi } from './together-ai.js';
+
+export type { HttpProviderName, ProviderConfig } from './base.js';
+
+/** The registration table: adding a provider is a module and one line here. */
+export const PROVIDER_CONFIGS: Readonly<Record<HttpProviderName, ProviderConfig>> = {
+  openai,
+  azure,
+  hosted_vllm: hostedVllm,
+  ollama,
+  groq,
+  together_ai: togetherAi,
+  deepseek,
+  mistral,
+};

@@ -1,0 +1,3 @@
+import { openAICompatible } from './base.js';
+
+export const openai = openAICompatible({ name: 'openai', defaultBaseUrl: 'https://api.openai.com/v1' });

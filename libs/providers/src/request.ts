@@ -1,0 +1,130 @@
+import type { Deployment } from '@switchyard/config';
+import { Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
+import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
+import type { BuildOptions, ProviderRequest } from './types.js';
+
+/** The code of every error that means "fix the config file", never "try again later". */
+export const MISCONFIGURED = 'deployment_misconfigured';
+
+export function misconfigured(message: string): GatewayError {
+  return Errors.upstreamFailed(message, MISCONFIGURED);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The body the provider receives: the client's body with the deployment's
+ * model, its defaults where the client set nothing, and usage always asked
+ * for on streams (the caller drops the usage-only chunk when the client did
+ * not ask). Used by the HTTP path and the built-in mock alike.
+ */
+export function buildProviderBody(
+  deployment: Deployment,
+  endpoint: Endpoint,
+  body: Record<string, unknown>,
+  opts: BuildOptions,
+  streamUsage: ProviderConfig['streamUsage'] = 'stream_options',
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { model: deployment.providerModel, ...body };
+  // null counts as unset: in OpenAI's API null means "use the default", and
+  // the operator's default is the one that applies here.
+  for (const [key, value] of Object.entries(deployment.defaultParams)) {
+    if (out[key] === undefined || out[key] === null) out[key] = value;
+  }
+  out.model = deployment.providerModel;
+  if (opts.stream && endpoint !== 'embeddings') {
+    out.stream = true;
+    if (streamUsage === 'stream_options') {
+      const clientOptions = isRecord(body.stream_options) ? body.stream_options : {};
+      out.stream_options = { ...clientOptions, include_usage: true };
+    } else {
+      delete out.stream_options;
+    }
+  } else {
+    // OpenAI rejects stream_options without stream: true.
+    delete out.stream;
+    delete out.stream_options;
+  }
+  return out;
+}
+
+function providerConfig(deployment: Deployment): ProviderConfig {
+  if (deployment.provider === 'mock') {
+    throw misconfigured(`deployment ${deployment.id} uses the built-in mock provider, which makes no HTTP call`);
+  }
+  return PROVIDER_CONFIGS[deployment.provider];
+}
+
+function resolveRoot(deployment: Deployment, config: ProviderConfig): { root: string; custom: boolean } {
+  const base = deployment.apiBase ?? config.defaultBaseUrl;
+  if (base === null) {
+    throw misconfigured(`deployment ${deployment.id} (${deployment.provider}) needs an api_base and has none`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(base);
+  } catch {
+    throw misconfigured(`deployment ${deployment.id} has an api_base that is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw misconfigured(`deployment ${deployment.id} has an api_base that is not http(s)`);
+  }
+  const trimmed = base.replace(/\/+$/, '');
+  return { root: config.root(trimmed), custom: deployment.apiBase !== null };
+}
+
+function resolveApiKey(deployment: Deployment, config: ProviderConfig, customBase: boolean): string | null {
+  const key = deployment.apiKey?.reveal() ?? '';
+  if (key !== '') return key;
+  // A key the operator referenced but did not provide is always a mistake,
+  // even for providers that can run keyless.
+  if (deployment.apiKeyEnv !== null) {
+    throw misconfigured(`deployment ${deployment.id} has no API key: the environment variable ${deployment.apiKeyEnv} is not set`);
+  }
+  if (config.apiKey === 'required' || (config.apiKey === 'default-base-only' && !customBase)) {
+    throw misconfigured(`deployment ${deployment.id} (${deployment.provider}) has no API key configured`);
+  }
+  return null;
+}
+
+/**
+ * Builds the HTTP request for one provider call. Throws a `GatewayError` with
+ * code `deployment_misconfigured` when the deployment cannot be called at all
+ * (no api_base where one is needed, no key where one is needed); nothing was
+ * sent, so the client turns that into a definite failure.
+ */
+export function buildProviderRequest(
+  deployment: Deployment,
+  endpoint: Endpoint,
+  body: Record<string, unknown>,
+  opts: BuildOptions,
+): ProviderRequest {
+  const config = providerConfig(deployment);
+  // Going to a default endpoint instead of the one the operator named would
+  // send traffic (and maybe a key) somewhere unintended.
+  if (deployment.missingEnv.length > 0) {
+    const names = deployment.missingEnv.join(', ');
+    throw misconfigured(`deployment ${deployment.id} cannot be called: environment variable(s) ${names} not set`);
+  }
+  const { root, custom } = resolveRoot(deployment, config);
+  const apiKey = resolveApiKey(deployment, config, custom);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: opts.stream && endpoint !== 'embeddings' ? 'text/event-stream' : 'application/json',
+    ...(apiKey === null ? {} : config.authHeaders(apiKey)),
+  };
+  // The operator's extra_headers win over the defaults (a proxy in front of
+  // the provider may want its own auth scheme), but the body stays JSON.
+  for (const [name, value] of Object.entries(deployment.extraHeaders)) {
+    const lower = name.toLowerCase();
+    if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
+  }
+  return {
+    url: config.url(root, endpoint, deployment),
+    method: 'POST',
+    headers,
+    body: JSON.stringify(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage)),
+  };
+}

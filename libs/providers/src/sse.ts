@@ -1,0 +1,49 @@
+import { createParser } from 'eventsource-parser';
+import { usageFrom } from './usage.js';
+import type { StreamEvent } from './types.js';
+
+const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
+
+// Most chunks carry no usage (or `"usage": null`); a cheap test spares them a
+// JSON.parse on the hot streaming path.
+const HAS_USAGE_OBJECT = /"usage"\s*:\s*\{/;
+
+export function toStreamEvent(data: string): StreamEvent {
+  if (data === '[DONE]') return DONE;
+  if (!HAS_USAGE_OBJECT.test(data)) return { data, usage: null, usageOnly: false };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { data, usage: null, usageOnly: false };
+  }
+  const usage = usageFrom(parsed);
+  const choices = typeof parsed === 'object' && parsed !== null ? (parsed as { choices?: unknown }).choices : undefined;
+  return { data, usage, usageOnly: usage !== null && Array.isArray(choices) && choices.length === 0 };
+}
+
+/**
+ * Parses an SSE byte stream into events. Bytes may be split anywhere, even
+ * inside a UTF-8 character or a `data:` line. Errors of the source propagate
+ * to the consumer; the source is drained to its end even after `[DONE]` so
+ * that a keep-alive connection goes back to the pool.
+ */
+export async function* parseSse(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<StreamEvent, void, undefined> {
+  const decoder = new TextDecoder();
+  const pending: StreamEvent[] = [];
+  const parser = createParser({
+    onEvent: (event) => {
+      // Empty events are keep-alives, not chunks.
+      if (event.data !== '') pending.push(toStreamEvent(event.data));
+    },
+  });
+  for await (const chunk of source) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    if (pending.length > 0) yield* pending.splice(0);
+  }
+  // As the SSE spec says, an event not closed by a blank line before the end
+  // of the stream is discarded: it may be a truncated JSON chunk.
+  const tail = decoder.decode();
+  if (tail !== '') parser.feed(tail);
+  if (pending.length > 0) yield* pending.splice(0);
+}

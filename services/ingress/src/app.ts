@@ -1,0 +1,95 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import type { GatewayConfig } from '@switchyard/config';
+import { Errors, type Endpoint } from '@switchyard/contracts';
+import { readiness, type Logger, type ReadinessCheck, type Registry } from '@switchyard/telemetry';
+import { createAuthenticator } from './auth.js';
+import type { Dispatcher } from './dispatch.js';
+import { errorHandler, sendError } from './errors.js';
+import { createIngressMetrics } from './metrics.js';
+import { listModels } from './models.js';
+import { createProxyHandler, type ParsedBody } from './proxy.js';
+import { requestIdFrom } from './request-id.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Hash of the caller's key, or null when no master key is configured. */
+    callerId: string | null;
+  }
+}
+
+export interface IngressAppDeps {
+  config: GatewayConfig;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  registry: Registry;
+  checks: ReadinessCheck[];
+  isShuttingDown: () => boolean;
+}
+
+const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
+  { path: '/chat/completions', endpoint: 'chat.completions' },
+  { path: '/completions', endpoint: 'completions' },
+  { path: '/embeddings', endpoint: 'embeddings' },
+];
+
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Builds the ingress HTTP app; never listens (server.ts does), so tests `inject` into it. */
+export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // The proxy writes one audit line per request itself; fastify's two per request would double the volume.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.general.maxRequestBodyBytes,
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    return503OnClosing: true,
+  });
+  const authenticate = createAuthenticator(config.general.masterKey);
+  const metrics = createIngressMetrics(deps.registry);
+  const startedAt = Math.floor(Date.now() / 1000);
+
+  app.decorateRequest('callerId', null);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw, done) => {
+    try {
+      // secure-json-parse rejects __proto__ / constructor.prototype keys: no prototype pollution.
+      const json: unknown = secureJson.parse(raw as Buffer, undefined, { protoAction: 'error', constructorAction: 'error' });
+      done(null, { raw: raw as Buffer, json } satisfies ParsedBody);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'invalid JSON';
+      done(Errors.invalidRequest(`We could not parse the JSON body of your request: ${message}`, null, 'invalid_json'));
+    }
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendError(reply, Errors.notFound(`Unknown endpoint: ${request.method} ${request.url.split('?')[0]}`)));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (OPS_PATHS.has(request.url.split('?')[0]!)) return;
+    request.callerId = authenticate(request.headers.authorization);
+  });
+
+  for (const prefix of ['/v1', '']) {
+    for (const { path, endpoint } of ROUTES) {
+      app.post(`${prefix}${path}`, createProxyHandler(endpoint, { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics }));
+    }
+    app.get(`${prefix}/models`, async () => ({ object: 'list', data: listModels(config, startedAt) }));
+    app.get<{ Params: { model: string } }>(`${prefix}/models/:model`, async (request) => {
+      const model = listModels(config, startedAt).find((entry) => entry.id === request.params.model);
+      if (!model) throw Errors.modelNotFound(request.params.model);
+      return model;
+    });
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { ready, body } = await readiness(deps.checks, deps.isShuttingDown());
+    return reply.code(ready ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
+  );
+  return app;
+}

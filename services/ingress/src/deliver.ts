@@ -1,0 +1,135 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import type { PendingReply } from '@switchyard/bus';
+import { Errors, type OpenAIErrorBody, type Usage } from '@switchyard/contracts';
+import type { AttemptResult } from './dispatch.js';
+
+type Response = Extract<AttemptResult, { kind: 'response' }>;
+
+export interface Delivery {
+  status: number;
+  usage: Usage | null;
+  /** How the response ended for the client. */
+  outcome: 'ok' | 'upstream_error' | 'client_closed' | 'timeout';
+}
+
+/**
+ * Sends a non-streamed response: one `full` message, or a body the caller had
+ * to split into chunks because it was larger than a bus message.
+ */
+export async function deliverBuffered(
+  reply: FastifyReply,
+  response: Response,
+  headers: Record<string, string>,
+  waitMs: number,
+): Promise<Delivery> {
+  const { first, reply: pending } = response;
+  try {
+    let body: Uint8Array;
+    let usage: Usage | null = null;
+    if (first.part === 'full') {
+      body = first.data;
+      usage = first.meta.end.usage;
+    } else {
+      const parts: Uint8Array[] = [];
+      for (;;) {
+        const event = await pending.next(waitMs);
+        if (event.part === 'chunk') parts.push(event.data);
+        else if (event.part === 'end') {
+          usage = event.meta.usage;
+          break;
+        } else {
+          const error =
+            event.part === 'timeout'
+              ? Errors.timeout('The response body stopped arriving from the upstream-caller.')
+              : Errors.upstreamFailed('The response body broke off inside the gateway.', 'bad_bus_reply');
+          void reply.code(error.status).headers(headers).send(error.toBody());
+          return { status: error.status, usage: null, outcome: event.part === 'timeout' ? 'timeout' : 'upstream_error' };
+        }
+      }
+      body = Buffer.concat(parts);
+    }
+    void reply
+      .code(response.head.status)
+      .headers(headers)
+      .header('content-type', response.head.contentType)
+      .send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    return { status: response.head.status, usage, outcome: 'ok' };
+  } finally {
+    pending.close();
+  }
+}
+
+/**
+ * Relays a stream as Server-Sent Events, writing each event as it arrives
+ * (no buffering) and honouring the client's back-pressure. A failure after
+ * the first byte can no longer change the status: it becomes an error event,
+ * then the stream closes.
+ */
+export async function deliverStream(
+  reply: FastifyReply,
+  response: Response,
+  headers: Record<string, string>,
+  waitMs: number,
+  onClientGone: () => void,
+): Promise<Delivery> {
+  const pending: PendingReply = response.reply;
+  const res: ServerResponse = reply.raw;
+  reply.hijack();
+  res.writeHead(response.head.status, {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  let clientGone = false;
+  const onClose = () => {
+    if (!res.writableFinished) {
+      clientGone = true;
+      pending.push({ part: 'timeout' });
+      onClientGone();
+    }
+  };
+  res.once('close', onClose);
+  try {
+    for (;;) {
+      const event = await pending.next(waitMs);
+      if (clientGone) return { status: response.head.status, usage: null, outcome: 'client_closed' };
+      if (event.part === 'chunk') {
+        if (!res.write(`data: ${Buffer.from(event.data.buffer, event.data.byteOffset, event.data.byteLength).toString('utf8')}\n\n`)) {
+          await writable(res);
+        }
+        continue;
+      }
+      if (event.part === 'end') {
+        res.end();
+        return { status: response.head.status, usage: event.meta.usage, outcome: 'ok' };
+      }
+      const body: OpenAIErrorBody =
+        event.part === 'error'
+          ? event.meta.body
+          : event.part === 'timeout'
+            ? Errors.timeout('The stream stopped arriving from the upstream-caller.').toBody()
+            : Errors.upstreamFailed('The stream broke off inside the gateway.', 'bad_bus_reply').toBody();
+      res.end(`data: ${JSON.stringify(body)}\n\n`);
+      return { status: response.head.status, usage: null, outcome: event.part === 'timeout' ? 'timeout' : 'upstream_error' };
+    }
+  } finally {
+    res.off('close', onClose);
+    pending.close();
+  }
+}
+
+/** Resolves when the socket can take more, or is gone. */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}

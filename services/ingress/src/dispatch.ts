@@ -1,0 +1,86 @@
+import type { NatsConnection } from 'nats';
+import { envelopeHeaders, type BodyStore, type PendingReply, type ReplyInbox, type ReplyMessage } from '@switchyard/bus';
+import { Errors, GatewayError, type BusNames, type CallEnvelope, type ReplyHead } from '@switchyard/contracts';
+
+/**
+ * Extra time the ingress waits beyond the deployment's own timeout: the
+ * upstream-caller enforces that timeout and reports it, so the ingress's own
+ * timer only fires when the caller itself is gone.
+ */
+const CALLER_GRACE_MS = 5_000;
+
+export type AttemptResult =
+  | { kind: 'response'; head: ReplyHead; first: Extract<ReplyMessage, { part: 'full' | 'head' }>; reply: PendingReply }
+  | { kind: 'failure'; error: GatewayError; definite: boolean; providerCalled: boolean; headers: Record<string, string> };
+
+export interface Dispatcher {
+  /** Publishes one attempt's routing decision and waits for the start of its reply. */
+  attempt(envelope: CallEnvelope, body: Uint8Array): Promise<AttemptResult>;
+  /** Puts an oversized body in the object store; returns its key. */
+  stashBody(key: string, body: Uint8Array): Promise<string>;
+  releaseBody(key: string): Promise<void>;
+  /** Tells the upstream-callers the client of a request went away. */
+  cancel(requestId: string): void;
+  inlineLimit(): number;
+  waitMs(envelope: CallEnvelope): number;
+}
+
+export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: ReplyInbox, bodies: BodyStore): Dispatcher {
+  const waitMs = (envelope: CallEnvelope) => envelope.timeoutMs + CALLER_GRACE_MS;
+  return {
+    waitMs,
+    inlineLimit: () => bodies.inlineLimit(),
+    async stashBody(key, body) {
+      await bodies.put(key, body);
+      return key;
+    },
+    releaseBody: (key) => bodies.delete(key),
+    cancel(requestId) {
+      nc.publish(names.subjects.cancel, JSON.stringify({ requestId }));
+    },
+    async attempt(envelope, body) {
+      const reply = inbox.open();
+      const payload = envelope.bodyRef ? new Uint8Array(0) : body;
+      nc.publish(names.subjects.decision, payload, { reply: reply.subject, headers: envelopeHeaders(envelope) });
+      const event = await reply.next(waitMs(envelope));
+      if (event.part === 'full' || event.part === 'head') return { kind: 'response', head: event.meta, first: event, reply };
+      reply.close();
+      switch (event.part) {
+        case 'error':
+          return {
+            kind: 'failure',
+            error: GatewayError.fromBody(event.meta.status, event.meta.body, event.meta.retryAfterSeconds ?? undefined),
+            definite: event.meta.definite,
+            providerCalled: event.meta.providerCalled,
+            headers: event.meta.headers,
+          };
+        case 'no_responders':
+          return {
+            kind: 'failure',
+            error: Errors.unavailable('No limiter is running, so the request was not sent to any provider.', 'no_limiter'),
+            definite: true,
+            providerCalled: false,
+            headers: {},
+          };
+        case 'timeout':
+          return {
+            kind: 'failure',
+            error: Errors.timeout(
+              `No reply from the gateway's upstream-caller within ${Math.round(waitMs(envelope) / 1000)} s; the request was not retried.`,
+            ),
+            definite: false,
+            providerCalled: false,
+            headers: {},
+          };
+        default:
+          return {
+            kind: 'failure',
+            error: Errors.upstreamFailed('The gateway received a malformed reply from its upstream-caller.', 'bad_bus_reply'),
+            definite: false,
+            providerCalled: false,
+            headers: {},
+          };
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { Errors, GatewayError } from '@switchyard/contracts';
+
+/** The first problem of a body that failed validation, named by its path, as OpenAI reports it. */
+export function zodToGatewayError(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  if (!issue) return Errors.invalidRequest('The request body is invalid.');
+  const path = issue.path.map(String);
+  const param = path.length > 0 ? formatPath(path) : null;
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  return Errors.invalidRequest(param ? `${param}: ${message}` : message, param);
+}
+
+function formatPath(path: string[]): string {
+  return path.map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+/**
+ * The one place any error becomes an HTTP answer: OpenAI's shape, the right
+ * status, `Retry-After` where there is one. Unknown errors never leak their
+ * message (it could hold anything).
+ */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return Errors.payloadTooLarge(Number((error as { limit?: number }).limit ?? 0));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError({
+        status: 415,
+        type: 'invalid_request_error',
+        code: 'unsupported_media_type',
+        message: 'Send the request body as JSON with "Content-Type: application/json".',
+      });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return Errors.invalidRequest('The request body is empty; send a JSON object.', null, 'invalid_json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return Errors.invalidRequest('Content-Length does not match the body.', null, 'invalid_content_length');
+    default:
+      break;
+  }
+  if (fastifyError.statusCode === 400 && fastifyError.message) {
+    return Errors.invalidRequest(`We could not parse the JSON body of your request: ${fastifyError.message}`, null, 'invalid_json');
+  }
+  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new GatewayError({
+      status: fastifyError.statusCode,
+      type: 'invalid_request_error',
+      code: 'invalid_request',
+      message: 'The request was rejected.',
+    });
+  }
+  return Errors.internal();
+}
+
+export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+  return reply.code(error.status).header('content-type', 'application/json').send(error.toBody());
+}
+
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const gatewayError = toGatewayError(error);
+  if (gatewayError.status >= 500 && !(error instanceof GatewayError)) {
+    request.log.error({ err: error }, 'unhandled error');
+  }
+  return sendError(reply, gatewayError);
+}

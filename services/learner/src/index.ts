@@ -1,0 +1,2 @@
+export { createLearner, type LearnerDeps, type LearnerService } from './service.js';
+export { applyUsageBatch } from './usage-batch.js';

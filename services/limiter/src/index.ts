@@ -1,0 +1,1 @@
+export { createLimiter, type LimiterDeps, type LimiterService } from './service.js';

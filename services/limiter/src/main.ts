@@ -1,0 +1,23 @@
+import { connectBus, pingBus } from '@switchyard/bus';
+import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
+import { busNames } from '@switchyard/contracts';
+import { createServiceRuntime, serveWorker } from '@switchyard/telemetry';
+import { createLimiter } from './service.js';
+
+const env = loadServiceEnv(process.env, 4100);
+const runtime = createServiceRuntime({ service: 'limiter', logLevel: env.LOG_LEVEL, instanceId: env.SWITCHYARD_INSTANCE_ID });
+const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
+const nc = await connectBus({ url: env.NATS_URL, name: `limiter-${runtime.instanceId}`, logger: runtime.logger });
+const limiter = createLimiter({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, ...runtime });
+await limiter.start();
+await serveWorker({
+  runtime,
+  host: env.HOST,
+  port: env.PORT,
+  graceMs: env.SHUTDOWN_GRACE_MS,
+  checks: [{ name: 'nats', check: () => pingBus(nc) }],
+  stop: async () => {
+    await limiter.stop();
+    await nc.drain();
+  },
+});

@@ -1,0 +1,1 @@
+export { createUpstreamCaller, type UpstreamCallerDeps, type UpstreamCallerService } from './service.js';

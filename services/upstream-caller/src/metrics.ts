@@ -1,0 +1,29 @@
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@switchyard/telemetry';
+
+export function createCallerMetrics(registry: Registry) {
+  return {
+    calls: new Counter({
+      name: 'switchyard_provider_calls_total',
+      help: 'Provider calls made, by deployment, HTTP status and outcome',
+      labelNames: ['deployment', 'status', 'outcome'],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'switchyard_provider_call_duration_seconds',
+      help: 'Duration of provider calls, to the end of the response or stream',
+      labelNames: ['deployment'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'switchyard_provider_calls_in_flight',
+      help: 'Provider calls in progress',
+      registers: [registry],
+    }),
+    eventPublishFailures: new Counter({
+      name: 'switchyard_call_event_publish_failures_total',
+      help: 'Call-completed events that could not be published to JetStream',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,107 @@
+import type { ReplyWriter } from '@switchyard/bus';
+import type { CallEnvelope, CallOutcome, Usage } from '@switchyard/contracts';
+import type { Deployment } from '@switchyard/config';
+import type { ProviderClient } from '@switchyard/providers';
+
+export interface CallResult {
+  status: number;
+  outcome: CallOutcome;
+  usage: Usage | null;
+  /** False when the call never left the gateway (nothing to count or bill). */
+  providerCalled: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Makes the one provider call of an admitted request and relays what comes
+ * back to the ingress inbox: a whole JSON body, SSE events as they arrive, or
+ * an error that says whether the failure was definite.
+ */
+export async function relayCall(options: {
+  client: ProviderClient;
+  deployment: Deployment;
+  envelope: CallEnvelope;
+  body: Record<string, unknown>;
+  writer: ReplyWriter;
+  signal: AbortSignal;
+  startedAt: number;
+}): Promise<CallResult> {
+  const { client, deployment, envelope, writer, startedAt } = options;
+  const head = { deploymentId: deployment.id, attempt: envelope.attempt, headers: {} };
+  const response = await client.send({
+    deployment,
+    endpoint: envelope.endpoint,
+    body: options.body,
+    stream: envelope.stream,
+    wantUsage: envelope.clientWantsUsage,
+    signal: options.signal,
+  });
+  const elapsed = () => performance.now() - startedAt;
+
+  switch (response.kind) {
+    case 'json': {
+      writer.complete({ ...head, status: response.status, contentType: response.contentType }, response.body, {
+        usage: response.usage,
+        latencyMs: elapsed(),
+      });
+      return { status: response.status, outcome: 'ok', usage: response.usage, providerCalled: true };
+    }
+    case 'stream': {
+      writer.head({ ...head, status: response.status, contentType: 'text/event-stream' });
+      let usage: Usage | null = null;
+      try {
+        for await (const event of response.events) {
+          if (event.usage) usage = event.usage;
+          // The gateway always asks the provider for usage; the client sees the
+          // usage-only chunk only when it asked for it.
+          if (event.usageOnly && !envelope.clientWantsUsage) continue;
+          writer.chunk(encoder.encode(event.data));
+        }
+      } catch {
+        const cancelled = options.signal.aborted;
+        writer.error({
+          status: cancelled ? 499 : 502,
+          body: {
+            error: {
+              message: cancelled
+                ? 'The client disconnected; the stream was stopped.'
+                : `The provider's stream for deployment ${deployment.id} broke off before it finished.`,
+              type: 'api_error',
+              param: null,
+              code: cancelled ? 'client_closed_request' : 'upstream_stream_interrupted',
+            },
+          },
+          definite: false,
+          providerCalled: true,
+          deploymentId: deployment.id,
+          attempt: envelope.attempt,
+          retryAfterSeconds: null,
+          headers: {},
+        });
+        return { status: response.status, outcome: cancelled ? 'cancelled' : 'provider_error', usage, providerCalled: true };
+      }
+      writer.end({ usage, latencyMs: elapsed() });
+      return { status: response.status, outcome: 'ok', usage, providerCalled: true };
+    }
+    case 'failure': {
+      const providerCalled = response.outcome !== 'connection_error' && response.error.error.code !== 'deployment_misconfigured';
+      writer.error({
+        status: response.status,
+        body: response.error,
+        definite: response.definite,
+        providerCalled,
+        deploymentId: deployment.id,
+        attempt: envelope.attempt,
+        retryAfterSeconds: response.retryAfterSeconds,
+        headers: {},
+      });
+      return {
+        status: response.status,
+        outcome: response.outcome,
+        usage: null,
+        providerCalled,
+      };
+    }
+  }
+}

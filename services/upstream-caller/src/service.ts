@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { type Msg, type NatsConnection, type Subscription } from 'nats';
+import { BodyStore, ensureEventsStream, readEnvelope, ReplyWriter } from '@switchyard/bus';
+import {
+  BusHeaders,
+  CancelRequest,
+  Errors,
+  QueueGroups,
+  type BusNames,
+  type CallCompleted,
+  type CallEnvelope,
+} from '@switchyard/contracts';
+import type { Deployment, GatewayConfig } from '@switchyard/config';
+import { createProviderClient, type ProviderClient } from '@switchyard/providers';
+import type { Logger, Registry } from '@switchyard/telemetry';
+import { relayCall, type CallResult } from './relay.js';
+import { createCallerMetrics } from './metrics.js';
+
+export interface UpstreamCallerDeps {
+  nc: NatsConnection;
+  names: BusNames;
+  config: GatewayConfig;
+  logger: Logger;
+  registry: Registry;
+  /** Tests may share one client; by default the service owns one pooled client. */
+  providerClient?: ProviderClient;
+}
+
+export interface UpstreamCallerService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Calls in progress right now. */
+  readonly inFlight: number;
+}
+
+/**
+ * The only code that talks to model providers. Each admitted call message
+ * becomes exactly one provider call; the reply goes straight to the ingress
+ * inbox and a call-completed event to JetStream.
+ */
+export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerService {
+  const { nc, names, config, logger } = deps;
+  const client = deps.providerClient ?? createProviderClient();
+  const ownsClient = deps.providerClient === undefined;
+  const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
+  const bodies = new BodyStore(nc, names.bodyBucket);
+  const js = nc.jetstream();
+  const metrics = createCallerMetrics(deps.registry);
+  const active = new Map<string, AbortController>();
+  const tasks = new Set<Promise<void>>();
+  const subscriptions: Subscription[] = [];
+  const loops: Promise<void>[] = [];
+
+  for (const deployment of config.deployments) {
+    if (deployment.apiKey === null && deployment.apiKeyEnv) {
+      logger.warn(
+        { deployment: deployment.id, variable: deployment.apiKeyEnv },
+        'the API key variable of this deployment is not set: its calls will fail',
+      );
+    }
+  }
+
+  async function handleCall(msg: Msg): Promise<void> {
+    // Acknowledge the hand-off first: the limiter only needs to know someone took it.
+    if (msg.reply) msg.respond();
+    const replyTo = msg.headers?.get(BusHeaders.replyTo);
+    if (!replyTo) {
+      logger.error({ subject: msg.subject }, 'call without a reply inbox: dropped');
+      return;
+    }
+    const writer = new ReplyWriter(nc, replyTo);
+    let envelope: CallEnvelope;
+    try {
+      envelope = readEnvelope(msg);
+    } catch (error) {
+      logger.error({ err: error }, 'malformed call message');
+      writer.fail(Errors.internal('The gateway sent a malformed call message.'), { definite: true, deploymentId: null, attempt: 1 });
+      return;
+    }
+    const deployment = deployments.get(envelope.deploymentId);
+    if (!deployment) {
+      writer.fail(
+        Errors.internal(`Deployment ${envelope.deploymentId} is not in this upstream-caller's configuration.`),
+        { definite: true, deploymentId: envelope.deploymentId, attempt: envelope.attempt },
+      );
+      return;
+    }
+    const abort = new AbortController();
+    active.set(envelope.requestId, abort);
+    metrics.inFlight.inc();
+    const startedAt = performance.now();
+    let result: CallResult;
+    try {
+      const body = await readBody(msg, envelope);
+      result = await relayCall({ client, deployment, envelope, body, writer, signal: abort.signal, startedAt });
+    } catch (error) {
+      logger.error({ err: error, requestId: envelope.requestId }, 'call failed before reaching the provider');
+      writer.fail(Errors.internal('The upstream-caller could not prepare the provider call.'), {
+        definite: true,
+        deploymentId: deployment.id,
+        attempt: envelope.attempt,
+      });
+      result = { status: 500, outcome: 'invalid_response', usage: null, providerCalled: false };
+    } finally {
+      active.delete(envelope.requestId);
+      metrics.inFlight.dec();
+    }
+    const latencyMs = performance.now() - startedAt;
+    if (result.providerCalled) {
+      metrics.calls.inc({ deployment: deployment.id, status: String(result.status), outcome: result.outcome });
+      metrics.latency.observe({ deployment: deployment.id }, latencyMs / 1000);
+    }
+    await publishCompleted(envelope, deployment, result, latencyMs);
+  }
+
+  async function readBody(msg: Msg, envelope: CallEnvelope): Promise<Record<string, unknown>> {
+    const bytes = envelope.bodyRef ? await bodies.get(envelope.bodyRef) : msg.data;
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  async function publishCompleted(
+    envelope: CallEnvelope,
+    deployment: Deployment,
+    result: CallResult,
+    latencyMs: number,
+  ): Promise<void> {
+    const event: CallCompleted = {
+      eventId: randomUUID(),
+      requestId: envelope.requestId,
+      attempt: envelope.attempt,
+      endpoint: envelope.endpoint,
+      modelGroup: envelope.modelGroup,
+      deploymentId: deployment.id,
+      provider: deployment.provider,
+      providerModel: deployment.providerModel,
+      stream: envelope.stream,
+      status: result.status,
+      outcome: result.outcome,
+      usage: result.usage,
+      latencyMs,
+      finishedAt: new Date().toISOString(),
+      reservation: envelope.reservation,
+    };
+    try {
+      await js.publish(names.subjects.callCompleted, JSON.stringify(event), { msgID: event.eventId });
+    } catch (error) {
+      metrics.eventPublishFailures.inc();
+      logger.error({ err: error, requestId: envelope.requestId }, 'could not publish call-completed event');
+    }
+  }
+
+  function consume(subject: string, queue: string | undefined, handler: (msg: Msg) => Promise<void> | void): void {
+    const sub = queue ? nc.subscribe(subject, { queue }) : nc.subscribe(subject);
+    subscriptions.push(sub);
+    loops.push(
+      (async () => {
+        for await (const msg of sub) {
+          const task = Promise.resolve(handler(msg)).catch((error: unknown) =>
+            logger.error({ err: error, subject }, 'handler failed'),
+          );
+          tasks.add(task);
+          void task.finally(() => tasks.delete(task));
+        }
+      })(),
+    );
+  }
+
+  return {
+    get inFlight() {
+      return active.size;
+    },
+    async start() {
+      await ensureEventsStream(nc, names);
+      consume(names.subjects.call, QueueGroups.upstreamCaller, handleCall);
+      consume(names.subjects.cancel, undefined, (msg) => {
+        const parsed = CancelRequest.safeParse(safeJson(msg.data));
+        if (parsed.success) active.get(parsed.data.requestId)?.abort(new Error('client disconnected'));
+      });
+      logger.info({ subject: names.subjects.call, deployments: deployments.size }, 'upstream-caller taking calls');
+    },
+    async stop() {
+      // Stop taking calls, let the running ones finish (streams included), then flush events.
+      await Promise.all(subscriptions.map((sub) => sub.drain()));
+      await Promise.all(loops);
+      await Promise.allSettled([...tasks]);
+      if (ownsClient) await client.close();
+    },
+  };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,117 @@
+import { connectBus } from '@switchyard/bus';
+import { parseGatewayConfig, type GatewayConfig } from '@switchyard/config';
+import { busNames, type BusNames } from '@switchyard/contracts';
+import { createDb } from '@switchyard/db';
+import { createIngress } from '@switchyard/ingress';
+import { createLearner } from '@switchyard/learner';
+import { createLimiter } from '@switchyard/limiter';
+import { createUpstreamCaller } from '@switchyard/upstream-caller';
+import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@switchyard/telemetry';
+import type { NatsConnection } from 'nats';
+import { createTestDatabase, uniquePrefix } from './isolation.js';
+import type { TestServers } from './servers.js';
+
+export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner';
+
+export interface Replica {
+  service: ServiceName;
+  index: number;
+  nc: NatsConnection;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+export interface InProcessStack {
+  names: BusNames;
+  config: GatewayConfig;
+  ingressUrls: string[];
+  replicas: Replica[];
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  servers: TestServers;
+  /** YAML text (LiteLLM format) or a parsed config. */
+  config: string | GatewayConfig;
+  env?: Record<string, string | undefined>;
+  scale?: Partial<Record<ServiceName, number>>;
+  logger?: Logger;
+}
+
+/**
+ * Every service of the request path in this process, each replica with its
+ * own NATS connection (as separate processes would have), on a bus prefix and
+ * database of its own.
+ */
+export async function startInProcessStack(options: StackOptions): Promise<InProcessStack> {
+  const config =
+    typeof options.config === 'string'
+      ? parseGatewayConfig(options.config, { source: '<test>', env: options.env ?? {} })
+      : options.config;
+  const names = busNames(uniquePrefix());
+  const logger = options.logger ?? createLogger({ service: 'test', level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' });
+  const database = await createTestDatabase(options.servers.postgresUrl);
+  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, ...options.scale };
+  const replicas: Replica[] = [];
+  const ingressUrls: string[] = [];
+
+  const start = async (service: ServiceName, index: number) => {
+    const child = logger.child({ service, replica: index });
+    const registry = createMetricsRegistry(service, `${service}-${index}`);
+    const nc = await connectBus({ url: options.servers.natsUrl, name: `${names.prefix}-${service}-${index}`, logger: child });
+    const deps = { nc, names, config, logger: child, registry };
+    let stopService: () => Promise<void>;
+    if (service === 'ingress') {
+      const ingress = createIngress(deps);
+      const port = await ingress.start('127.0.0.1', 0);
+      ingressUrls[index] = `http://127.0.0.1:${port}`;
+      stopService = () => ingress.stop();
+    } else if (service === 'limiter') {
+      const limiter = createLimiter(deps);
+      await limiter.start();
+      stopService = () => limiter.stop();
+    } else if (service === 'upstream-caller') {
+      const caller = createUpstreamCaller(deps);
+      await caller.start();
+      stopService = () => caller.stop();
+    } else {
+      const db = createDb(database.url, 4);
+      const learner = createLearner({ nc, names, db, logger: child, registry, batch: { maxItems: 100, maxDelayMs: 50 } });
+      await learner.start();
+      stopService = async () => {
+        await learner.stop();
+        await db.destroy();
+      };
+    }
+    replicas.push({
+      service,
+      index,
+      nc,
+      registry,
+      stop: async () => {
+        await stopService();
+        await nc.drain();
+      },
+    });
+  };
+
+  // Consumers first, so the first request never races a missing responder.
+  for (const service of ['learner', 'upstream-caller', 'limiter', 'ingress'] as const) {
+    for (let index = 0; index < scale[service]; index++) await start(service, index);
+  }
+
+  return {
+    names,
+    config,
+    ingressUrls,
+    replicas,
+    databaseUrl: database.url,
+    async stop() {
+      for (const service of ['ingress', 'limiter', 'upstream-caller', 'learner'] as const) {
+        await Promise.all(replicas.filter((replica) => replica.service === service).map((replica) => replica.stop()));
+      }
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,345 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/*
+ * The counting, OpenAI-compatible mock provider: the only mock in the
+ * project. Cross-service tests point deployments at `url` and assert on
+ * `calls` / `callsByModel()` to prove one client request makes exactly one
+ * provider call. It sits on benchmark hot paths, so it is plain node:http
+ * with no per-request work beyond parsing the body and answering.
+ */
+
+export interface MockProviderBehaviour {
+  /** Delay before the response starts. */
+  latencyMs: number;
+  /** Answer with this status (>= 300) and `errorBody` instead of a completion. */
+  status: number;
+  /** Body of an error status; a string is sent as is, anything else as JSON. Default: OpenAI's for the status. */
+  errorBody: unknown;
+  /** `Retry-After` seconds sent with an error status. */
+  retryAfter: number;
+  /** Content chunks of a streamed reply. */
+  streamChunks: number;
+  /** Delay between streamed chunks. */
+  chunkDelayMs: number;
+  /** Destroy the socket after this many content chunks (a provider dying mid-stream). */
+  cutStreamAfter: number;
+  /** Answer 200 with a body that is not valid JSON. */
+  garbage: boolean;
+  /** Destroy the socket without answering (after `latencyMs`). */
+  dropConnection: boolean;
+  /** Fixed reply text; default an echo of the last user message. */
+  reply: string;
+}
+
+export interface RecordedRequest {
+  path: string;
+  /** The body's `model`, or the Azure deployment name from the path. */
+  model: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface MockProvider {
+  /** Base URL ending in `/v1`. */
+  readonly url: string;
+  readonly port: number;
+  /** Completion, chat and embedding calls received (model listings are not calls). */
+  readonly calls: number;
+  callsByModel(): Record<string, number>;
+  /** The most recent requests (up to `maxRecorded`), oldest first. */
+  readonly requests: readonly RecordedRequest[];
+  /** Zeroes the counters, forgets recorded requests and every behaviour. */
+  reset(): void;
+  /** Sets behaviour for one model, or for every model with '*'; per-model settings win. */
+  behave(model: string, behaviour: Partial<MockProviderBehaviour>): void;
+  /** Resolves with the call count once it reaches `n`; rejects after `timeoutMs`. */
+  waitForCalls(n: number, timeoutMs?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface MockProviderOptions {
+  port?: number;
+  host?: string;
+  maxRecorded?: number;
+}
+
+type Kind = 'chat' | 'completions' | 'embeddings';
+
+const DEFAULTS: MockProviderBehaviour = {
+  latencyMs: 0,
+  status: 200,
+  errorBody: undefined,
+  retryAfter: 0,
+  streamChunks: 3,
+  chunkDelayMs: 0,
+  cutStreamAfter: Number.POSITIVE_INFINITY,
+  garbage: false,
+  dropConnection: false,
+  reply: '',
+};
+
+const PATHS: Record<string, Kind> = {
+  '/chat/completions': 'chat',
+  '/completions': 'completions',
+  '/embeddings': 'embeddings',
+};
+const AZURE_PATH = /^\/openai\/deployments\/([^/]+)(\/.*)$/;
+
+const tokens = (chars: number): number => Math.ceil(chars / 4);
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function errorFor(status: number): unknown {
+  const [type, code, message] =
+    status === 429
+      ? ['requests', 'rate_limit_exceeded', 'Rate limit reached for requests. Please try again later.']
+      : status === 401
+        ? ['invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.']
+        : status === 404
+          ? ['invalid_request_error', 'model_not_found', 'The model does not exist or you do not have access to it.']
+          : status < 500
+            ? ['invalid_request_error', null, `Mock provider rejected the request with ${status}.`]
+            : ['server_error', null, 'The server had an error while processing your request.'];
+  return { error: { message, type, param: null, code } };
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : '')).join('');
+}
+
+function promptOf(kind: Kind, body: Record<string, unknown>): { echo: string; chars: number } {
+  if (kind === 'chat') {
+    const messages = Array.isArray(body.messages) ? (body.messages as Array<{ role?: unknown; content?: unknown }>) : [];
+    let chars = 0;
+    let echo = '';
+    for (const message of messages) {
+      const text = textOf(message?.content);
+      chars += text.length;
+      if (message?.role === 'user') echo = text;
+    }
+    return { echo, chars };
+  }
+  const input = kind === 'completions' ? body.prompt : body.input;
+  const items = Array.isArray(input) ? input : [input];
+  const texts = items.map((item) => (typeof item === 'string' ? item : JSON.stringify(item ?? '')));
+  return { echo: texts.at(-1) ?? '', chars: texts.reduce((sum, text) => sum + text.length, 0) };
+}
+
+function vector(text: string, dimensions: number): number[] {
+  const out: number[] = [];
+  for (let block = 0; out.length < dimensions; block++) {
+    const digest = createHash('sha256').update(`${text}\u0000${block}`).digest();
+    for (let i = 0; i + 4 <= digest.length && out.length < dimensions; i += 4) out.push(digest.readUInt32LE(i) / 0xffffffff - 0.5);
+  }
+  const norm = Math.hypot(...out) || 1;
+  return out.map((value) => value / norm);
+}
+
+function pieces(text: string, count: number): string[] {
+  const words = text.split(/(?<=\s)/);
+  const size = Math.max(1, Math.ceil(words.length / Math.max(1, count)));
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i += size) out.push(words.slice(i, i + size).join(''));
+  return out;
+}
+
+export async function startMockProvider(opts: MockProviderOptions = {}): Promise<MockProvider> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxRecorded = opts.maxRecorded ?? 1000;
+  let calls = 0;
+  let sequence = 0;
+  const byModel = new Map<string, number>();
+  const behaviours = new Map<string, Partial<MockProviderBehaviour>>();
+  let recorded: RecordedRequest[] = [];
+  let waiters: Array<{ n: number; resolve: (count: number) => void }> = [];
+
+  function behaviourFor(model: string): MockProviderBehaviour {
+    return { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
+  }
+
+  function count(request: RecordedRequest): void {
+    calls += 1;
+    byModel.set(request.model, (byModel.get(request.model) ?? 0) + 1);
+    recorded.push(request);
+    // Trimmed in batches so that recording stays O(1) per call.
+    if (recorded.length > maxRecorded * 2) recorded = recorded.slice(-maxRecorded);
+    if (waiters.length > 0) {
+      const ready = waiters.filter((w) => calls >= w.n);
+      waiters = waiters.filter((w) => calls < w.n);
+      for (const waiter of ready) waiter.resolve(calls);
+    }
+  }
+
+  function sendJson(res: ServerResponse, status: number, payload: unknown, extra: Record<string, string> = {}): void {
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    res.writeHead(status, {
+      'content-type': typeof payload === 'string' && status >= 300 ? 'text/plain' : 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...extra,
+    });
+    res.end(text);
+  }
+
+  async function answer(kind: Kind, model: string, body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const b = behaviourFor(model);
+    const gone = (): boolean => res.destroyed || req.socket.destroyed;
+    if (b.latencyMs > 0) await wait(b.latencyMs);
+    if (gone()) return;
+    if (b.dropConnection) return void req.socket.destroy();
+    const requestId = `req_mock_${++sequence}`;
+    if (b.status >= 300) {
+      const headers: Record<string, string> = { 'x-request-id': requestId };
+      if (b.retryAfter > 0) headers['retry-after'] = String(b.retryAfter);
+      return sendJson(res, b.status, b.errorBody ?? errorFor(b.status), headers);
+    }
+    if (b.garbage) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end('{"id": "chatcmpl-garbage", "choices": [tru');
+    }
+    const created = Math.floor(Date.now() / 1000);
+    const prompt = promptOf(kind, body);
+    const usageBase = { prompt_tokens: tokens(prompt.chars) };
+    if (kind === 'embeddings') {
+      const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
+      const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : 8;
+      const data = inputs.map((input, index) => ({
+        object: 'embedding',
+        index,
+        embedding: vector(typeof input === 'string' ? input : JSON.stringify(input), dimensions),
+      }));
+      return sendJson(res, 200, { object: 'list', data, model, usage: { ...usageBase, total_tokens: usageBase.prompt_tokens } }, { 'x-request-id': requestId });
+    }
+    const reply = b.reply !== '' ? b.reply : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
+    const usage = { ...usageBase, completion_tokens: tokens(reply.length), total_tokens: usageBase.prompt_tokens + tokens(reply.length) };
+    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-mock${sequence}`;
+    const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
+    if (body.stream !== true) {
+      const choice =
+        kind === 'chat'
+          ? { index: 0, message: { role: 'assistant', content: reply, refusal: null }, logprobs: null, finish_reason: 'stop' }
+          : { index: 0, text: reply, logprobs: null, finish_reason: 'stop' };
+      return sendJson(res, 200, { id, object, created, model, choices: [choice], usage }, { 'x-request-id': requestId });
+    }
+    const options = body.stream_options as { include_usage?: unknown } | null | undefined;
+    const includeUsage = options?.include_usage === true;
+    const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const chunk = (piece: string | null, first: boolean): string => {
+      const finish = piece === null ? 'stop' : null;
+      const choice =
+        kind === 'chat'
+          ? { index: 0, delta: piece === null ? {} : first ? { role: 'assistant', content: piece } : { content: piece }, logprobs: null, finish_reason: finish }
+          : { index: 0, text: piece ?? '', logprobs: null, finish_reason: finish };
+      const payload = { id, object: chunkObject, created, model, choices: [choice], ...(includeUsage ? { usage: null } : {}) };
+      return `data: ${JSON.stringify(payload)}\n\n`;
+    };
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': requestId });
+    const parts = pieces(reply, b.streamChunks);
+    for (const [index, piece] of parts.entries()) {
+      if (index >= b.cutStreamAfter) return void req.socket.destroy();
+      if (index > 0 && b.chunkDelayMs > 0) await wait(b.chunkDelayMs);
+      if (gone()) return;
+      res.write(chunk(piece, index === 0));
+    }
+    if (parts.length >= b.cutStreamAfter) return void req.socket.destroy();
+    let tail = chunk(null, false);
+    if (includeUsage) tail += `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices: [], usage })}\n\n`;
+    res.end(`${tail}data: [DONE]\n\n`);
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, raw: string): void {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    let rest = path.startsWith('/v1/') ? path.slice(3) : path;
+    let azureModel: string | null = null;
+    const azure = AZURE_PATH.exec(path);
+    if (azure) {
+      azureModel = decodeURIComponent(azure[1] ?? '');
+      rest = azure[2] ?? '';
+    }
+    if (req.method === 'GET' && rest === '/models') {
+      const ids = new Set([...byModel.keys(), ...behaviours.keys()].filter((id) => id !== '*'));
+      if (ids.size === 0) ids.add('mock-model');
+      const data = [...ids].map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' }));
+      return sendJson(res, 200, { object: 'list', data });
+    }
+    const kind = PATHS[rest];
+    if (req.method !== 'POST' || kind === undefined) {
+      return sendJson(res, 404, { error: { message: `Unknown route ${req.method} ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+    }
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
+    }
+    const model = azureModel ?? (typeof body.model === 'string' ? body.model : '');
+    count({ path, model, headers: req.headers, body });
+    answer(kind, model, body, req, res).catch(() => req.socket.destroy());
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => route(req, res, chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+  });
+  // Longer than any client's pool idle time, so a client never reuses a
+  // socket the server is closing (a spurious ECONNRESET in tests).
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+  server.requestTimeout = 0;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}/v1`,
+    port,
+    get calls() {
+      return calls;
+    },
+    callsByModel: () => Object.fromEntries(byModel),
+    get requests() {
+      return recorded.length > maxRecorded ? recorded.slice(-maxRecorded) : recorded;
+    },
+    reset() {
+      calls = 0;
+      byModel.clear();
+      behaviours.clear();
+      recorded = [];
+    },
+    behave(model, behaviour) {
+      behaviours.set(model, { ...behaviours.get(model), ...behaviour });
+    },
+    waitForCalls(n, timeoutMs = 10_000) {
+      if (calls >= n) return Promise.resolve(calls);
+      return new Promise<number>((resolve, reject) => {
+        const waiter = {
+          n,
+          resolve: (value: number) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          reject(new Error(`mock provider: expected ${n} calls within ${timeoutMs} ms, got ${calls}`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
