@@ -4,7 +4,7 @@ import { busNames, type BusNames } from '@switchyard/contracts';
 import { createDb } from '@switchyard/db';
 import { createIngress } from '@switchyard/ingress';
 import { createLearner } from '@switchyard/learner';
-import { createLimiter } from '@switchyard/limiter';
+import { createLimiter, createRedisClient } from '@switchyard/limiter';
 import { createUpstreamCaller } from '@switchyard/upstream-caller';
 import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { NatsConnection } from 'nats';
@@ -37,6 +37,10 @@ export interface StackOptions {
   env?: Record<string, string | undefined>;
   scale?: Partial<Record<ServiceName, number>>;
   logger?: Logger;
+  /** A Redis of the test's own (fault tests), instead of the shared one. */
+  redisUrl?: string;
+  /** Shorter limiter windows for tests that watch a window slide. */
+  limiterWindow?: { windowMs: number; bucketMs: number };
 }
 
 /**
@@ -68,9 +72,13 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
       ingressUrls[index] = `http://127.0.0.1:${port}`;
       stopService = () => ingress.stop();
     } else if (service === 'limiter') {
-      const limiter = createLimiter(deps);
+      const redis = createRedisClient(options.redisUrl ?? options.servers.redisUrl, child);
+      const limiter = createLimiter({ ...deps, redis, ...(options.limiterWindow ? { window: options.limiterWindow } : {}) });
       await limiter.start();
-      stopService = () => limiter.stop();
+      stopService = async () => {
+        await limiter.stop();
+        redis.disconnect();
+      };
     } else if (service === 'upstream-caller') {
       const caller = createUpstreamCaller(deps);
       await caller.start();

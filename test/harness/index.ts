@@ -2,3 +2,4 @@ export * from './servers.js';
 export * from './isolation.js';
 export * from './in-process-stack.js';
 export * from './mock-provider.js';
+export * from './redis-server.js';

@@ -1,4 +1,4 @@
-import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type NatsConnection } from 'nats';
 import type { BusNames } from '@switchyard/contracts';
 
 const EVENTS_MAX_AGE_NS = 7 * 24 * 3600 * 1_000_000_000;
@@ -31,4 +31,29 @@ export async function ensureEventsStream(nc: NatsConnection, names: BusNames): P
       });
     }
   }
+}
+
+/**
+ * Creates (idempotently) a durable, explicitly acked pull consumer on the
+ * events stream and starts consuming it. Every replica of a service opens the
+ * same durable, so JetStream spreads the events over them like a queue group,
+ * and an event that is not acked (crash, failed write) comes back.
+ */
+export async function consumeDurable(
+  nc: NatsConnection,
+  names: BusNames,
+  options: { durable: string; filterSubject: string; ackWaitMs?: number; maxAckPending?: number; batch?: number },
+): Promise<ConsumerMessages> {
+  await ensureEventsStream(nc, names);
+  const jsm = await nc.jetstreamManager();
+  await jsm.consumers.add(names.eventsStream, {
+    durable_name: options.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: options.filterSubject,
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    max_ack_pending: options.maxAckPending ?? 10_000,
+  });
+  const consumer = await nc.jetstream().consumers.get(names.eventsStream, options.durable);
+  return consumer.consume({ max_messages: options.batch ?? 500 });
 }

@@ -133,6 +133,8 @@ export const GeneralSettingsSchema = z.object({
   on_limiter_unavailable: z.enum(['reject', 'allow']).nullish(),
   /** Switchyard's own: largest request body the ingress accepts. */
   max_request_body_bytes: positiveInt.nullish(),
+  /** Switchyard's own: completion tokens reserved when neither the client nor the deployment sets max_tokens. */
+  completion_tokens_estimate: z.number().int().min(0).nullish(),
 });
 export type LiteLLMGeneralSettings = z.infer<typeof GeneralSettingsSchema>;
 

@@ -169,7 +169,12 @@ describe('config: defaults', () => {
       modelGroupAlias: {},
       hiddenAliases: [],
     });
-    expect(config.general).toEqual({ masterKey: null, onLimiterUnavailable: 'reject', maxRequestBodyBytes: 16 * 1024 * 1024 });
+    expect(config.general).toEqual({
+      masterKey: null,
+      onLimiterUnavailable: 'reject',
+      maxRequestBodyBytes: 16 * 1024 * 1024,
+      completionTokensEstimate: 256,
+    });
     expect(config.deployments[0]).toMatchObject({
       timeoutMs: 600_000,
       streamTimeoutMs: 600_000,

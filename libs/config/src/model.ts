@@ -94,6 +94,8 @@ export interface GeneralSettings {
   onLimiterUnavailable: 'reject' | 'allow';
   /** Maximum request body the ingress accepts, in bytes. */
   maxRequestBodyBytes: number;
+  /** Completion tokens the limiter reserves when no max_tokens is set (settled to actual usage later). */
+  completionTokensEstimate: number;
 }
 
 export interface GatewayConfig {

@@ -82,12 +82,16 @@ function redisPort(value: number | string | null | undefined, env: Env, problems
   return port;
 }
 
+/** Completion tokens reserved for a request that sets no max_tokens; settlement corrects it. */
+const DEFAULT_COMPLETION_TOKENS_ESTIMATE = 256;
+
 export function buildGeneralSettings(raw: LiteLLMGeneralSettings, env: Env, problems: Problems): GeneralSettings {
   const masterKey = raw.master_key == null ? null : required(raw.master_key, ['general_settings', 'master_key'], env, problems);
   return {
     masterKey: masterKey === null ? null : toSecret({ kind: 'value', ...masterKey }),
     onLimiterUnavailable: raw.on_limiter_unavailable ?? 'reject',
     maxRequestBodyBytes: raw.max_request_body_bytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
+    completionTokensEstimate: raw.completion_tokens_estimate ?? DEFAULT_COMPLETION_TOKENS_ESTIMATE,
   };
 }
 

@@ -9,7 +9,12 @@ import { Endpoint, Usage } from './openai.js';
 export const Reservation = z.object({
   id: z.string(),
   deploymentId: z.string(),
+  /** The limit scopes charged (`dep:<id>`, later `key:<hash>`): settlement adjusts the same ones. */
+  scopes: z.array(z.string()).min(1),
+  /** Tokens reserved (estimate), charged to `bucket` of each scope's window. */
   tokens: z.number().int().min(0),
+  bucket: z.number().int(),
+  /** When the concurrency slot frees itself if the call never completes (epoch ms). */
   expiresAt: z.number().int(),
 });
 export type Reservation = z.infer<typeof Reservation>;
@@ -44,6 +49,8 @@ export const CallEnvelope = z.object({
   bodyRef: z.string().nullable(),
   /** Set by the limiter when it admits the call. */
   reservation: Reservation.nullable(),
+  /** Rate-limit headers the limiter computed at admission, returned to the client. */
+  admissionHeaders: z.record(z.string(), z.string()),
 });
 export type CallEnvelope = z.infer<typeof CallEnvelope>;
 

@@ -21,3 +21,4 @@ export {
   type StreamEvent,
   type StreamResponse,
 } from './types.js';
+export { countPromptTokens, countTextTokens, encodingFor, warmTokenizer, type Encoding } from './tokens.js';

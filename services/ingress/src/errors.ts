@@ -8,8 +8,18 @@ export function zodToGatewayError(error: z.ZodError): GatewayError {
   if (!issue) return Errors.invalidRequest('The request body is invalid.');
   const path = issue.path.map(String);
   const param = path.length > 0 ? formatPath(path) : null;
-  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  const message = isMissing(issue) ? 'is required' : issue.message;
   return Errors.invalidRequest(param ? `${param}: ${message}` : message, param);
+}
+
+/**
+ * A required field that is absent, as opposed to one of the wrong type. Zod 4
+ * puts the input on an issue only when asked to (`reportInput`); without it,
+ * its message is the only place that says what was received.
+ */
+function isMissing(issue: z.ZodError['issues'][number]): boolean {
+  if (issue.code !== 'invalid_type') return false;
+  return 'input' in issue ? issue.input === undefined : issue.message.endsWith('received undefined');
 }
 
 function formatPath(path: string[]): string {
@@ -21,12 +31,13 @@ function formatPath(path: string[]): string {
  * status, `Retry-After` where there is one. Unknown errors never leak their
  * message (it could hold anything).
  */
-export function toGatewayError(error: unknown): GatewayError {
+export function toGatewayError(error: unknown, bodyLimit?: number): GatewayError {
   if (error instanceof GatewayError) return error;
   const fastifyError = error as Partial<FastifyError>;
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return Errors.payloadTooLarge(Number((error as { limit?: number }).limit ?? 0));
+      // fastify's error does not carry the limit; the route's options do.
+      return Errors.payloadTooLarge(bodyLimit ?? 0);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError({
         status: 415,
@@ -61,7 +72,7 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const gatewayError = toGatewayError(error);
+  const gatewayError = toGatewayError(error, request.routeOptions.bodyLimit);
   if (gatewayError.status >= 500 && !(error instanceof GatewayError)) {
     request.log.error({ err: error }, 'unhandled error');
   }

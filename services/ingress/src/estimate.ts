@@ -1,25 +1,20 @@
+import type { Deployment } from '@switchyard/config';
 import type { Endpoint } from '@switchyard/contracts';
+import { countPromptTokens, encodingFor, warmTokenizer } from '@switchyard/providers';
 
 /**
- * A quick prompt-size estimate (about four characters a token) over the text
- * the provider will read. The limiter reserves it and settles to the real
- * usage afterwards, so it need only be close.
+ * The prompt tokens the limiter reserves. The real tokenizer runs only when a
+ * candidate deployment has a token limit to enforce; otherwise the cheap
+ * approximation is enough (nothing is checked against it).
  */
-export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>): number {
-  const source = endpoint === 'chat.completions' ? body.messages : endpoint === 'completions' ? body.prompt : body.input;
-  return Math.ceil(textLength(source) / 4);
+export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>, candidates: readonly Deployment[]): number {
+  const limited = candidates.find((deployment) => deployment.tpm !== null);
+  return countPromptTokens(endpoint, body, limited ? encodingFor(limited) : 'approximate');
 }
 
-function textLength(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (typeof value === 'number') return 1;
-  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + textLength(item), 0);
-  if (value && typeof value === 'object') {
-    let total = 4; // per-message framing
-    for (const [key, item] of Object.entries(value)) if (key !== 'role') total += textLength(item);
-    return total;
-  }
-  return 0;
+/** Loads the tokenizers the configured token limits need at start, not on the first request. */
+export function warmTokenizers(deployments: readonly Deployment[]): void {
+  for (const deployment of deployments) if (deployment.tpm !== null) warmTokenizer(encodingFor(deployment));
 }
 
 export function maxCompletionTokensOf(body: Record<string, unknown>): number | null {

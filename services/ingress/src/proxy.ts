@@ -95,6 +95,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
 
+    const promptTokens = estimatePromptTokens(endpoint, body, candidates);
     let bodyRef: string | null = null;
     if (raw.length > dispatcher.inlineLimit()) bodyRef = await dispatcher.stashBody(request.id, raw);
     try {
@@ -112,12 +113,13 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
           attempt,
           stream,
           clientWantsUsage: stream && streamOptions?.include_usage === true,
-          estimatedPromptTokens: estimatePromptTokens(endpoint, body),
+          estimatedPromptTokens: promptTokens,
           maxCompletionTokens: maxCompletionTokensOf(body),
           timeoutMs: deployment.timeoutMs,
           callerId: request.callerId,
           bodyRef,
           reservation: null,
+          admissionHeaders: {},
         };
         record.attempts = attempt;
         record.deploymentId = deployment.id;

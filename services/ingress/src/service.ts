@@ -6,6 +6,7 @@ import type { BusNames } from '@switchyard/contracts';
 import type { Logger, Registry } from '@switchyard/telemetry';
 import { buildIngressApp } from './app.js';
 import { createDispatcher } from './dispatch.js';
+import { warmTokenizers } from './estimate.js';
 
 export interface IngressDeps {
   nc: NatsConnection;
@@ -25,6 +26,7 @@ export interface IngressService {
 
 export function createIngress(deps: IngressDeps): IngressService {
   let shuttingDown = false;
+  warmTokenizers(deps.config.deployments);
   const inbox = new ReplyInbox(deps.nc);
   const dispatcher = createDispatcher(deps.nc, deps.names, inbox, new BodyStore(deps.nc, deps.names.bodyBucket));
   const app = buildIngressApp({

@@ -1,5 +1,5 @@
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
-import { ensureEventsStream } from '@switchyard/bus';
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import { consumeDurable } from '@switchyard/bus';
 import { CallCompleted, type BusNames } from '@switchyard/contracts';
 import { migrateToLatest, type Database, type Kysely } from '@switchyard/db';
 import { Counter, Histogram, type Logger, type Registry } from '@switchyard/telemetry';
@@ -80,24 +80,15 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     async start() {
       const applied = await migrateToLatest(db);
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-      await ensureEventsStream(nc, names);
-      const jsm = await nc.jetstreamManager();
-      const durable = names.consumers.learnerCalls;
-      await jsm.consumers.add(names.eventsStream, {
-        durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: names.subjects.callCompleted,
-        ack_wait: nanos(30_000),
-        max_ack_pending: 10_000,
+      messages = await consumeDurable(nc, names, {
+        durable: names.consumers.learnerCalls,
+        filterSubject: names.subjects.callCompleted,
       });
-      const consumer = await nc.jetstream().consumers.get(names.eventsStream, durable);
-      messages = await consumer.consume({ max_messages: 500 });
       const iterator = messages;
       loop = (async () => {
         for await (const msg of iterator) batcher.push(msg);
       })();
-      logger.info({ stream: names.eventsStream, durable }, 'learner consuming call-completed events');
+      logger.info({ stream: names.eventsStream, durable: names.consumers.learnerCalls }, 'learner consuming call-completed events');
     },
     async stop() {
       await messages?.close();

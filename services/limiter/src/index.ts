@@ -1,1 +1,4 @@
 export { createLimiter, type LimiterDeps, type LimiterService } from './service.js';
+export { createRedisClient } from './redis.js';
+export { ClusterLimiter, type LimitScope, type AdmitResult } from './cluster-limiter.js';
+export { formatDuration, rateLimitHeaders } from './ratelimit-headers.js';

@@ -1,18 +1,28 @@
-import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
-import { envelopeHeaders, readEnvelope, ReplyWriter } from '@switchyard/bus';
-import { Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
+import { ErrorCode, type ConsumerMessages, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import type { Redis } from 'ioredis';
+import { consumeDurable, envelopeHeaders, readEnvelope, ReplyWriter } from '@switchyard/bus';
+import { CallCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
-import { Counter, type Logger, type Registry } from '@switchyard/telemetry';
+import type { Logger, Registry } from '@switchyard/telemetry';
+import { admit } from './admission.js';
+import { ClusterLimiter } from './cluster-limiter.js';
+import { createLimiterMetrics } from './metrics.js';
+import { settledTokens } from './settlement.js';
 
 /** How long the limiter waits for an upstream-caller to take a call before it logs a lost hand-off. */
 const HANDOFF_TIMEOUT_MS = 5_000;
+/** Redelivery delay of a settlement that failed (Redis down). */
+const SETTLE_RETRY_MS = 1_000;
 
 export interface LimiterDeps {
   nc: NatsConnection;
   names: BusNames;
   config: GatewayConfig;
+  redis: Redis;
   logger: Logger;
   registry: Registry;
+  /** Window geometry; tests shorten it. */
+  window?: { windowMs: number; bucketMs: number };
 }
 
 export interface LimiterService {
@@ -21,79 +31,147 @@ export interface LimiterService {
 }
 
 /**
- * Admits routing decisions and hands them to an upstream-caller with the
- * ingress's reply inbox. The hand-off is a NATS request so that "no
- * upstream-caller is running" is known at once (no responders) and answered
- * with a 503 instead of the ingress waiting out its timeout.
+ * Admits each routing decision against the cluster-wide limits in Redis,
+ * then hands it to an upstream-caller with the ingress's reply inbox. The
+ * hand-off is a NATS request, so "no upstream-caller is running" is known at
+ * once (no responders) and answered with a 503 instead of a timeout.
+ * Call-completed events settle each reservation to the actual usage.
  */
 export function createLimiter(deps: LimiterDeps): LimiterService {
-  const { nc, names, logger } = deps;
-  const decisions = new Counter({
-    name: 'switchyard_limiter_decisions_total',
-    help: 'Routing decisions handled by the limiter, by outcome',
-    labelNames: ['deployment', 'outcome'],
-    registers: [deps.registry],
-  });
+  const { nc, names, config, logger } = deps;
+  const metrics = createLimiterMetrics(deps.registry);
+  const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
+  const limiter = new ClusterLimiter({ redis: deps.redis, keyPrefix: names.prefix, ...deps.window });
+  const policy = config.general.onLimiterUnavailable;
   const inFlight = new Set<Promise<void>>();
   let subscription: Subscription | null = null;
-  let loop: Promise<void> | null = null;
+  let settlements: ConsumerMessages | null = null;
+  const loops: Promise<void>[] = [];
 
-  async function handle(msg: Msg): Promise<void> {
+  function track(task: Promise<void>): void {
+    const guarded = task.catch((error: unknown) => logger.error({ err: error }, 'limiter task failed'));
+    inFlight.add(guarded);
+    void guarded.finally(() => inFlight.delete(guarded));
+  }
+
+  async function handleDecision(msg: Msg): Promise<void> {
     const replyTo = msg.reply;
     if (!replyTo) {
       logger.warn({ subject: msg.subject }, 'decision without a reply inbox: dropped');
       return;
     }
+    const writer = new ReplyWriter(nc, replyTo);
     let envelope: CallEnvelope;
     try {
       envelope = readEnvelope(msg);
     } catch (error) {
       logger.error({ err: error }, 'malformed routing decision');
-      new ReplyWriter(nc, replyTo).fail(Errors.internal('The gateway sent a malformed routing decision.'), {
-        definite: true,
-        deploymentId: null,
-        attempt: 1,
-      });
+      writer.fail(Errors.internal('The gateway sent a malformed routing decision.'), { definite: true, deploymentId: null, attempt: 1 });
       return;
     }
-    const admitted: CallEnvelope = { ...envelope, reservation: null };
-    decisions.inc({ deployment: admitted.deploymentId, outcome: 'admitted' });
+    const started = performance.now();
+    const admission = await admit(envelope, config, deployments, limiter);
+    metrics.admissionLatency.observe((performance.now() - started) / 1000);
+
+    let admitted: CallEnvelope;
+    if (admission.kind === 'denied') {
+      metrics.decisions.inc({ deployment: admission.deploymentId, outcome: 'denied' });
+      writer.fail(admission.error, { definite: true, deploymentId: admission.deploymentId, attempt: envelope.attempt, headers: admission.headers });
+      return;
+    } else if (admission.kind === 'unavailable') {
+      metrics.redisUnavailable.inc({ policy });
+      logger.warn({ err: admission.cause, policy, requestId: envelope.requestId }, 'redis unreachable: applying on_limiter_unavailable');
+      if (policy === 'reject') {
+        writer.fail(
+          Errors.unavailable(
+            'The rate limiter cannot reach its store (Redis), and the gateway is configured to refuse requests it cannot count (on_limiter_unavailable: reject).',
+            'limiter_unavailable',
+          ),
+          { definite: true, deploymentId: envelope.deploymentId, attempt: envelope.attempt },
+        );
+        return;
+      }
+      admitted = { ...envelope, reservation: null, admissionHeaders: {} };
+    } else {
+      admitted = admission.envelope;
+      if (admitted.reservation) metrics.reservedTokens.inc({ deployment: admitted.deploymentId }, admitted.reservation.tokens);
+    }
+    metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'admitted' });
+    await handOff(msg, admitted, replyTo, writer);
+  }
+
+  async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter): Promise<void> {
     try {
-      await nc.request(names.subjects.call, msg.data, {
-        headers: envelopeHeaders(admitted, replyTo),
-        timeout: HANDOFF_TIMEOUT_MS,
-      });
+      await nc.request(names.subjects.call, msg.data, { headers: envelopeHeaders(admitted, replyTo), timeout: HANDOFF_TIMEOUT_MS });
     } catch (error) {
       if ((error as NatsError).code === ErrorCode.NoResponders) {
-        decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
-        new ReplyWriter(nc, replyTo).fail(
+        metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
+        if (admitted.reservation) await limiter.settle(admitted.reservation, 0).catch(() => undefined);
+        writer.fail(
           Errors.unavailable('No upstream-caller is running, so the request was not sent to any provider.', 'no_upstream_caller'),
           { definite: true, deploymentId: admitted.deploymentId, attempt: admitted.attempt },
         );
         return;
       }
-      // The caller may still be working on it: never answer for it, the ingress times out.
+      // The caller may still be working on it: never answer for it; the ingress times out.
       logger.warn({ requestId: admitted.requestId, err: error }, 'upstream-caller did not acknowledge the hand-off');
+    }
+  }
+
+  async function consumeSettlements(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      const parsed = CallCompleted.safeParse(safeJson(msg.data));
+      if (!parsed.success) {
+        metrics.settlements.inc({ outcome: 'malformed' });
+        msg.term();
+        continue;
+      }
+      const reservation = parsed.data.reservation;
+      if (!reservation) {
+        msg.ack();
+        continue;
+      }
+      try {
+        const settled = await limiter.settle(reservation, settledTokens(parsed.data));
+        metrics.settlements.inc({ outcome: settled ? 'settled' : 'already_settled' });
+        msg.ack();
+      } catch (error) {
+        metrics.settlements.inc({ outcome: 'failed' });
+        logger.warn({ err: error, reservation: reservation.id }, 'settlement failed: will be redelivered');
+        msg.nak(SETTLE_RETRY_MS);
+      }
     }
   }
 
   return {
     async start() {
+      settlements = await consumeDurable(nc, names, {
+        durable: names.consumers.limiterSettlements,
+        filterSubject: names.subjects.callCompleted,
+      });
+      loops.push(consumeSettlements(settlements));
       subscription = nc.subscribe(names.subjects.decision, { queue: QueueGroups.limiter });
       const sub = subscription;
-      loop = (async () => {
-        for await (const msg of sub) {
-          const task = handle(msg).catch((error: unknown) => logger.error({ err: error }, 'decision handler failed'));
-          inFlight.add(task);
-          void task.finally(() => inFlight.delete(task));
-        }
-      })();
-      logger.info({ subject: names.subjects.decision }, 'limiter consuming routing decisions');
+      loops.push(
+        (async () => {
+          for await (const msg of sub) track(handleDecision(msg));
+        })(),
+      );
+      logger.info({ subject: names.subjects.decision, policy }, 'limiter consuming routing decisions');
     },
     async stop() {
       if (subscription) await subscription.drain();
-      await loop;
+      await settlements?.close();
+      await Promise.all(loops);
       await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return null;
+  }
 }

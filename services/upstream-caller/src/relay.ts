@@ -28,7 +28,7 @@ export async function relayCall(options: {
   startedAt: number;
 }): Promise<CallResult> {
   const { client, deployment, envelope, writer, startedAt } = options;
-  const head = { deploymentId: deployment.id, attempt: envelope.attempt, headers: {} };
+  const head = { deploymentId: deployment.id, attempt: envelope.attempt, headers: envelope.admissionHeaders };
   const response = await client.send({
     deployment,
     endpoint: envelope.endpoint,

@@ -1,0 +1,146 @@
+import type { Redis } from 'ioredis';
+import type { Reservation } from '@switchyard/contracts';
+import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './window-scripts.js';
+
+/** One set of limits, counted cluster-wide under its own keys: a deployment today, an API key tomorrow. */
+export interface LimitScope {
+  /** `dep:<deployment id>`, `key:<caller hash>`, ... */
+  name: string;
+  rpm: number | null;
+  tpm: number | null;
+  maxParallel: number | null;
+}
+
+export interface AdmitRequest {
+  reservationId: string;
+  deploymentId: string;
+  /** The deployment's scope first: its remaining/reset figures become the response headers. */
+  scopes: LimitScope[];
+  tokens: number;
+  /** How long a concurrency slot and the reservation live if the call never completes. */
+  leaseMs: number;
+}
+
+export interface WindowReport {
+  remainingRequests: number | null;
+  remainingTokens: number | null;
+  resetRequestsMs: number;
+  resetTokensMs: number;
+}
+
+export type AdmitResult =
+  | ({ admitted: true; reservation: Reservation } & WindowReport)
+  | ({ admitted: false; scope: string; reason: 'rpm' | 'tpm' | 'parallel'; retryAfterMs: number } & WindowReport);
+
+export interface ClusterLimiterOptions {
+  redis: Redis;
+  keyPrefix: string;
+  windowMs?: number;
+  bucketMs?: number;
+}
+
+type ScriptRunner = (numKeys: number, ...args: Array<string | number>) => Promise<Array<number | string>>;
+
+/**
+ * Sliding-window RPM/TPM and concurrency limits in Redis, for the whole
+ * cluster. Scripts are registered once and run by EVALSHA (ioredis falls back
+ * to EVAL when Redis lost its script cache, e.g. after a restart).
+ */
+export class ClusterLimiter {
+  readonly windowMs: number;
+  readonly bucketMs: number;
+  readonly #prefix: string;
+  readonly #admit: ScriptRunner;
+  readonly #settle: ScriptRunner;
+
+  constructor(options: ClusterLimiterOptions) {
+    this.windowMs = options.windowMs ?? 60_000;
+    this.bucketMs = options.bucketMs ?? 1_000;
+    this.#prefix = options.keyPrefix;
+    const redis = options.redis as Redis & Record<string, ScriptRunner>;
+    if (!redis.switchyardAdmit) {
+      redis.defineCommand('switchyardAdmit', { lua: ADMIT_SCRIPT });
+      redis.defineCommand('switchyardSettle', { lua: SETTLE_SCRIPT });
+    }
+    this.#admit = redis.switchyardAdmit!.bind(redis);
+    this.#settle = redis.switchyardSettle!.bind(redis);
+  }
+
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    const keys = [this.#reservationKey(request.reservationId)];
+    const limits: number[] = [];
+    for (const scope of request.scopes) {
+      keys.push(this.#key(scope.name, 'req'), this.#key(scope.name, 'tok'), this.#key(scope.name, 'inflight'));
+      limits.push(scope.rpm ?? -1, scope.tpm ?? -1, scope.maxParallel ?? -1);
+    }
+    const result = await this.#admit(
+      keys.length,
+      ...keys,
+      this.windowMs,
+      this.bucketMs,
+      request.reservationId,
+      request.tokens,
+      request.leaseMs,
+      request.scopes.length,
+      ...limits,
+    );
+    const numbers = result.map((value) => (typeof value === 'string' ? value : Number(value)));
+    if (numbers[0] === 1) {
+      const [, bucket, expiresAt, remReq, remTok, resetReq, resetTok] = numbers as number[];
+      return {
+        admitted: true,
+        reservation: {
+          id: request.reservationId,
+          deploymentId: request.deploymentId,
+          scopes: request.scopes.map((scope) => scope.name),
+          tokens: request.tokens,
+          bucket: bucket!,
+          expiresAt: expiresAt!,
+        },
+        ...report(remReq!, remTok!, resetReq!, resetTok!),
+      };
+    }
+    const [, scopeIndex, reason, retryMs, remReq, remTok, resetReq, resetTok] = numbers;
+    return {
+      admitted: false,
+      scope: request.scopes[Number(scopeIndex) - 1]!.name,
+      reason: reason as 'rpm' | 'tpm' | 'parallel',
+      retryAfterMs: Math.max(0, Number(retryMs)),
+      ...report(Number(remReq), Number(remTok), Number(resetReq), Number(resetTok)),
+    };
+  }
+
+  /** Corrects the reserved tokens to the actual usage and frees the concurrency slot; idempotent. */
+  async settle(reservation: Reservation, actualTokens: number): Promise<boolean> {
+    const keys = [this.#reservationKey(reservation.id)];
+    for (const scope of reservation.scopes) keys.push(this.#key(scope, 'tok'), this.#key(scope, 'inflight'));
+    const settled = await this.#settle(
+      keys.length,
+      ...keys,
+      this.windowMs,
+      this.bucketMs,
+      reservation.id,
+      reservation.bucket,
+      Math.max(0, Math.round(actualTokens)),
+      reservation.scopes.length,
+    );
+    return Number(settled) === 1;
+  }
+
+  #key(scope: string, kind: 'req' | 'tok' | 'inflight'): string {
+    return `${this.#prefix}:rl:{${scope}}:${kind}`;
+  }
+
+  #reservationKey(id: string): string {
+    return `${this.#prefix}:rl:res:${id}`;
+  }
+}
+
+function report(remReq: number, remTok: number, resetReq: number, resetTok: number): WindowReport {
+  return {
+    remainingRequests: remReq < 0 ? null : Math.max(0, remReq),
+    remainingTokens: remTok < 0 ? null : Math.max(0, remTok),
+    resetRequestsMs: Math.max(0, resetReq),
+    resetTokensMs: Math.max(0, resetTok),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Redis Lua scripts of the sliding-window limiter. Each runs atomically, so
+ * check-and-reserve is one step for the whole cluster, and the clock is
+ * Redis's own (TIME): limiter replicas with skewed clocks still agree.
+ *
+ * The window is kept as per-bucket sums in a hash per scope (field = bucket
+ * index, value = units). An admission counts every bucket that overlaps the
+ * last `window` ms, the oldest one whole. Counting that partial bucket whole
+ * is what makes the guarantee exact: for any window [a, a + 60 s], the last
+ * admission inside it saw every earlier admission of that window counted, so
+ * no 60-second window ever holds more than the limit. The price is admitting
+ * slightly less than the limit (at most one bucket's worth) at the edge.
+ */
+
+const SHARED = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local window = tonumber(ARGV[1])
+local bucket_ms = tonumber(ARGV[2])
+local current = math.floor(now / bucket_ms)
+local cutoff = math.floor((now - window) / bucket_ms)
+
+-- Sum of the buckets still in the window; buckets that left it are deleted.
+local function window_sum(key)
+  local flat = redis.call('HGETALL', key)
+  local total = 0
+  local buckets = {}
+  for j = 1, #flat, 2 do
+    local b = tonumber(flat[j])
+    local v = tonumber(flat[j + 1])
+    if b < cutoff then
+      redis.call('HDEL', key, flat[j])
+    else
+      total = total + v
+      buckets[#buckets + 1] = { b, v }
+    end
+  end
+  table.sort(buckets, function(x, y) return x[1] < y[1] end)
+  return total, buckets
+end
+
+-- Milliseconds until enough of the window has slid past for 'need' more units.
+local function wait_ms(buckets, total, need, limit)
+  local excess = total + need - limit
+  local freed = 0
+  for _, entry in ipairs(buckets) do
+    freed = freed + entry[2]
+    if freed >= excess then return (entry[1] + 1) * bucket_ms + window - now end
+  end
+  return window
+end
+
+-- Milliseconds until the oldest counted bucket leaves the window.
+local function reset_ms(buckets)
+  if #buckets == 0 then return 0 end
+  return (buckets[1][1] + 1) * bucket_ms + window - now
+end
+`;
+
+/**
+ * KEYS: reservation, then per scope: requests hash, tokens hash, in-flight zset.
+ * ARGV: window_ms, bucket_ms, reservation_id, tokens, lease_ms, scope_count,
+ *       then per scope: rpm, tpm, max_parallel (-1 = no limit).
+ * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
+ *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
+ * (remaining and reset values are those of the first scope; -1 = no limit).
+ */
+export const ADMIT_SCRIPT = `${SHARED}
+local id = ARGV[3]
+local tokens = tonumber(ARGV[4])
+local lease = tonumber(ARGV[5])
+local scopes = tonumber(ARGV[6])
+local report = { -1, -1, 0, 0 }
+local state = {}
+
+for i = 1, scopes do
+  local base = 1 + (i - 1) * 3
+  local rpm = tonumber(ARGV[7 + (i - 1) * 3])
+  local tpm = tonumber(ARGV[8 + (i - 1) * 3])
+  local parallel = tonumber(ARGV[9 + (i - 1) * 3])
+  local req_total, req_buckets = window_sum(KEYS[base + 1])
+  local tok_total, tok_buckets = window_sum(KEYS[base + 2])
+  if i == 1 then
+    report = {
+      rpm >= 0 and math.max(0, rpm - req_total) or -1,
+      tpm >= 0 and math.max(0, tpm - tok_total) or -1,
+      reset_ms(req_buckets),
+      reset_ms(tok_buckets),
+    }
+  end
+  if rpm >= 0 and req_total + 1 > rpm then
+    return { 0, i, 'rpm', wait_ms(req_buckets, req_total, 1, rpm), report[1], report[2], report[3], report[4] }
+  end
+  if tpm >= 0 and tok_total + tokens > tpm then
+    local retry = window
+    if tokens <= tpm then retry = wait_ms(tok_buckets, tok_total, tokens, tpm) end
+    return { 0, i, 'tpm', retry, report[1], report[2], report[3], report[4] }
+  end
+  if parallel >= 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[base + 3], '-inf', now)
+    if redis.call('ZCARD', KEYS[base + 3]) >= parallel then
+      local first = redis.call('ZRANGE', KEYS[base + 3], 0, 0, 'WITHSCORES')
+      local retry = 1000
+      if first[2] then retry = math.max(1, tonumber(first[2]) - now) end
+      return { 0, i, 'parallel', retry, report[1], report[2], report[3], report[4] }
+    end
+  end
+end
+
+local expires_at = now + lease
+for i = 1, scopes do
+  local base = 1 + (i - 1) * 3
+  redis.call('HINCRBY', KEYS[base + 1], current, 1)
+  redis.call('PEXPIRE', KEYS[base + 1], window * 2)
+  if tokens > 0 then
+    redis.call('HINCRBY', KEYS[base + 2], current, tokens)
+    redis.call('PEXPIRE', KEYS[base + 2], window * 2)
+  end
+  if tonumber(ARGV[9 + (i - 1) * 3]) >= 0 then
+    redis.call('ZADD', KEYS[base + 3], expires_at, id)
+    redis.call('PEXPIRE', KEYS[base + 3], lease + window)
+  end
+end
+redis.call('SET', KEYS[1], tokens, 'PX', lease + window)
+local rem_req = report[1]
+local rem_tok = report[2]
+if rem_req >= 0 then rem_req = math.max(0, rem_req - 1) end
+if rem_tok >= 0 then rem_tok = math.max(0, rem_tok - tokens) end
+return { 1, current, expires_at, rem_req, rem_tok, report[3], report[4] }
+`;
+
+/**
+ * Settles a reservation to the actual usage, once: the reservation key is
+ * deleted by the first settlement, so a redelivered event changes nothing.
+ * KEYS: reservation, then per scope: tokens hash, in-flight zset.
+ * ARGV: window_ms, bucket_ms, reservation_id, bucket, actual_tokens, scope_count.
+ * Returns 1 when settled, 0 when already settled or expired.
+ */
+export const SETTLE_SCRIPT = `${SHARED}
+local reserved = redis.call('GET', KEYS[1])
+if not reserved then return 0 end
+redis.call('DEL', KEYS[1])
+local id = ARGV[3]
+local bucket = ARGV[4]
+local delta = tonumber(ARGV[5]) - tonumber(reserved)
+for i = 1, tonumber(ARGV[6]) do
+  local tok_key = KEYS[2 + (i - 1) * 2]
+  local inflight_key = KEYS[3 + (i - 1) * 2]
+  -- A bucket that already left the window needs no correction: it counts for nothing now.
+  if delta ~= 0 and tonumber(bucket) >= cutoff and redis.call('EXISTS', tok_key) == 1 then
+    redis.call('HINCRBY', tok_key, bucket, delta)
+  end
+  redis.call('ZREM', inflight_key, id)
+end
+return 1
+`;
