@@ -75,7 +75,7 @@ describe('limits: sliding window in Redis', () => {
     const windowMs = 2_000;
     const limiter = limiterFor(windowMs, 100);
     // Line the first burst up just before a multiple of the window, where a fixed window would reset.
-    const [seconds, micros] = (await redis.time()) as [string, string];
+    const [seconds, micros] = (await redis.time()) as unknown as [string, string];
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     let delay = windowMs - (now % windowMs) - 150;
     if (delay < 0) delay += windowMs;

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { connectBus, pingBus } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
