@@ -8,6 +8,7 @@ import {
   ReplyPart,
 } from '@switchyard/contracts';
 import type { z } from 'zod';
+import { extractContext, injectContext, type Context } from '@switchyard/telemetry';
 
 const ReplyMeta = {
   full: ReplyHead.extend({ end: ReplyEnd }),
@@ -24,11 +25,24 @@ export type ReplyMessage =
   | { part: 'end'; meta: ReplyEnd; data: Uint8Array }
   | { part: 'error'; meta: ReplyError; data: Uint8Array };
 
-export function envelopeHeaders(envelope: CallEnvelope, replyTo?: string): MsgHdrs {
+export function envelopeHeaders(envelope: CallEnvelope, replyTo?: string, trace?: Context): MsgHdrs {
   const h = natsHeaders();
   h.set(BusHeaders.envelope, JSON.stringify(envelope));
   if (replyTo) h.set(BusHeaders.replyTo, replyTo);
+  if (trace) injectContext(trace, (name, value) => h.set(name, value));
   return h;
+}
+
+/** Headers that carry only the W3C trace context (events). */
+export function traceHeaders(trace: Context): MsgHdrs {
+  const h = natsHeaders();
+  injectContext(trace, (name, value) => h.set(name, value));
+  return h;
+}
+
+/** The trace context a message carries (the active context when it carries none). */
+export function traceContextOf(msg: { headers?: MsgHdrs | undefined }): Context {
+  return extractContext((name) => msg.headers?.get(name) || undefined);
 }
 
 /** Parses the envelope of a decision or call message; throws a ZodError on a malformed one. */

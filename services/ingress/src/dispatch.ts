@@ -1,6 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { envelopeHeaders, type BodyStore, type PendingReply, type ReplyInbox, type ReplyMessage } from '@switchyard/bus';
 import { Errors, GatewayError, type BusNames, type CallEnvelope, type ReplyHead } from '@switchyard/contracts';
+import type { Context } from '@switchyard/telemetry';
 
 /**
  * Extra time the ingress waits beyond the deployment's own timeout: the
@@ -15,7 +16,7 @@ export type AttemptResult =
 
 export interface Dispatcher {
   /** Publishes one attempt's routing decision and waits for the start of its reply. */
-  attempt(envelope: CallEnvelope, body: Uint8Array): Promise<AttemptResult>;
+  attempt(envelope: CallEnvelope, body: Uint8Array, trace: Context): Promise<AttemptResult>;
   /** Puts an oversized body in the object store; returns its key. */
   stashBody(key: string, body: Uint8Array): Promise<string>;
   releaseBody(key: string): Promise<void>;
@@ -38,10 +39,10 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
     cancel(requestId) {
       nc.publish(names.subjects.cancel, JSON.stringify({ requestId }));
     },
-    async attempt(envelope, body) {
+    async attempt(envelope, body, trace) {
       const reply = inbox.open();
       const payload = envelope.bodyRef ? new Uint8Array(0) : body;
-      nc.publish(names.subjects.decision, payload, { reply: reply.subject, headers: envelopeHeaders(envelope) });
+      nc.publish(names.subjects.decision, payload, { reply: reply.subject, headers: envelopeHeaders(envelope, undefined, trace) });
       const event = await reply.next(waitMs(envelope));
       if (event.part === 'full' || event.part === 'head') return { kind: 'response', head: event.meta, first: event, reply };
       reply.close();

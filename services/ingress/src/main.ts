@@ -1,18 +1,23 @@
 import { connectBus } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
-import { createServiceRuntime, onShutdownSignal } from '@switchyard/telemetry';
+import { createServiceRuntime, onShutdownSignal, runService, startTracing } from '@switchyard/telemetry';
 import { createIngress } from './service.js';
 
 const env = loadServiceEnv(process.env, 4000);
 const runtime = createServiceRuntime({ service: 'ingress', logLevel: env.LOG_LEVEL, instanceId: env.SWITCHYARD_INSTANCE_ID });
-const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
-for (const warning of config.warnings) runtime.logger.warn({ config: config.source }, warning);
-const nc = await connectBus({ url: env.NATS_URL, name: `ingress-${runtime.instanceId}`, logger: runtime.logger });
-const ingress = createIngress({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, ...runtime });
-const port = await ingress.start(env.HOST, env.PORT);
-runtime.logger.info({ port, config: config.source, models: config.groups.size }, 'ingress listening');
-onShutdownSignal(runtime.logger, env.SHUTDOWN_GRACE_MS, async () => {
-  await ingress.stop();
-  await nc.drain();
+
+runService(runtime.logger, async () => {
+  const tracing = startTracing('ingress', process.env);
+  const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
+  for (const warning of config.warnings) runtime.logger.warn({ config: config.source }, warning);
+  const nc = await connectBus({ url: env.NATS_URL, name: `ingress-${runtime.instanceId}`, logger: runtime.logger });
+  const ingress = createIngress({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, ...runtime });
+  const port = await ingress.start(env.HOST, env.PORT);
+  runtime.logger.info({ port, config: config.source, models: config.groups.size }, 'ingress listening');
+  onShutdownSignal(runtime.logger, env.SHUTDOWN_GRACE_MS, async () => {
+    await ingress.stop();
+    await nc.drain();
+    await tracing?.shutdown();
+  });
 });

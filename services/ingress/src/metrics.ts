@@ -10,6 +10,12 @@ export function createIngressMetrics(registry: Registry) {
       labelNames: ['endpoint', 'status', 'model'],
       registers: [registry],
     }),
+    tokens: new Counter({
+      name: 'switchyard_tokens_total',
+      help: 'Tokens reported by providers, by model group and kind (prompt, completion)',
+      labelNames: ['model', 'kind'],
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: 'switchyard_http_request_duration_seconds',
       help: 'Client request duration, to the last byte of the response',

@@ -8,7 +8,8 @@ import {
   type Endpoint,
 } from '@switchyard/contracts';
 import { shuffleDeployments } from '@switchyard/routing';
-import type { Logger } from '@switchyard/telemetry';
+import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
+import { finishRequest, type RequestRecord } from './audit.js';
 import { deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
 import { estimatePromptTokens, maxCompletionTokensOf } from './estimate.js';
@@ -27,16 +28,6 @@ export interface ProxyDeps {
   metrics: IngressMetrics;
 }
 
-/** What the audit line and metrics need from one client request. */
-interface RequestRecord {
-  requestedModel: string | null;
-  /** The resolved group: a bounded metric label, unlike what clients send. */
-  modelGroup: string | null;
-  deploymentId: string | null;
-  attempts: number;
-  providerCalls: number;
-}
-
 /**
  * The handler of every OpenAI POST endpoint: validate, resolve the model to
  * one deployment, publish the decision, relay the reply. Retries happen only
@@ -46,48 +37,48 @@ interface RequestRecord {
 export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   const schema = RequestSchemas[endpoint];
   const { config, dispatcher, logger, metrics } = deps;
+  const tracer = switchyardTracer();
 
   return async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const started = performance.now();
-    const record: RequestRecord = { requestedModel: null, modelGroup: null, deploymentId: null, attempts: 0, providerCalls: 0 };
+    // A client's own traceparent is continued: its trace then contains the whole gateway path.
+    const parent = extractContext((name) => headerValue(request.headers[name]));
+    const span = tracer.startSpan(
+      `POST ${request.routeOptions.url ?? endpoint}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'gen_ai.operation.name': OPERATION[endpoint], 'switchyard.request_id': request.id } },
+      parent,
+    );
+    const record: RequestRecord = {
+      requestId: request.id,
+      callerId: request.callerId,
+      endpoint,
+      requestedModel: null,
+      modelGroup: null,
+      deploymentId: null,
+      attempts: 0,
+      providerCalls: 0,
+      traceId: span.spanContext().traceId,
+      started: performance.now(),
+    };
     let delivery: Delivery | null = null;
     let failure: GatewayError | null = null;
     try {
-      delivery = await handle(request, reply, record);
+      delivery = await handle(request, reply, record, trace.setSpan(parent, span));
     } catch (error) {
       failure = error instanceof GatewayError ? error : Errors.internal();
       if (!(error instanceof GatewayError)) logger.error({ err: error, requestId: request.id }, 'unexpected error');
       throw failure;
     } finally {
-      const status = delivery?.status ?? failure?.status ?? 500;
-      metrics.requests.inc({ endpoint, status: String(status), model: record.modelGroup ?? 'unknown' });
-      metrics.duration.observe({ endpoint }, (performance.now() - started) / 1000);
-      logger.info(
-        {
-          audit: true,
-          requestId: request.id,
-          caller: request.callerId,
-          endpoint,
-          requestedModel: record.requestedModel,
-          deployment: record.deploymentId,
-          attempts: record.attempts,
-          providerCalls: record.providerCalls,
-          status,
-          outcome: delivery?.outcome ?? failure?.code,
-          usage: delivery?.usage ?? null,
-          latencyMs: Math.round((performance.now() - started) * 100) / 100,
-        },
-        'request',
-      );
+      finishRequest(record, { delivery, failure }, { logger, metrics, span });
     }
   };
 
-  async function handle(request: FastifyRequest, reply: FastifyReply, record: RequestRecord): Promise<Delivery> {
+  async function handle(request: FastifyRequest, reply: FastifyReply, record: RequestRecord, traceContext: Context): Promise<Delivery> {
     const { raw, json } = request.body as ParsedBody;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw zodToGatewayError(parsed.error);
     const body = parsed.data as Record<string, unknown> & { model: string; stream?: boolean | null };
     record.requestedModel = body.model;
+    trace.getSpan(traceContext)?.setAttribute('gen_ai.request.model', body.model);
     const resolved = resolveModel(config, body.model);
     if (!resolved) throw Errors.modelNotFound(body.model);
     record.modelGroup = resolved.group;
@@ -123,7 +114,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         };
         record.attempts = attempt;
         record.deploymentId = deployment.id;
-        const result = await dispatcher.attempt(envelope, raw);
+        const result = await dispatcher.attempt(envelope, raw, traceContext);
         const headers: Record<string, string> = {
           'x-request-id': request.id,
           'x-switchyard-deployment': result.kind === 'response' ? result.head.deploymentId : deployment.id,
@@ -154,4 +145,10 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
 function rotate<T>(items: readonly T[], by: number): T[] {
   const offset = by % items.length;
   return [...items.slice(offset), ...items.slice(0, offset)];
+}
+
+const OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

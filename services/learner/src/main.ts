@@ -2,28 +2,33 @@ import { connectBus, pingBus } from '@switchyard/bus';
 import { loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createDb, ensureDatabase, sql } from '@switchyard/db';
-import { createServiceRuntime, serveWorker } from '@switchyard/telemetry';
+import { createServiceRuntime, runService, serveWorker, startTracing } from '@switchyard/telemetry';
 import { createLearner } from './service.js';
 
 const env = loadServiceEnv(process.env, 4300);
 const runtime = createServiceRuntime({ service: 'learner', logLevel: env.LOG_LEVEL, instanceId: env.SWITCHYARD_INSTANCE_ID });
-await ensureDatabase(env.DATABASE_URL);
-const db = createDb(env.DATABASE_URL);
-const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger });
-const learner = createLearner({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), db, ...runtime });
-await learner.start();
-await serveWorker({
-  runtime,
-  host: env.HOST,
-  port: env.PORT,
-  graceMs: env.SHUTDOWN_GRACE_MS,
-  checks: [
-    { name: 'nats', check: () => pingBus(nc) },
-    { name: 'postgres', check: async () => void (await sql`select 1`.execute(db)) },
-  ],
-  stop: async () => {
-    await learner.stop();
-    await nc.drain();
-    await db.destroy();
-  },
+
+runService(runtime.logger, async () => {
+  const tracing = startTracing('learner', process.env);
+  await ensureDatabase(env.DATABASE_URL);
+  const db = createDb(env.DATABASE_URL);
+  const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger });
+  const learner = createLearner({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), db, ...runtime });
+  await learner.start();
+  await serveWorker({
+    runtime,
+    host: env.HOST,
+    port: env.PORT,
+    graceMs: env.SHUTDOWN_GRACE_MS,
+    checks: [
+      { name: 'nats', check: () => pingBus(nc) },
+      { name: 'postgres', check: async () => void (await sql`select 1`.execute(db)) },
+    ],
+    stop: async () => {
+      await learner.stop();
+      await nc.drain();
+      await db.destroy();
+      await tracing?.shutdown();
+    },
+  });
 });

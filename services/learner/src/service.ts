@@ -1,8 +1,8 @@
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
-import { consumeDurable } from '@switchyard/bus';
+import { consumeDurable, traceContextOf } from '@switchyard/bus';
 import { CallCompleted, type BusNames } from '@switchyard/contracts';
 import { migrateToLatest, type Database, type Kysely } from '@switchyard/db';
-import { Counter, Histogram, type Logger, type Registry } from '@switchyard/telemetry';
+import { Counter, Histogram, SpanKind, SpanStatusCode, switchyardTracer, trace, type Link, type Logger, type Registry } from '@switchyard/telemetry';
 import { Batcher } from './batcher.js';
 import { applyUsageBatch } from './usage-batch.js';
 
@@ -43,6 +43,7 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     labelNames: ['outcome'],
     registers: [deps.registry],
   });
+  const tracer = switchyardTracer();
   let messages: ConsumerMessages | null = null;
   let loop: Promise<void> | null = null;
 
@@ -63,6 +64,12 @@ export function createLearner(deps: LearnerDeps): LearnerService {
           msg.term();
         }
       }
+      // One span per batch, linked to the trace of every request whose event it applied.
+      const span = tracer.startSpan('learner apply batch', {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'switchyard.batch_size': valid.length },
+        links: valid.map((msg) => ({ context: trace.getSpanContext(traceContextOf(msg)) })).filter(hasContext),
+      });
       try {
         const applied = await applyUsageBatch(db, parsed);
         for (const msg of valid) msg.ack();
@@ -72,6 +79,9 @@ export function createLearner(deps: LearnerDeps): LearnerService {
       } catch (error) {
         logger.error({ err: error, events: valid.length }, 'flush failed: events will be redelivered');
         for (const msg of valid) msg.nak(RETRY_DELAY_MS);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'flush failed' });
+      } finally {
+        span.end();
       }
     },
   });
@@ -96,6 +106,10 @@ export function createLearner(deps: LearnerDeps): LearnerService {
       await batcher.drain();
     },
   };
+}
+
+function hasContext(link: { context: Link['context'] | undefined }): link is Link {
+  return link.context !== undefined;
 }
 
 function safeJson(msg: JsMsg): unknown {

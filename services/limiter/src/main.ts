@@ -1,30 +1,34 @@
-import type { Redis } from 'ioredis';
 import { connectBus, pingBus } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
-import { createServiceRuntime, serveWorker } from '@switchyard/telemetry';
+import { createServiceRuntime, runService, serveWorker, startTracing } from '@switchyard/telemetry';
 import { createRedisClient } from './redis.js';
 import { createLimiter } from './service.js';
 
 const env = loadServiceEnv(process.env, 4100);
 const runtime = createServiceRuntime({ service: 'limiter', logLevel: env.LOG_LEVEL, instanceId: env.SWITCHYARD_INSTANCE_ID });
-const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
-const redis: Redis = createRedisClient(config.router.redisUrl?.reveal() ?? env.REDIS_URL, runtime.logger);
-const nc = await connectBus({ url: env.NATS_URL, name: `limiter-${runtime.instanceId}`, logger: runtime.logger });
-const limiter = createLimiter({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, redis, ...runtime });
-await limiter.start();
-await serveWorker({
-  runtime,
-  host: env.HOST,
-  port: env.PORT,
-  graceMs: env.SHUTDOWN_GRACE_MS,
-  checks: [
-    { name: 'nats', check: () => pingBus(nc) },
-    { name: 'redis', check: async () => void (await redis.ping()) },
-  ],
-  stop: async () => {
-    await limiter.stop();
-    await nc.drain();
-    redis.disconnect();
-  },
+
+runService(runtime.logger, async () => {
+  const tracing = startTracing('limiter', process.env);
+  const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
+  const redis = createRedisClient(config.router.redisUrl?.reveal() ?? env.REDIS_URL, runtime.logger);
+  const nc = await connectBus({ url: env.NATS_URL, name: `limiter-${runtime.instanceId}`, logger: runtime.logger });
+  const limiter = createLimiter({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, redis, ...runtime });
+  await limiter.start();
+  await serveWorker({
+    runtime,
+    host: env.HOST,
+    port: env.PORT,
+    graceMs: env.SHUTDOWN_GRACE_MS,
+    checks: [
+      { name: 'nats', check: () => pingBus(nc) },
+      { name: 'redis', check: async () => void (await redis.ping()) },
+    ],
+    stop: async () => {
+      await limiter.stop();
+      await nc.drain();
+      redis.disconnect();
+      await tracing?.shutdown();
+    },
+  });
 });

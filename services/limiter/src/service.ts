@@ -1,9 +1,9 @@
 import { ErrorCode, type ConsumerMessages, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Redis } from 'ioredis';
-import { consumeDurable, envelopeHeaders, readEnvelope, ReplyWriter } from '@switchyard/bus';
+import { consumeDurable, envelopeHeaders, readEnvelope, ReplyWriter, traceContextOf } from '@switchyard/bus';
 import { CallCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
-import type { Logger, Registry } from '@switchyard/telemetry';
+import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
 import { admit } from './admission.js';
 import { ClusterLimiter } from './cluster-limiter.js';
 import { createLimiterMetrics } from './metrics.js';
@@ -43,6 +43,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
   const limiter = new ClusterLimiter({ redis: deps.redis, keyPrefix: names.prefix, ...deps.window });
   const policy = config.general.onLimiterUnavailable;
+  const tracer = switchyardTracer();
   const inFlight = new Set<Promise<void>>();
   let subscription: Subscription | null = null;
   let settlements: ConsumerMessages | null = null;
@@ -69,13 +70,29 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       writer.fail(Errors.internal('The gateway sent a malformed routing decision.'), { definite: true, deploymentId: null, attempt: 1 });
       return;
     }
+    const parent = traceContextOf(msg);
+    const span = tracer.startSpan(
+      'limiter admit',
+      { kind: SpanKind.CONSUMER, attributes: { 'switchyard.request_id': envelope.requestId, 'switchyard.attempt': envelope.attempt } },
+      parent,
+    );
+    try {
+      await decide(msg, envelope, writer, replyTo, span, trace.setSpan(parent, span));
+    } finally {
+      span.end();
+    }
+  }
+
+  async function decide(msg: Msg, envelope: CallEnvelope, writer: ReplyWriter, replyTo: string, span: Span, spanContext: Context): Promise<void> {
     const started = performance.now();
     const admission = await admit(envelope, config, deployments, limiter);
     metrics.admissionLatency.observe((performance.now() - started) / 1000);
+    span.setAttribute('switchyard.admission', admission.kind);
 
     let admitted: CallEnvelope;
     if (admission.kind === 'denied') {
       metrics.decisions.inc({ deployment: admission.deploymentId, outcome: 'denied' });
+      span.setAttribute('switchyard.deployment', admission.deploymentId);
       writer.fail(admission.error, { definite: true, deploymentId: admission.deploymentId, attempt: envelope.attempt, headers: admission.headers });
       return;
     } else if (admission.kind === 'unavailable') {
@@ -97,12 +114,16 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       if (admitted.reservation) metrics.reservedTokens.inc({ deployment: admitted.deploymentId }, admitted.reservation.tokens);
     }
     metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'admitted' });
-    await handOff(msg, admitted, replyTo, writer);
+    span.setAttribute('switchyard.deployment', admitted.deploymentId);
+    await handOff(msg, admitted, replyTo, writer, spanContext);
   }
 
-  async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter): Promise<void> {
+  async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter, spanContext: Context): Promise<void> {
     try {
-      await nc.request(names.subjects.call, msg.data, { headers: envelopeHeaders(admitted, replyTo), timeout: HANDOFF_TIMEOUT_MS });
+      await nc.request(names.subjects.call, msg.data, {
+        headers: envelopeHeaders(admitted, replyTo, spanContext),
+        timeout: HANDOFF_TIMEOUT_MS,
+      });
     } catch (error) {
       if ((error as NatsError).code === ErrorCode.NoResponders) {
         metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });

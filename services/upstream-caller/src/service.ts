@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, ensureEventsStream, readEnvelope, ReplyWriter } from '@switchyard/bus';
+import { BodyStore, ensureEventsStream, readEnvelope, ReplyWriter, traceContextOf, traceHeaders } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -12,7 +12,7 @@ import {
 } from '@switchyard/contracts';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import { createProviderClient, type ProviderClient } from '@switchyard/providers';
-import type { Logger, Registry } from '@switchyard/telemetry';
+import { SpanKind, SpanStatusCode, switchyardTracer, trace, type Context, type Logger, type Registry } from '@switchyard/telemetry';
 import { relayCall, type CallResult } from './relay.js';
 import { createCallerMetrics } from './metrics.js';
 
@@ -46,6 +46,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   const bodies = new BodyStore(nc, names.bodyBucket);
   const js = nc.jetstream();
   const metrics = createCallerMetrics(deps.registry);
+  const tracer = switchyardTracer();
   const active = new Map<string, AbortController>();
   const tasks = new Set<Promise<void>>();
   const subscriptions: Subscription[] = [];
@@ -89,6 +90,25 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     active.set(envelope.requestId, abort);
     metrics.inFlight.inc();
     const startedAt = performance.now();
+    const parent = traceContextOf(msg);
+    // One client span per provider call, named and attributed after OTel's gen_ai conventions.
+    const span = tracer.startSpan(
+      `${OPERATION[envelope.endpoint]} ${deployment.providerModel}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': OPERATION[envelope.endpoint],
+          'gen_ai.system': deployment.provider,
+          'gen_ai.request.model': deployment.providerModel,
+          'switchyard.deployment': deployment.id,
+          'switchyard.model_group': envelope.modelGroup,
+          'switchyard.request_id': envelope.requestId,
+          'switchyard.attempt': envelope.attempt,
+          'switchyard.stream': envelope.stream,
+        },
+      },
+      parent,
+    );
     let result: CallResult;
     try {
       const body = await readBody(msg, envelope);
@@ -106,11 +126,19 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       metrics.inFlight.dec();
     }
     const latencyMs = performance.now() - startedAt;
+    span.setAttribute('http.response.status_code', result.status);
+    span.setAttribute('switchyard.outcome', result.outcome);
+    if (result.usage) {
+      span.setAttribute('gen_ai.usage.input_tokens', result.usage.prompt_tokens);
+      span.setAttribute('gen_ai.usage.output_tokens', result.usage.completion_tokens ?? 0);
+    }
+    if (result.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: result.outcome });
+    span.end();
     if (result.providerCalled) {
       metrics.calls.inc({ deployment: deployment.id, status: String(result.status), outcome: result.outcome });
       metrics.latency.observe({ deployment: deployment.id }, latencyMs / 1000);
     }
-    await publishCompleted(envelope, deployment, result, latencyMs);
+    await publishCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
   }
 
   async function readBody(msg: Msg, envelope: CallEnvelope): Promise<Record<string, unknown>> {
@@ -126,6 +154,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     deployment: Deployment,
     result: CallResult,
     latencyMs: number,
+    traceContext: Context,
   ): Promise<void> {
     const event: CallCompleted = {
       eventId: randomUUID(),
@@ -145,7 +174,10 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       reservation: envelope.reservation,
     };
     try {
-      await js.publish(names.subjects.callCompleted, JSON.stringify(event), { msgID: event.eventId });
+      await js.publish(names.subjects.callCompleted, JSON.stringify(event), {
+        msgID: event.eventId,
+        headers: traceHeaders(traceContext),
+      });
     } catch (error) {
       metrics.eventPublishFailures.inc();
       logger.error({ err: error, requestId: envelope.requestId }, 'could not publish call-completed event');
@@ -190,6 +222,8 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     },
   };
 }
+
+const OPERATION = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' } as const;
 
 function safeJson(data: Uint8Array): unknown {
   try {

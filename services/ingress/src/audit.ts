@@ -1,0 +1,68 @@
+import type { GatewayError, Endpoint, Usage } from '@switchyard/contracts';
+import { SpanStatusCode, type Logger, type Span } from '@switchyard/telemetry';
+import type { Delivery } from './deliver.js';
+import type { IngressMetrics } from './metrics.js';
+
+/** What one client request did: the audit line, the metrics and the server span are all written from it. */
+export interface RequestRecord {
+  requestId: string;
+  callerId: string | null;
+  endpoint: Endpoint;
+  requestedModel: string | null;
+  /** The resolved group: a bounded metric label, unlike what clients send. */
+  modelGroup: string | null;
+  deploymentId: string | null;
+  attempts: number;
+  providerCalls: number;
+  traceId: string;
+  started: number;
+}
+
+/**
+ * Closes a request: one audit log line (the line an operator greps when the
+ * bill looks wrong), the request metrics, and the end of the server span.
+ */
+export function finishRequest(
+  record: RequestRecord,
+  outcome: { delivery: Delivery | null; failure: GatewayError | null },
+  sinks: { logger: Logger; metrics: IngressMetrics; span: Span },
+): void {
+  const status = outcome.delivery?.status ?? outcome.failure?.status ?? 500;
+  const usage: Usage | null = outcome.delivery?.usage ?? null;
+  const latencyMs = Math.round((performance.now() - record.started) * 100) / 100;
+  sinks.metrics.requests.inc({ endpoint: record.endpoint, status: String(status), model: record.modelGroup ?? 'unknown' });
+  sinks.metrics.duration.observe({ endpoint: record.endpoint }, latencyMs / 1000);
+  if (usage) {
+    sinks.metrics.tokens.inc({ model: record.modelGroup ?? 'unknown', kind: 'prompt' }, usage.prompt_tokens);
+    sinks.metrics.tokens.inc({ model: record.modelGroup ?? 'unknown', kind: 'completion' }, usage.completion_tokens ?? 0);
+  }
+  sinks.logger.info(
+    {
+      audit: true,
+      requestId: record.requestId,
+      traceId: record.traceId,
+      caller: record.callerId,
+      endpoint: record.endpoint,
+      requestedModel: record.requestedModel,
+      deployment: record.deploymentId,
+      providerCalls: record.providerCalls,
+      attempts: record.attempts,
+      status,
+      outcome: outcome.delivery?.outcome ?? outcome.failure?.code ?? 'internal_error',
+      usage,
+      latencyMs,
+    },
+    'request',
+  );
+  const span = sinks.span;
+  span.setAttribute('http.response.status_code', status);
+  span.setAttribute('switchyard.attempts', record.attempts);
+  span.setAttribute('switchyard.provider_calls', record.providerCalls);
+  if (record.deploymentId) span.setAttribute('switchyard.deployment', record.deploymentId);
+  if (usage) {
+    span.setAttribute('gen_ai.usage.input_tokens', usage.prompt_tokens);
+    span.setAttribute('gen_ai.usage.output_tokens', usage.completion_tokens ?? 0);
+  }
+  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure?.code ?? 'error' });
+  span.end();
+}
