@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 // cross-service tests) run from dist, which `pnpm test` builds first.
 const root = fileURLToPath(new URL('.', import.meta.url));
 const alias: Record<string, string> = {};
-for (const dir of ['libs', 'services']) {
+for (const dir of ['libs', 'services', 'infra']) {
   for (const name of readdirSync(`${root}${dir}`)) {
     const entry = `${root}${dir}/${name}/src/index.ts`;
     if (existsSync(entry)) alias[`@switchyard/${name}`] = entry;

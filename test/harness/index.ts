@@ -3,3 +3,4 @@ export * from './isolation.js';
 export * from './in-process-stack.js';
 export * from './mock-provider.js';
 export * from './redis-server.js';
+export * from './otlp-receiver.js';
