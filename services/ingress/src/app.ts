@@ -52,6 +52,8 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   const startedAt = Math.floor(Date.now() / 1000);
 
   app.decorateRequest('callerId', null);
+  // Only JSON bodies: a text/plain body (what fetch sends for a bare string) is a 415, not a confusing 400.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw, done) => {
     try {
       // secure-json-parse rejects __proto__ / constructor.prototype keys: no prototype pollution.

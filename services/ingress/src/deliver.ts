@@ -97,7 +97,8 @@ export async function deliverStream(
       const event = await pending.next(waitMs);
       if (clientGone) return { status: response.head.status, usage: null, outcome: 'client_closed' };
       if (event.part === 'chunk') {
-        if (!res.write(`data: ${Buffer.from(event.data.buffer, event.data.byteOffset, event.data.byteLength).toString('utf8')}\n\n`)) {
+        // Chunks are SSE frames already (the upstream-caller frames them): written as they come.
+        if (!res.write(event.data)) {
           await writable(res);
         }
         continue;

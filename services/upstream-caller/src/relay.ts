@@ -56,7 +56,7 @@ export async function relayCall(options: {
           // The gateway always asks the provider for usage; the client sees the
           // usage-only chunk only when it asked for it.
           if (event.usageOnly && !envelope.clientWantsUsage) continue;
-          writer.chunk(encoder.encode(event.data));
+          writer.chunk(encoder.encode(sseFrame(event.data)));
         }
       } catch {
         const cancelled = options.signal.aborted;
@@ -85,7 +85,9 @@ export async function relayCall(options: {
       return { status: response.status, outcome: 'ok', usage, providerCalled: true };
     }
     case 'failure': {
-      const providerCalled = response.outcome !== 'connection_error' && response.error.error.code !== 'deployment_misconfigured';
+      // A connection error after the request went out (a definite: false one) may still have been served.
+      const providerCalled =
+        response.outcome === 'connection_error' ? !response.definite : response.error.error.code !== 'deployment_misconfigured';
       writer.error({
         status: response.status,
         body: response.error,
@@ -104,4 +106,13 @@ export async function relayCall(options: {
       };
     }
   }
+}
+
+/**
+ * One SSE event, framed here so that the ingress relays bytes without parsing:
+ * a frame split over several bus messages (an event larger than a message)
+ * rejoins on the client's socket. Every line of the data gets its own prefix.
+ */
+export function sseFrame(data: string): string {
+  return `data: ${data.replaceAll('\n', '\ndata: ')}\n\n`;
 }

@@ -1,0 +1,12 @@
+export { startStack } from './stack.js';
+export type { ReplicaExitEvent, ReplicaInfo, Stack, StackOptions } from './stack.js';
+export { StackError } from './errors.js';
+export { ArgsError, parseArgs, USAGE } from './args.js';
+export type { CliCommand, Scale } from './args.js';
+export { connectHost, ingressUrl, planReplicas } from './plan.js';
+export type { ReplicaSpec } from './plan.js';
+export { probeReady, readyzUrl } from './readiness.js';
+export { DEFAULT_BASE_PORT, MAX_REPLICAS, PORT_OFFSETS, SERVICE_NAMES, isServiceName } from './services.js';
+export type { ServiceName } from './services.js';
+export { composeServiceEnv, interpolate, readComposeFile } from './compose-env.js';
+export type { ComposeEnv, ComposeEnvOptions } from './compose-env.js';
