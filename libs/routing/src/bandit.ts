@@ -1,0 +1,201 @@
+/**
+ * The adaptive router's Thompson-sampling bandit (spec: "Bandit"): one
+ * Beta(alpha, beta) cell per (router, request type, model), a prior from the
+ * config, evidence learned from signals, and the pick that scores quality
+ * against cost. Pure: randomness comes from the injected `RandomSource`.
+ */
+import type { RequestType } from './classifier.js';
+import type { RandomSource } from './simple-shuffle.js';
+
+export type QualityTier = 1 | 2 | 3;
+
+/** One candidate model of a router, as the config package resolves it. */
+export interface AdaptiveRouterModel {
+  /** The `model_name` the router routes to. */
+  name: string;
+  tier: QualityTier;
+  strengths: readonly RequestType[];
+  /** `input_cost_per_token`; 0 when the config gives none. */
+  costPerToken: number;
+}
+
+export interface AdaptiveRouterConfig {
+  name: string;
+  models: readonly AdaptiveRouterModel[];
+  /** Each in [0, 1], summing to 1 (validated by the config package). */
+  weights: { quality: number; cost: number };
+  /** Probability of Thompson-sampling a pick; otherwise the posterior means are used. */
+  explorationRate: number;
+}
+
+/** Parameters of a Beta distribution. */
+export interface BetaParams {
+  alpha: number;
+  beta: number;
+}
+
+/** Learned evidence of a cell: the sums of its signal deltas (what Postgres stores). */
+export type Evidence = BetaParams;
+
+/** Every constant of the bandit, in one place; the router config may override weights and exploration. */
+export const BANDIT_DEFAULTS = {
+  /** Prior quality mean by tier: 1 budget, 2 mid, 3 frontier. */
+  tierBase: { 1: 0.3, 2: 0.5, 3: 0.7 } as const satisfies Record<QualityTier, number>,
+  /** Added to the prior mean for a request type among the model's strengths. */
+  strengthBonus: 0.3,
+  /** No prior is certain: Beta(alpha, 0) is not a distribution. */
+  maxPriorMean: 0.95,
+  /** Prior pseudo-observations: ten signals move a prior halfway. */
+  priorMass: 10,
+  /** Most pseudo-observations a posterior holds (prior + discounted evidence). */
+  massCap: 200,
+  weights: { quality: 0.7, cost: 0.3 },
+  explorationRate: 1,
+  /** Tier of a model whose config gives none (read by the config package). */
+  defaultTier: 2 as QualityTier,
+} as const;
+
+/** The config prior of a model for a request type; never stored, so a config change takes effect at once. */
+export function priorFor(model: Pick<AdaptiveRouterModel, 'tier' | 'strengths'>, type: RequestType): BetaParams {
+  const base = BANDIT_DEFAULTS.tierBase[model.tier];
+  const bonus = model.strengths.includes(type) ? BANDIT_DEFAULTS.strengthBonus : 0;
+  const mean = Math.min(BANDIT_DEFAULTS.maxPriorMean, base + bonus);
+  return { alpha: BANDIT_DEFAULTS.priorMass * mean, beta: BANDIT_DEFAULTS.priorMass * (1 - mean) };
+}
+
+/**
+ * Prior + evidence, with the evidence discounted at read time so that the
+ * total mass stays at most `cap`.
+ *
+ * Why: LiteLLM stops updating a cell once alpha + beta > 200, silently
+ * ignoring every later signal. Here the stored evidence keeps growing (atomic
+ * adds, nothing dropped) and is scaled by (cap - prior mass) / evidence mass
+ * when it would overflow. The evidence's own mean is kept exactly, each new
+ * signal still moves it, and the posterior never gets more certain than
+ * `cap` observations allow, so Thompson sampling keeps exploring a cell that
+ * has a long history. Below the cap, the posterior is prior + evidence exactly.
+ * Recent signals are not weighted above old ones: that needs a time decay at
+ * write time, which additive upserts cannot express.
+ *
+ * Negative evidence (impossible through signals, possible through a bad row)
+ * counts as none, so a posterior is always a valid Beta.
+ */
+export function posterior(prior: BetaParams, evidence: Evidence | undefined, cap: number = BANDIT_DEFAULTS.massCap): BetaParams {
+  const alpha = Math.max(0, evidence?.alpha ?? 0);
+  const beta = Math.max(0, evidence?.beta ?? 0);
+  const evidenceMass = alpha + beta;
+  const room = Math.max(0, cap - (prior.alpha + prior.beta));
+  const scale = evidenceMass > room ? room / evidenceMass : 1;
+  return { alpha: prior.alpha + alpha * scale, beta: prior.beta + beta * scale };
+}
+
+export function betaMean({ alpha, beta }: BetaParams): number {
+  return alpha / (alpha + beta);
+}
+
+/** Enough for any real uniform source (each try is accepted with p > 0.95); a stuck source ends, not hangs. */
+const MAX_GAMMA_TRIES = 100;
+
+/** A uniform in (0, 1]: safe to take the log of. */
+function positiveUniform(random: RandomSource): number {
+  return 1 - random();
+}
+
+/** A standard normal draw (Box–Muller; the second value of the pair is dropped to keep no state). */
+function standardNormal(random: RandomSource): number {
+  const radius = Math.sqrt(-2 * Math.log(positiveUniform(random)));
+  return radius * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * log of a Gamma(shape, 1) draw. Marsaglia–Tsang for shape >= 1; for shape < 1
+ * the boost Gamma(shape) = Gamma(shape + 1) * U^(1/shape), added in log space
+ * because U^(1/shape) underflows to 0 for tiny shapes.
+ */
+function logGammaDraw(shape: number, random: RandomSource): number {
+  if (shape < 1) return logGammaDraw(shape + 1, random) + Math.log(positiveUniform(random)) / shape;
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (let attempt = 0; attempt < MAX_GAMMA_TRIES; attempt++) {
+    const x = standardNormal(random);
+    const base = 1 + c * x;
+    if (base <= 0) continue;
+    const v = base * base * base;
+    const u = random();
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return Math.log(d * v);
+  }
+  return Math.log(shape);
+}
+
+/**
+ * A Beta(alpha, beta) draw from two Gamma draws, X / (X + Y), computed from
+ * their logs so that tiny shapes give 0 or 1, never NaN.
+ */
+export function sampleBeta(alpha: number, beta: number, random: RandomSource): number {
+  if (!(alpha > 0 && beta > 0 && Number.isFinite(alpha) && Number.isFinite(beta))) {
+    throw new RangeError(`Beta parameters must be finite and positive, got (${alpha}, ${beta})`);
+  }
+  const logX = logGammaDraw(alpha, random);
+  const logY = logGammaDraw(beta, random);
+  return 1 / (1 + Math.exp(logY - logX));
+}
+
+export interface ModelScore {
+  model: string;
+  /** The posterior the quality came from. */
+  alpha: number;
+  beta: number;
+  /** A Beta draw when the pick explored, else the posterior mean. */
+  quality: number;
+  costScore: number;
+  score: number;
+}
+
+export type PickResult =
+  | { model: string; explored: boolean; scores: ModelScore[] }
+  | { error: 'no_eligible_model'; minTier: number };
+
+export interface PickOptions {
+  /** Only models of this tier or above are candidates (request header / metadata). */
+  minTier?: number;
+  random: RandomSource;
+  /** Posterior mass cap; defaults to `BANDIT_DEFAULTS.massCap`. */
+  massCap?: number;
+}
+
+/**
+ * Picks the model of `router` for a request of `type`. `cells` gives the
+ * learned evidence of a model's cell (undefined: none yet). With probability
+ * `explorationRate` the pick Thompson-samples every candidate's quality, else
+ * it uses the posterior means; one coin per pick, so a pick is either fully
+ * exploring or fully greedy. Highest score wins; a tie goes to the model
+ * listed first in the config.
+ */
+export function pickModel(
+  router: AdaptiveRouterConfig,
+  type: RequestType,
+  cells: (model: string) => Evidence | undefined,
+  options: PickOptions,
+): PickResult {
+  const minTier = options.minTier ?? 1;
+  const eligible = router.models.filter((model) => model.tier >= minTier);
+  if (eligible.length === 0) return { error: 'no_eligible_model', minTier };
+
+  const costs = eligible.map((model) => model.costPerToken);
+  const cheapest = Math.min(...costs);
+  const dearest = Math.max(...costs);
+  // No coin is drawn when the rate decides alone, so a rate of 0 or 1 consumes no randomness for it.
+  const explored =
+    router.explorationRate >= 1 ? true : router.explorationRate <= 0 ? false : options.random() < router.explorationRate;
+
+  const scores = eligible.map((model): ModelScore => {
+    const { alpha, beta } = posterior(priorFor(model, type), cells(model.name), options.massCap);
+    const quality = explored ? sampleBeta(alpha, beta, options.random) : betaMean({ alpha, beta });
+    const costScore = dearest === cheapest ? 0.5 : 1 - (model.costPerToken - cheapest) / (dearest - cheapest);
+    const score = router.weights.quality * quality + router.weights.cost * costScore;
+    return { model: model.name, alpha, beta, quality, costScore, score };
+  });
+  // Strictly greater replaces the leader, so ties stay with the earlier model.
+  const best = scores.reduce((leader, entry) => (entry.score > leader.score ? entry : leader));
+  return { model: best.model, explored, scores };
+}
