@@ -107,6 +107,7 @@ export function draftDeployment(
       defaultParams,
       extraHeaders: { ...params.extra_headers },
       modelInfo: explicitId == null ? modelInfo : { id: explicitId, ...modelInfo },
+      inputCostPerToken: params.input_cost_per_token ?? null,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
     },
   };

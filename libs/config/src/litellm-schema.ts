@@ -67,6 +67,9 @@ export const LiteLLMParamsSchema = z.object({
   extra_headers: z.record(z.string(), z.string()).nullish(),
   mock_response: z.string().nullish(),
   mock_latency_ms: z.number().int().min(0).nullish(),
+  /** Price per input token: the cost an adaptive router weighs. */
+  input_cost_per_token: z.number().min(0).nullish(),
+  output_cost_per_token: z.number().min(0).nullish(),
 });
 export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 
@@ -85,7 +88,7 @@ export const ModelEntrySchema = z.object({
 });
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
-/** Adaptive router entries are kept as written until their config is implemented: only the name is checked. */
+/** Adaptive router entries: the name is checked here, their settings by adaptive-router.ts. */
 export const AdaptiveRouterEntrySchema = z.looseObject({
   model_name: text,
   litellm_params: z.looseObject({ model: text }),

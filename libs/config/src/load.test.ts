@@ -258,25 +258,75 @@ describe('config: deployment ids', () => {
 });
 
 describe('config: adaptive routers', () => {
-  it('config: auto_router and adaptive_router entries are recorded, not deployed, and not warned about', () => {
-    const config = parse(`
+  const ROUTERS = `
 model_list:
-  - model_name: chat
-    litellm_params: { model: mock/a }
+  - model_name: cheap
+    litellm_params: { model: mock/cheap, input_cost_per_token: 0.0000001 }
+    model_info:
+      adaptive_router_preferences: { quality_tier: 1, strengths: [factual_lookup] }
+  - model_name: frontier
+    litellm_params: { model: mock/frontier }
+    model_info:
+      input_cost_per_token: 0.00001
+      adaptive_router_preferences: { quality_tier: 3, strengths: [code_generation, technical_design] }
   - model_name: smart
     litellm_params:
-      model: auto_router/smart
-      auto_router_config_path: router.json
-      anything: [1, 2]
+      model: auto_router/adaptive_router
+      adaptive_router_config:
+        available_models: [cheap, frontier]
+        weights: { quality: 0.8, cost: 0.2 }
   - model_name: learned
-    litellm_params: { model: adaptive_router/learned }
-    weird_key: true
-`);
-    expect(config.deployments.map((d) => d.modelName)).toEqual(['chat']);
-    expect(config.routers.map((r) => r.name)).toEqual(['smart', 'learned']);
-    expect(config.routers[0]?.raw).toMatchObject({ litellm_params: { auto_router_config_path: 'router.json' } });
-    expect(config.warnings).toEqual([]);
+    litellm_params:
+      model: adaptive_router/learned
+      adaptive_router_config: { available_models: [frontier], exploration_rate: 0.5 }
+  - model_name: semantic
+    litellm_params: { model: auto_router/semantic, auto_router_config_path: router.json }
+`;
+
+  it('config: adaptive routers are parsed with their candidates, tiers, strengths, costs and weights', () => {
+    const config = parse(ROUTERS);
+    expect(config.deployments.map((d) => d.modelName)).toEqual(['cheap', 'frontier']);
+    expect(config.routers).toEqual([
+      {
+        name: 'smart',
+        models: [
+          { name: 'cheap', tier: 1, strengths: ['factual_lookup'], costPerToken: 0.0000001 },
+          { name: 'frontier', tier: 3, strengths: ['code_generation', 'technical_design'], costPerToken: 0.00001 },
+        ],
+        weights: { quality: 0.8, cost: 0.2 },
+        explorationRate: 1,
+      },
+      { name: 'learned', models: [{ name: 'frontier', tier: 3, strengths: ['code_generation', 'technical_design'], costPerToken: 0.00001 }], weights: { quality: 0.7, cost: 0.3 }, explorationRate: 0.5 },
+    ]);
+    expect(config.warnings).toEqual(['ignoring unsupported routers: model_list[4] ("semantic": auto_router/semantic, only auto_router/adaptive_router is supported)']);
     expect(resolveModel(config, 'smart')).toBeNull();
+  });
+
+  it.each([
+    ['an unknown available model', 'available_models: [cheap, nope]', 'model_list[2].litellm_params.adaptive_router_config.available_models[1]: "nope" is not a model_name in model_list'],
+    ['weights that do not sum to 1', 'available_models: [cheap]\n        weights: { quality: 0.5, cost: 0.6 }', 'model_list[2].litellm_params.adaptive_router_config.weights: quality and cost must sum to 1'],
+    ['a weight out of range', 'available_models: [cheap]\n        weights: { quality: 1.5, cost: -0.5 }', 'model_list[2].litellm_params.adaptive_router_config.weights.quality'],
+    ['no models', 'available_models: []', 'model_list[2].litellm_params.adaptive_router_config.available_models: name at least one model'],
+  ])('config: a router with %s is an error naming the field', (_case, settings, message) => {
+    const text = `
+model_list:
+  - model_name: cheap
+    litellm_params: { model: mock/cheap }
+  - model_name: tiered
+    litellm_params: { model: mock/tiered }
+    model_info: { adaptive_router_preferences: { quality_tier: 2 } }
+  - model_name: smart
+    litellm_params:
+      model: auto_router/adaptive_router
+      adaptive_router_config:
+        ${settings}
+`;
+    expect(() => parse(text)).toThrow(message);
+  });
+
+  it('config: a tier out of range is an error naming the model', () => {
+    const text = ROUTERS.replace('quality_tier: 1', 'quality_tier: 4');
+    expect(() => parse(text)).toThrow('quality_tier must be 1, 2 or 3');
   });
 });
 

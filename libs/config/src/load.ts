@@ -15,7 +15,13 @@ import {
   isAdaptiveRouterEntry,
   isRecord,
 } from './litellm-schema.js';
-import type { AdaptiveRouterEntry, Deployment, GatewayConfig } from './model.js';
+import { buildAdaptiveRouters } from './adaptive-router.js';
+import type { Deployment, GatewayConfig } from './model.js';
+
+interface AdaptiveRouterEntry {
+  name: string;
+  raw: Record<string, unknown>;
+}
 import { formatPath, Problems } from './path.js';
 import { buildAliases, buildGeneralSettings, buildRouterSettings, listNames } from './settings.js';
 
@@ -88,6 +94,7 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
     else group.push(deployment);
   }
   const routerNames = checkRouterNames(routers, groups, problems);
+  const adaptive = buildAdaptiveRouters(routers, groups, problems);
 
   const routerRaw = RouterSettingsSchema.safeParse(raw['router_settings'] ?? {}, parseOptions);
   if (!routerRaw.success) problems.addIssues(['router_settings'], routerRaw.error.issues);
@@ -104,10 +111,13 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
     deployments,
     groups,
     aliases,
-    routers: routers.map(({ name, raw: entry }) => ({ name, raw: entry })),
+    routers: adaptive.routers,
     router,
     general,
-    warnings: warningsFor(raw, deployments),
+    warnings: [
+      ...warningsFor(raw, deployments),
+      ...(adaptive.unsupported.length > 0 ? [`ignoring unsupported routers: ${adaptive.unsupported.join(', ')}`] : []),
+    ],
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RequestType } from '@switchyard/contracts';
 import type { Secret } from './secret.js';
 
 /**
@@ -63,14 +64,25 @@ export interface Deployment {
   /** Headers sent to the provider on every call (`extra_headers`). */
   extraHeaders: Record<string, string>;
   modelInfo: Record<string, unknown>;
+  /** `input_cost_per_token` from litellm_params (else model_info), when given. */
+  inputCostPerToken: number | null;
   mock: MockBehaviour | null;
 }
 
-export interface AdaptiveRouterEntry {
-  /** The entry's `model_name`: what clients send as `model`. */
+export interface AdaptiveRouterModel {
+  /** A model group (model_name) the router may pick. */
   name: string;
-  /** The whole `model_list` entry as written. */
-  raw: Record<string, unknown>;
+  tier: 1 | 2 | 3;
+  strengths: RequestType[];
+  costPerToken: number;
+}
+
+/** An adaptive router: clients send its name as `model`, and it picks one of its models per request. */
+export interface AdaptiveRouterSettings {
+  name: string;
+  models: AdaptiveRouterModel[];
+  weights: { quality: number; cost: number };
+  explorationRate: number;
 }
 
 export const ROUTING_STRATEGIES = ['simple-shuffle'] as const;
@@ -110,7 +122,7 @@ export interface GatewayConfig {
    * Adaptive routers (`auto_router/...`, `adaptive_router/...` entries), kept
    * as written until the router config is implemented; never deployments.
    */
-  routers: AdaptiveRouterEntry[];
+  routers: AdaptiveRouterSettings[];
   router: RouterSettings;
   general: GeneralSettings;
   /** Messages for the operator: unsupported keys, missing limits. Logged once at start. */

@@ -2,3 +2,4 @@ export * from './subjects.js';
 export * from './errors.js';
 export * from './openai.js';
 export * from './messages.js';
+export * from './routing.js';

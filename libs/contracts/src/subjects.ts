@@ -12,6 +12,8 @@ export const Subjects = {
   cancel: 'route.cancel',
   /** upstream-caller -> JetStream: one provider call finished. */
   callCompleted: 'events.call.completed',
+  /** ingress -> JetStream: one learned turn of an adaptive-router conversation. */
+  turn: 'events.turn',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -41,8 +43,10 @@ export interface BusNames {
   eventsStream: string;
   /** Object store bucket for request bodies larger than the NATS max payload. */
   bodyBucket: string;
+  /** KV bucket of learned bandit cells, watched by every ingress replica. */
+  cellsBucket: string;
   /** Durable consumer names. */
-  consumers: { learnerCalls: string; limiterSettlements: string };
+  consumers: { learnerCalls: string; learnerTurns: string; limiterSettlements: string };
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -60,6 +64,7 @@ export function busNames(prefix = 'switchyard'): BusNames {
     subjects,
     eventsStream: `${token}_EVENTS`,
     bodyBucket: `${token}_BODIES`.toLowerCase(),
-    consumers: { learnerCalls: 'learner-calls', limiterSettlements: 'limiter-settlements' },
+    cellsBucket: `${token}_CELLS`.toLowerCase(),
+    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', limiterSettlements: 'limiter-settlements' },
   };
 }

@@ -28,6 +28,38 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('processed_events').execute();
     },
   },
+  '0002_bandit_cells': {
+    async up(db: Kysely<unknown>) {
+      // Evidence only: the prior comes from config, so a config change never corrupts what was learned.
+      await db.schema
+        .createTable('bandit_cells')
+        .addColumn('router', 'text', (col) => col.notNull())
+        .addColumn('request_type', 'text', (col) => col.notNull())
+        .addColumn('model', 'text', (col) => col.notNull())
+        .addColumn('alpha', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('beta', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('samples', 'bigint', (col) => col.notNull().defaultTo(0))
+        .addColumn('version', 'bigint', (col) => col.notNull().defaultTo(0))
+        .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('bandit_cells_pkey', ['router', 'request_type', 'model'])
+        .execute();
+      await db.schema
+        .createTable('router_sessions')
+        .addColumn('router', 'text', (col) => col.notNull())
+        .addColumn('session_key', 'text', (col) => col.notNull())
+        .addColumn('first_type', 'text', (col) => col.notNull())
+        .addColumn('satisfaction_credited', 'boolean', (col) => col.notNull().defaultTo(false))
+        .addColumn('turns', 'bigint', (col) => col.notNull().defaultTo(0))
+        .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('router_sessions_pkey', ['router', 'session_key'])
+        .execute();
+      await db.schema.createIndex('router_sessions_updated_at').on('router_sessions').column('updated_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('router_sessions').execute();
+      await db.schema.dropTable('bandit_cells').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

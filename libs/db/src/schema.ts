@@ -16,7 +16,31 @@ export interface DeploymentUsageTable {
   updated_at: Generated<Date>;
 }
 
+/** One Beta cell per (router, request type, model): the learned evidence, added to atomically. */
+export interface BanditCellsTable {
+  router: string;
+  request_type: string;
+  model: string;
+  alpha: number;
+  beta: number;
+  samples: ColumnType<number, number, number>;
+  version: ColumnType<number, number, number>;
+  updated_at: Generated<Date>;
+}
+
+/** What a learned conversation must remember beyond its history: its first type and one-time credit. */
+export interface RouterSessionsTable {
+  router: string;
+  session_key: string;
+  first_type: string;
+  satisfaction_credited: Generated<boolean>;
+  turns: ColumnType<number, number | undefined, number>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   processed_events: ProcessedEventsTable;
   deployment_usage: DeploymentUsageTable;
+  bandit_cells: BanditCellsTable;
+  router_sessions: RouterSessionsTable;
 }

@@ -4,17 +4,9 @@
  * of the last user message; the first rule that matches names the type.
  */
 
-export const REQUEST_TYPES = [
-  'code_generation',
-  'code_understanding',
-  'technical_design',
-  'analytical_reasoning',
-  'writing',
-  'factual_lookup',
-  'general',
-] as const;
+import type { RequestType } from '@switchyard/contracts';
 
-export type RequestType = (typeof REQUEST_TYPES)[number];
+export { REQUEST_TYPES, type RequestType } from '@switchyard/contracts';
 
 /** Only this prefix of the text is classified, so the cost per request is bounded. */
 export const CLASSIFIER_INPUT_CAP = 2_000;

@@ -5,7 +5,7 @@
  * `next` in the same transaction as the cell increments.
  */
 import { z } from 'zod';
-import { REQUEST_TYPES } from './classifier.js';
+import { REQUEST_TYPES, ToolCall, ToolResult } from '@switchyard/contracts';
 import type { RequestType } from './classifier.js';
 
 /** Every threshold of the signal rules, in one place so that they can be tuned. */
@@ -51,18 +51,9 @@ export const signalSetSchema = z.object({
 });
 export type SignalSet = Record<SignalName, boolean>;
 
-export const toolCallSchema = z.object({
-  name: z.string(),
-  /** Parsed arguments, or the raw JSON string an OpenAI tool call carries. */
-  args: z.unknown(),
-});
-export type ToolCall = z.infer<typeof toolCallSchema>;
-
-export const toolResultSchema = z.object({
-  isError: z.boolean(),
-  content: z.string(),
-});
-export type ToolResult = z.infer<typeof toolResultSchema>;
+export const toolCallSchema = ToolCall;
+export const toolResultSchema = ToolResult;
+export type { ToolCall, ToolResult };
 
 /**
  * One learned turn, as the learner reads it from the request's history.

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { REQUEST_TYPES } from '@switchyard/contracts';
+import type { AdaptiveRouterSettings, Deployment } from './model.js';
+import type { Problems } from './path.js';
+
+/** `litellm_params` of an adaptive router entry (LiteLLM's adaptive router format). */
+const RouterParamsSchema = z.looseObject({
+  model: z.string(),
+  adaptive_router_config: z.object({
+    available_models: z.array(z.string().min(1)).min(1, 'name at least one model the router may pick'),
+    weights: z
+      .object({ quality: z.number().min(0).max(1), cost: z.number().min(0).max(1) })
+      .refine((w) => Math.abs(w.quality + w.cost - 1) < 1e-9, { message: 'quality and cost must sum to 1' })
+      .nullish(),
+    exploration_rate: z.number().min(0).max(1).nullish(),
+  }),
+});
+
+const PreferencesSchema = z.object({
+  quality_tier: z.union([z.literal(1), z.literal(2), z.literal(3)], { message: 'quality_tier must be 1, 2 or 3' }).nullish(),
+  strengths: z.array(z.enum(REQUEST_TYPES)).nullish(),
+});
+
+const ADAPTIVE_MODELS = /^(auto_router\/adaptive_router|adaptive_router\/.+)$/;
+
+/**
+ * Builds the adaptive routers of the file. A candidate's tier and strengths
+ * come from `model_info.adaptive_router_preferences` of its group, its cost
+ * from `input_cost_per_token` (in `litellm_params` or `model_info`).
+ * `auto_router/<other>` entries (LiteLLM's embedding-based router) are not
+ * supported: they are reported and not served.
+ */
+export function buildAdaptiveRouters(
+  entries: Array<{ name: string; raw: Record<string, unknown>; index: number }>,
+  groups: ReadonlyMap<string, Deployment[]>,
+  problems: Problems,
+): { routers: AdaptiveRouterSettings[]; unsupported: string[] } {
+  const routers: AdaptiveRouterSettings[] = [];
+  const unsupported: string[] = [];
+  for (const { name, raw, index } of entries) {
+    const at = ['model_list', index, 'litellm_params'];
+    const model = String((raw.litellm_params as Record<string, unknown>).model);
+    if (!ADAPTIVE_MODELS.test(model)) {
+      unsupported.push(`model_list[${index}] ("${name}": ${model}, only auto_router/adaptive_router is supported)`);
+      continue;
+    }
+    const parsed = RouterParamsSchema.safeParse(raw.litellm_params);
+    if (!parsed.success) {
+      problems.addIssues(at, parsed.error.issues);
+      continue;
+    }
+    const settings = parsed.data.adaptive_router_config;
+    const models: AdaptiveRouterSettings['models'] = [];
+    settings.available_models.forEach((candidate, i) => {
+      const where = [...at, 'adaptive_router_config', 'available_models', i];
+      const group = groups.get(candidate);
+      if (!group) {
+        problems.add(where, `"${candidate}" is not a model_name in model_list (a router picks among model groups)`);
+        return;
+      }
+      const first = group[0]!;
+      const preferences = PreferencesSchema.safeParse(first.modelInfo.adaptive_router_preferences ?? {});
+      if (!preferences.success) {
+        problems.addIssues([...where, `(model_info.adaptive_router_preferences of "${candidate}")`], preferences.error.issues);
+        return;
+      }
+      const cost = first.inputCostPerToken ?? Number(first.modelInfo.input_cost_per_token ?? 0);
+      models.push({
+        name: candidate,
+        tier: preferences.data.quality_tier ?? 2,
+        strengths: preferences.data.strengths ?? [],
+        costPerToken: Number.isFinite(cost) && cost >= 0 ? cost : 0,
+      });
+    });
+    routers.push({
+      name,
+      models,
+      weights: settings.weights ?? { quality: 0.7, cost: 0.3 },
+      explorationRate: settings.exploration_rate ?? 1,
+    });
+  }
+  return { routers, unsupported };
+}

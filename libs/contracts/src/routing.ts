@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** The request types of adaptive routing: a turn's type picks the bandit cell it is routed and judged by. */
+export const REQUEST_TYPES = [
+  'code_generation',
+  'code_understanding',
+  'technical_design',
+  'analytical_reasoning',
+  'writing',
+  'factual_lookup',
+  'general',
+] as const;
+export const RequestType = z.enum(REQUEST_TYPES);
+export type RequestType = z.infer<typeof RequestType>;
+
+export const ToolCall = z.object({
+  name: z.string(),
+  /** Parsed arguments, or the raw JSON string an OpenAI tool call carries. */
+  args: z.unknown(),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+export const ToolResult = z.object({
+  isError: z.boolean(),
+  content: z.string(),
+});
+export type ToolResult = z.infer<typeof ToolResult>;
+
+/**
+ * JetStream event: one learned turn of an adaptive-router conversation, as
+ * the ingress read it from the request's history. The client resends the
+ * conversation with each turn, so the texts the signals compare travel here
+ * and the learner needs no ordered per-session state beyond two flags.
+ * Texts are capped; no key, header or identity travels.
+ */
+export const TurnEvent = z.object({
+  eventId: z.string().min(1),
+  requestId: z.string(),
+  router: z.string(),
+  /** Hash that names the conversation; never the caller's key. */
+  sessionKey: z.string(),
+  requestType: RequestType,
+  /** The model that serves this turn. */
+  model: z.string(),
+  /** The session's owner: the model the user's reaction in this turn judges. */
+  owner: z.string(),
+  /** User messages before this one in the history. */
+  turnIndex: z.number().int().min(0),
+  userText: z.string(),
+  previousUserText: z.string().nullable(),
+  /** The latest assistant message of the history: the response this turn reacts to. */
+  assistantText: z.string().nullable(),
+  previousAssistantText: z.string().nullable(),
+  /** Tool calls and results since the last user message. */
+  toolCalls: z.array(ToolCall),
+  toolResults: z.array(ToolResult),
+  /** Signatures of the (up to 20) tool calls before those. */
+  earlierToolCalls: z.array(z.string()).max(20),
+  /** HTTP status the gateway answered this turn with. */
+  status: z.number().int().nullable(),
+  at: z.string(),
+});
+export type TurnEvent = z.infer<typeof TurnEvent>;
+
+/** What the learner publishes per changed cell (NATS KV) and the ingress samples from. */
+export const CellEvidence = z.object({
+  router: z.string(),
+  requestType: RequestType,
+  model: z.string(),
+  /** Learned evidence only; the prior comes from config. */
+  alpha: z.number(),
+  beta: z.number(),
+  samples: z.number().int().min(0),
+  /** Increases with every update, so a stale value never overwrites a newer one. */
+  version: z.number().int().min(0),
+});
+export type CellEvidence = z.infer<typeof CellEvidence>;
+
+/** KV key of a cell: base64url, since model names may hold characters KV keys may not. */
+export function cellKey(router: string, requestType: RequestType, model: string): string {
+  return Buffer.from(JSON.stringify([router, requestType, model])).toString('base64url');
+}
