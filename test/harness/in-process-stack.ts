@@ -4,7 +4,8 @@ import { busNames, type BusNames } from '@switchyard/contracts';
 import { createDb } from '@switchyard/db';
 import { createIngress } from '@switchyard/ingress';
 import { createLearner } from '@switchyard/learner';
-import { createLimiter, createRedisClient } from '@switchyard/limiter';
+import { createLimiter } from '@switchyard/limiter';
+import { createRedisClient } from '@switchyard/redis';
 import { createUpstreamCaller } from '@switchyard/upstream-caller';
 import { createLogger, createMetricsRegistry, type Logger, type Registry } from '@switchyard/telemetry';
 import type { NatsConnection } from 'nats';
@@ -67,10 +68,14 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     const deps = { nc, names, config, logger: child, registry };
     let stopService: () => Promise<void>;
     if (service === 'ingress') {
-      const ingress = createIngress(deps);
+      const redis = config.routers.length > 0 ? createRedisClient(options.redisUrl ?? options.servers.redisUrl, child) : undefined;
+      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}) });
       const port = await ingress.start('127.0.0.1', 0);
       ingressUrls[index] = `http://127.0.0.1:${port}`;
-      stopService = () => ingress.stop();
+      stopService = async () => {
+        await ingress.stop();
+        redis?.disconnect();
+      };
     } else if (service === 'limiter') {
       const redis = createRedisClient(options.redisUrl ?? options.servers.redisUrl, child);
       const limiter = createLimiter({ ...deps, redis, ...(options.limiterWindow ? { window: options.limiterWindow } : {}) });

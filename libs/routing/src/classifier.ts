@@ -179,7 +179,7 @@ export function lastUserText(messages: readonly unknown[]): string {
   return '';
 }
 
-function contentText(content: unknown): string {
+export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   for (const part of content as unknown[]) {

@@ -2,3 +2,4 @@ export * from './simple-shuffle.js';
 export * from './classifier.js';
 export * from './signals.js';
 export * from './bandit.js';
+export * from './conversation.js';

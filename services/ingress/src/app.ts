@@ -8,7 +8,7 @@ import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
 import { createIngressMetrics } from './metrics.js';
 import { listModels } from './models.js';
-import { createProxyHandler, type ParsedBody } from './proxy.js';
+import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { requestIdFrom } from './request-id.js';
 
 declare module 'fastify' {
@@ -21,6 +21,7 @@ declare module 'fastify' {
 export interface IngressAppDeps {
   config: GatewayConfig;
   dispatcher: Dispatcher;
+  adaptive: ProxyDeps['adaptive'];
   logger: Logger;
   registry: Registry;
   checks: ReadinessCheck[];
@@ -75,13 +76,25 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
 
   for (const prefix of ['/v1', '']) {
     for (const { path, endpoint } of ROUTES) {
-      app.post(`${prefix}${path}`, createProxyHandler(endpoint, { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics }));
+      app.post(
+        `${prefix}${path}`,
+        createProxyHandler(endpoint, { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics, adaptive: deps.adaptive }),
+      );
     }
     app.get(`${prefix}/models`, async () => ({ object: 'list', data: listModels(config, startedAt) }));
     app.get<{ Params: { model: string } }>(`${prefix}/models/:model`, async (request) => {
       const model = listModels(config, startedAt).find((entry) => entry.id === request.params.model);
       if (!model) throw Errors.modelNotFound(request.params.model);
       return model;
+    });
+  }
+
+  // The adaptive routers' learned state (the LiteLLM path too).
+  for (const path of ['/routers/:name/state', '/adaptive_router/:name/state']) {
+    app.get<{ Params: { name: string } }>(path, async (request) => {
+      const routing = deps.adaptive?.routing;
+      if (!routing?.has(request.params.name)) throw Errors.notFound(`No adaptive router is named "${request.params.name}".`);
+      return routing.state(request.params.name);
     });
   }
 

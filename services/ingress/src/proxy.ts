@@ -7,7 +7,9 @@ import {
   type CallEnvelope,
   type Endpoint,
 } from '@switchyard/contracts';
-import { shuffleDeployments } from '@switchyard/routing';
+import { readConversation, shuffleDeployments, type ConversationTurn } from '@switchyard/routing';
+import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
+import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
 import { finishRequest, type RequestRecord } from './audit.js';
 import { deliverBuffered, deliverStream, type Delivery } from './deliver.js';
@@ -26,6 +28,15 @@ export interface ProxyDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   metrics: IngressMetrics;
+  /** Present when the config has adaptive routers. */
+  adaptive: { routing: AdaptiveRouting; turns: TurnPublisher } | null;
+}
+
+/** A learned turn waiting for its response to finish before it is published. */
+interface PendingTurn {
+  choice: AdaptiveChoice & { sessionKey: string };
+  conversation: ConversationTurn;
+  requestId: string;
 }
 
 /**
@@ -61,25 +72,49 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     };
     let delivery: Delivery | null = null;
     let failure: GatewayError | null = null;
+    const turn: { pending: PendingTurn | null } = { pending: null };
+    const traceContext = trace.setSpan(parent, span);
     try {
-      delivery = await handle(request, reply, record, trace.setSpan(parent, span));
+      delivery = await handle(request, reply, record, traceContext, turn);
     } catch (error) {
       failure = error instanceof GatewayError ? error : Errors.internal();
       if (!(error instanceof GatewayError)) logger.error({ err: error, requestId: request.id }, 'unexpected error');
       throw failure;
     } finally {
       finishRequest(record, { delivery, failure }, { logger, metrics, span });
+      if (turn.pending && deps.adaptive) {
+        await deps.adaptive.turns.publish(turn.pending, delivery?.status ?? failure?.status ?? 500, traceContext);
+      }
     }
   };
 
-  async function handle(request: FastifyRequest, reply: FastifyReply, record: RequestRecord, traceContext: Context): Promise<Delivery> {
+  async function handle(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    record: RequestRecord,
+    traceContext: Context,
+    turn: { pending: PendingTurn | null },
+  ): Promise<Delivery> {
     const { raw, json } = request.body as ParsedBody;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw zodToGatewayError(parsed.error);
     const body = parsed.data as Record<string, unknown> & { model: string; stream?: boolean | null };
     record.requestedModel = body.model;
     trace.getSpan(traceContext)?.setAttribute('gen_ai.request.model', body.model);
-    const resolved = resolveModel(config, body.model);
+    const routerHeaders: Record<string, string> = {};
+    let modelName = body.model;
+    if (deps.adaptive?.routing.has(body.model)) {
+      const choice = await deps.adaptive.routing.choose(body.model, { body, headers: request.headers, callerId: request.callerId });
+      modelName = choice.model;
+      routerHeaders['x-switchyard-router-model'] = choice.model;
+      routerHeaders['x-litellm-adaptive-router-model'] = choice.model;
+      void reply.headers(routerHeaders);
+      trace.getSpan(traceContext)?.setAttributes({ 'switchyard.router': choice.router, 'switchyard.request_type': choice.requestType });
+      if (choice.sessionKey !== null && Array.isArray(body.messages)) {
+        turn.pending = { choice: { ...choice, sessionKey: choice.sessionKey }, conversation: readConversation(body.messages), requestId: request.id };
+      }
+    }
+    const resolved = resolveModel(config, modelName);
     if (!resolved) throw Errors.modelNotFound(body.model);
     record.modelGroup = resolved.group;
     const candidates = shuffleDeployments(resolved.deployments);
@@ -116,6 +151,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         record.deploymentId = deployment.id;
         const result = await dispatcher.attempt(envelope, raw, traceContext);
         const headers: Record<string, string> = {
+          ...routerHeaders,
           'x-request-id': request.id,
           'x-switchyard-deployment': result.kind === 'response' ? result.head.deploymentId : deployment.id,
           'x-switchyard-attempts': String(attempt),

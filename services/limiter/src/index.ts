@@ -1,4 +1,3 @@
 export { createLimiter, type LimiterDeps, type LimiterService } from './service.js';
-export { createRedisClient } from './redis.js';
 export { ClusterLimiter, type LimitScope, type AdmitResult } from './cluster-limiter.js';
 export { formatDuration, rateLimitHeaders } from './ratelimit-headers.js';

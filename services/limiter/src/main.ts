@@ -2,7 +2,7 @@ import { connectBus, pingBus } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createServiceRuntime, runService, serveWorker, startTracing } from '@switchyard/telemetry';
-import { createRedisClient } from './redis.js';
+import { createRedisClient } from '@switchyard/redis';
 import { createLimiter } from './service.js';
 
 const env = loadServiceEnv(process.env, 4100);

@@ -1,0 +1,2 @@
+export { createRedisClient } from './client.js';
+export type { Redis } from 'ioredis';

@@ -1,0 +1,147 @@
+import type { AdaptiveRouterSettings, GatewayConfig } from '@switchyard/config';
+import { Errors, REQUEST_TYPES, type RequestType } from '@switchyard/contracts';
+import {
+  betaMean,
+  classifyRequest,
+  lastUserText,
+  pickModel,
+  posterior,
+  priorFor,
+  sessionKeyOf,
+  type RandomSource,
+} from '@switchyard/routing';
+import type { CellCache } from './cell-cache.js';
+import type { SessionOwners } from './session-owners.js';
+
+/** What the router decided for one request. */
+export interface AdaptiveChoice {
+  router: string;
+  /** The model group that serves this request. */
+  model: string;
+  requestType: RequestType;
+  /** Null when the conversation has no session yet: routed, not learned. */
+  sessionKey: string | null;
+  /** The session's owner, whose earlier response this turn's reaction judges. */
+  owner: string | null;
+}
+
+export interface RoutingRequest {
+  body: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  callerId: string | null;
+}
+
+const MIN_TIER_HEADERS = ['x-switchyard-min-quality-tier', 'x-litellm-min-quality-tier'];
+const SESSION_HEADER = 'x-switchyard-session-id';
+
+/**
+ * Resolves a router name to one of its models per request: classify the
+ * prompt, keep a learned conversation with its owner, otherwise Thompson-
+ * sample the posteriors held in memory. O(rules + models) and one Redis round
+ * trip for a learned conversation; no per-session state in this process.
+ */
+export class AdaptiveRouting {
+  readonly #routers: Map<string, AdaptiveRouterSettings>;
+  readonly #cells: CellCache;
+  readonly #owners: SessionOwners;
+  readonly #random: RandomSource;
+
+  constructor(config: GatewayConfig, cells: CellCache, owners: SessionOwners, random: RandomSource = Math.random) {
+    this.#routers = new Map(config.routers.map((router) => [router.name, router]));
+    this.#cells = cells;
+    this.#owners = owners;
+    this.#random = random;
+  }
+
+  has(name: string): boolean {
+    return this.#routers.has(name);
+  }
+
+  async choose(name: string, request: RoutingRequest): Promise<AdaptiveChoice> {
+    const router = this.#routers.get(name);
+    if (!router) throw Errors.modelNotFound(name);
+    const messages = Array.isArray(request.body.messages) ? (request.body.messages as unknown[]) : [];
+    const text = messages.length > 0 ? lastUserText(messages) : promptText(request.body.prompt);
+    const requestType = classifyRequest(text);
+    const minTier = minTierOf(request);
+    const eligible = (model: string) => (router.models.find((candidate) => candidate.name === model)?.tier ?? 0) >= (minTier ?? 0);
+    const sessionKey = sessionKeyOf({
+      explicitId: explicitSessionId(request),
+      callerId: request.callerId,
+      user: typeof request.body.user === 'string' ? request.body.user : null,
+      messages,
+    });
+
+    const owner = sessionKey ? await this.#owners.ownerOf(router.name, sessionKey) : null;
+    if (owner && eligible(owner)) return { router: router.name, model: owner, requestType, sessionKey, owner };
+
+    const picked = pickModel(router, requestType, (model) => this.#cells.evidence(router.name, requestType, model), {
+      ...(minTier !== null ? { minTier } : {}),
+      random: this.#random,
+    });
+    if ('error' in picked) {
+      throw Errors.invalidRequest(
+        `No model of router "${router.name}" has quality tier ${minTier} or higher (asked for by the minimum quality tier of this request).`,
+        'min_quality_tier',
+        'no_eligible_model',
+      );
+    }
+    const sessionOwner = sessionKey ? (owner ?? (await this.#owners.claim(router.name, sessionKey, picked.model))) : null;
+    return { router: router.name, model: picked.model, requestType, sessionKey, owner: sessionOwner };
+  }
+
+  /** The state endpoint: every cell of each router, posterior (prior + capped evidence) and samples. */
+  state(name: string | null) {
+    const routers = name === null ? [...this.#routers.values()] : [this.#routers.get(name)].filter((router) => router !== undefined);
+    return {
+      routers: routers.map((router) => ({
+        router_name: router.name,
+        available_models: router.models.map((model) => model.name),
+        weights: router.weights,
+        cells: REQUEST_TYPES.flatMap((requestType) =>
+          router.models.map((model) => {
+            const evidence = this.#cells.evidence(router.name, requestType, model.name);
+            const params = posterior(priorFor(model, requestType), evidence);
+            return {
+              request_type: requestType,
+              model: model.name,
+              alpha: params.alpha,
+              beta: params.beta,
+              quality_mean: betaMean(params),
+              samples: evidence?.samples ?? 0,
+            };
+          }),
+        ),
+      })),
+    };
+  }
+}
+
+function header(request: RoutingRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The minimum tier from a header or `metadata.min_quality_tier`; anything but an integer is ignored. */
+function minTierOf(request: RoutingRequest): number | null {
+  const metadata = request.body.metadata as Record<string, unknown> | null | undefined;
+  const candidates: unknown[] = [...MIN_TIER_HEADERS.map((name) => header(request, name)), metadata?.min_quality_tier];
+  for (const candidate of candidates) {
+    const value = typeof candidate === 'string' && /^\s*-?\d+\s*$/.test(candidate) ? Number(candidate) : candidate;
+    if (typeof value === 'number' && Number.isInteger(value)) return value;
+  }
+  return null;
+}
+
+function explicitSessionId(request: RoutingRequest): string | null {
+  const metadata = request.body.metadata as Record<string, unknown> | null | undefined;
+  for (const candidate of [metadata?.session_id, request.body.litellm_session_id, metadata?.litellm_session_id, header(request, SESSION_HEADER)]) {
+    if (typeof candidate === 'string' && candidate.length > 0 && candidate.length <= 256) return candidate;
+  }
+  return null;
+}
+
+function promptText(prompt: unknown): string {
+  if (typeof prompt === 'string') return prompt;
+  return Array.isArray(prompt) && typeof prompt[0] === 'string' ? prompt[0] : '';
+}
