@@ -22,6 +22,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The bounded-memory test measures the heap after a forced collection.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     globalSetup: ['test/harness/global-setup.ts'],
   },
 });
