@@ -25,5 +25,8 @@ export default defineConfig({
     // The bounded-memory test measures the heap after a forced collection.
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     globalSetup: ['test/harness/global-setup.ts'],
+    // CI asks for a JSON report too, to print one closing "N passed, N failed" line.
+    reporters: process.env.SWITCHYARD_TEST_REPORT ? ['default', 'json'] : ['default'],
+    ...(process.env.SWITCHYARD_TEST_REPORT ? { outputFile: { json: process.env.SWITCHYARD_TEST_REPORT } } : {}),
   },
 });
