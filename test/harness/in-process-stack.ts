@@ -42,6 +42,8 @@ export interface StackOptions {
   redisUrl?: string;
   /** Shorter limiter windows for tests that watch a window slide. */
   limiterWindow?: { windowMs: number; bucketMs: number };
+  /** Start on an earlier stack's bus and database (a restart): they outlive this stack. */
+  reuse?: { names: BusNames; databaseUrl: string };
 }
 
 /**
@@ -54,9 +56,11 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     typeof options.config === 'string'
       ? parseGatewayConfig(options.config, { source: '<test>', env: options.env ?? {} })
       : options.config;
-  const names = busNames(uniquePrefix());
+  const names = options.reuse?.names ?? busNames(uniquePrefix());
   const logger = options.logger ?? createLogger({ service: 'test', level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' });
-  const database = await createTestDatabase(options.servers.postgresUrl);
+  const database = options.reuse
+    ? { url: options.reuse.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase(options.servers.postgresUrl);
   const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, ...options.scale };
   const replicas: Replica[] = [];
   const ingressUrls: string[] = [];

@@ -1,6 +1,7 @@
-import type { NatsConnection } from 'nats';
-import type { GatewayError, ReplyEnd, ReplyError, ReplyHead } from '@switchyard/contracts';
-import { replyHeaders } from './codec.js';
+import type { Msg, NatsConnection } from 'nats';
+import { Errors, type CallEnvelope, type GatewayError, type ReplyEnd, type ReplyError, type ReplyHead } from '@switchyard/contracts';
+import type { Logger } from '@switchyard/telemetry';
+import { readEnvelope, replyHeaders } from './codec.js';
 
 /** Room left in a message for headers and protocol framing. */
 const HEADER_ROOM = 16 * 1024;
@@ -73,5 +74,31 @@ export class ReplyWriter {
       retryAfterSeconds: error.retryAfterSeconds ?? null,
       headers: context.headers ?? {},
     });
+  }
+}
+
+/**
+ * Opens a routed message (decision or call): its reply inbox and its
+ * envelope. A message without an inbox is dropped (nobody waits for it); a
+ * malformed envelope is answered with a definite 500, so the ingress fails
+ * the request at once instead of waiting out its timeout.
+ */
+export function openRoutedMessage(
+  nc: NatsConnection,
+  msg: Msg,
+  replyTo: string | undefined,
+  logger: Logger,
+): { writer: ReplyWriter; envelope: CallEnvelope } | null {
+  if (!replyTo) {
+    logger.warn({ subject: msg.subject }, 'routed message without a reply inbox: dropped');
+    return null;
+  }
+  const writer = new ReplyWriter(nc, replyTo);
+  try {
+    return { writer, envelope: readEnvelope(msg) };
+  } catch (error) {
+    logger.error({ err: error, subject: msg.subject }, 'malformed routed message');
+    writer.fail(Errors.internal('The gateway sent itself a malformed message.'), { definite: true, deploymentId: null, attempt: 1 });
+    return null;
   }
 }

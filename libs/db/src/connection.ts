@@ -6,10 +6,16 @@ import type { Database } from './schema.js';
 // bigint columns come back as strings by default; counters here fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
-export function createDb(url: string, poolSize = 10): Kysely<Database> {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: poolSize }) }),
-  });
+/**
+ * A Kysely instance over a pg pool. An idle client whose server went away
+ * (Postgres restarted, a proxy cut) makes the pool emit 'error'; without a
+ * listener that would crash the process, so it is reported and the pool
+ * replaces the client on the next query.
+ */
+export function createDb(url: string, poolSize = 10, onIdleError: (error: Error) => void = () => undefined): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', onIdleError);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

@@ -1,10 +1,12 @@
-import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
-import { consumeDurable, traceContextOf } from '@switchyard/bus';
-import { CallCompleted, type BusNames } from '@switchyard/contracts';
+import type { NatsConnection } from 'nats';
+import type { BusNames } from '@switchyard/contracts';
 import { migrateToLatest, type Database, type Kysely } from '@switchyard/db';
-import { Counter, Histogram, SpanKind, SpanStatusCode, switchyardTracer, trace, type Link, type Logger, type Registry } from '@switchyard/telemetry';
-import { Batcher } from './batcher.js';
-import { applyUsageBatch } from './usage-batch.js';
+import { Counter, type Logger, type Registry } from '@switchyard/telemetry';
+import type { BatchSettings } from './batched-consumer.js';
+import { createCallsConsumer } from './calls-consumer.js';
+import { createCellsPublisher } from './cells-publisher.js';
+import { expireSessions } from './sessions.js';
+import { createTurnsConsumer } from './turns-consumer.js';
 
 export interface LearnerDeps {
   nc: NatsConnection;
@@ -12,110 +14,88 @@ export interface LearnerDeps {
   db: Kysely<Database>;
   logger: Logger;
   registry: Registry;
-  batch?: { maxItems: number; maxDelayMs: number };
+  /** Batching of both consumers (default 200 events or 250 ms). */
+  batch?: BatchSettings | undefined;
+  /** JetStream ack wait of both consumers (default 30 s): how soon a crashed replica's events come back. */
+  ackWaitMs?: number | undefined;
+  /** Sessions untouched this long are deleted (default 24 h). */
+  sessionTtlMs?: number | undefined;
+  /** How often expired sessions are deleted (default 10 min; also once at start). */
+  sessionSweepMs?: number | undefined;
 }
+
+export type ResolvedLearnerDeps = LearnerDeps & { batch: BatchSettings };
 
 export interface LearnerService {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Redelivery delay after a failed flush (Postgres down): JetStream keeps the events meanwhile. */
-const RETRY_DELAY_MS = 2_000;
+const DEFAULT_BATCH: BatchSettings = { maxItems: 200, maxDelayMs: 250 };
+const DEFAULT_SESSION_TTL_MS = 24 * 3600_000;
+const DEFAULT_SESSION_SWEEP_MS = 10 * 60_000;
 
 /**
- * Consumes call-completed events from a durable JetStream consumer and applies
- * them to Postgres in batches, acking each message only after its batch
- * committed: a crash before the commit means redelivery, and the event-id
- * table makes redelivery harmless.
+ * The learner: two durable JetStream consumers that apply events to Postgres
+ * in batches, each message acked only after its batch committed.
+ *
+ * - call-completed events -> per-deployment usage totals;
+ * - turn events -> bandit cells (evidence added in SQL) and session flags,
+ *   then the changed cells -> the NATS KV bucket the ingress replicas watch.
+ *
+ * On start it publishes every persisted cell to the bucket, so the learned
+ * state is served even when the bucket was wiped, and it deletes sessions
+ * idle for a day, then every few minutes.
  */
 export function createLearner(deps: LearnerDeps): LearnerService {
-  const { nc, names, db, logger } = deps;
-  const batchSize = new Histogram({
-    name: 'switchyard_learner_batch_size',
-    help: 'Events per learner flush',
-    buckets: [1, 5, 10, 50, 100, 250, 500, 1000],
+  const { db, logger } = deps;
+  const resolved: ResolvedLearnerDeps = { ...deps, batch: deps.batch ?? DEFAULT_BATCH };
+  const sessionTtlMs = deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const sessionSweepMs = deps.sessionSweepMs ?? DEFAULT_SESSION_SWEEP_MS;
+  const kvFailures = new Counter({
+    name: 'switchyard_learner_kv_publish_failures_total',
+    help: 'Cells the learner failed to publish to the KV bucket',
     registers: [deps.registry],
   });
-  const events = new Counter({
-    name: 'switchyard_learner_events_total',
-    help: 'Events handled by the learner, by outcome',
-    labelNames: ['outcome'],
+  const sessionsExpired = new Counter({
+    name: 'switchyard_learner_sessions_expired_total',
+    help: 'Idle adaptive-router sessions deleted from Postgres',
     registers: [deps.registry],
   });
-  const tracer = switchyardTracer();
-  let messages: ConsumerMessages | null = null;
-  let loop: Promise<void> | null = null;
+  const cells = createCellsPublisher({ nc: deps.nc, bucket: deps.names.cellsBucket, logger, failures: kvFailures });
+  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved)];
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let sweeping: Promise<void> | null = null;
 
-  const batcher = new Batcher<JsMsg>({
-    maxItems: deps.batch?.maxItems ?? 200,
-    maxDelayMs: deps.batch?.maxDelayMs ?? 250,
-    flush: async (batch) => {
-      const parsed: CallCompleted[] = [];
-      const valid: JsMsg[] = [];
-      for (const msg of batch) {
-        const event = CallCompleted.safeParse(safeJson(msg));
-        if (event.success) {
-          parsed.push(event.data);
-          valid.push(msg);
-        } else {
-          events.inc({ outcome: 'malformed' });
-          logger.error({ subject: msg.subject, seq: msg.seq }, 'malformed call-completed event: terminated');
-          msg.term();
-        }
-      }
-      // One span per batch, linked to the trace of every request whose event it applied.
-      const span = tracer.startSpan('learner apply batch', {
-        kind: SpanKind.CONSUMER,
-        attributes: { 'switchyard.batch_size': valid.length },
-        links: valid.map((msg) => ({ context: trace.getSpanContext(traceContextOf(msg)) })).filter(hasContext),
+  const sweep = (): Promise<void> => {
+    sweeping ??= expireSessions(db, sessionTtlMs)
+      .then((deleted) => {
+        sessionsExpired.inc(deleted);
+        if (deleted > 0) logger.info({ deleted }, 'expired idle sessions');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'session expiry failed: retried at the next sweep'))
+      .finally(() => {
+        sweeping = null;
       });
-      try {
-        const applied = await applyUsageBatch(db, parsed);
-        for (const msg of valid) msg.ack();
-        batchSize.observe(valid.length);
-        events.inc({ outcome: 'applied' }, applied);
-        events.inc({ outcome: 'duplicate' }, valid.length - applied);
-      } catch (error) {
-        logger.error({ err: error, events: valid.length }, 'flush failed: events will be redelivered');
-        for (const msg of valid) msg.nak(RETRY_DELAY_MS);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'flush failed' });
-      } finally {
-        span.end();
-      }
-    },
-  });
+    return sweeping;
+  };
 
   return {
     async start() {
       const applied = await migrateToLatest(db);
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-      messages = await consumeDurable(nc, names, {
-        durable: names.consumers.learnerCalls,
-        filterSubject: names.subjects.callCompleted,
-      });
-      const iterator = messages;
-      loop = (async () => {
-        for await (const msg of iterator) batcher.push(msg);
-      })();
-      logger.info({ stream: names.eventsStream, durable: names.consumers.learnerCalls }, 'learner consuming call-completed events');
+      const failed = await cells.publishAll(db);
+      if (failed > 0) throw new Error(`${failed} persisted cells could not be published to KV bucket ${deps.names.cellsBucket}`);
+      for (const consumer of consumers) await consumer.start();
+      await sweep();
+      sweepTimer = setInterval(() => void sweep(), sessionSweepMs);
+      sweepTimer.unref();
     },
     async stop() {
-      await messages?.close();
-      await loop;
-      await batcher.drain();
+      if (sweepTimer) clearInterval(sweepTimer);
+      sweepTimer = null;
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await sweeping;
     },
   };
-}
-
-function hasContext(link: { context: Link['context'] | undefined }): link is Link {
-  return link.context !== undefined;
-}
-
-function safeJson(msg: JsMsg): unknown {
-  try {
-    return msg.json();
-  } catch {
-    return null;
-  }
 }

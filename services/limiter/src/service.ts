@@ -1,6 +1,6 @@
 import { ErrorCode, type ConsumerMessages, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Redis } from 'ioredis';
-import { consumeDurable, envelopeHeaders, readEnvelope, ReplyWriter, traceContextOf } from '@switchyard/bus';
+import { consumeDurable, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
 import { CallCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
@@ -56,20 +56,10 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   }
 
   async function handleDecision(msg: Msg): Promise<void> {
-    const replyTo = msg.reply;
-    if (!replyTo) {
-      logger.warn({ subject: msg.subject }, 'decision without a reply inbox: dropped');
-      return;
-    }
-    const writer = new ReplyWriter(nc, replyTo);
-    let envelope: CallEnvelope;
-    try {
-      envelope = readEnvelope(msg);
-    } catch (error) {
-      logger.error({ err: error }, 'malformed routing decision');
-      writer.fail(Errors.internal('The gateway sent a malformed routing decision.'), { definite: true, deploymentId: null, attempt: 1 });
-      return;
-    }
+    const opened = openRoutedMessage(nc, msg, msg.reply, logger);
+    if (!opened) return;
+    const { writer, envelope } = opened;
+    const replyTo = msg.reply!;
     const parent = traceContextOf(msg);
     const span = tracer.startSpan(
       'limiter admit',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, ensureEventsStream, readEnvelope, ReplyWriter, traceContextOf, traceHeaders } from '@switchyard/bus';
+import { BodyStore, ensureEventsStream, openRoutedMessage, traceContextOf, traceHeaders } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -64,20 +64,9 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   async function handleCall(msg: Msg): Promise<void> {
     // Acknowledge the hand-off first: the limiter only needs to know someone took it.
     if (msg.reply) msg.respond();
-    const replyTo = msg.headers?.get(BusHeaders.replyTo);
-    if (!replyTo) {
-      logger.error({ subject: msg.subject }, 'call without a reply inbox: dropped');
-      return;
-    }
-    const writer = new ReplyWriter(nc, replyTo);
-    let envelope: CallEnvelope;
-    try {
-      envelope = readEnvelope(msg);
-    } catch (error) {
-      logger.error({ err: error }, 'malformed call message');
-      writer.fail(Errors.internal('The gateway sent a malformed call message.'), { definite: true, deploymentId: null, attempt: 1 });
-      return;
-    }
+    const opened = openRoutedMessage(nc, msg, msg.headers?.get(BusHeaders.replyTo) || undefined, logger);
+    if (!opened) return;
+    const { writer, envelope } = opened;
     const deployment = deployments.get(envelope.deploymentId);
     if (!deployment) {
       writer.fail(

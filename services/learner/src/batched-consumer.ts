@@ -1,0 +1,138 @@
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import type { z } from 'zod';
+import { consumeDurable, traceContextOf } from '@switchyard/bus';
+import type { BusNames } from '@switchyard/contracts';
+import { SpanKind, SpanStatusCode, switchyardTracer, trace, type Counter, type Histogram, type Link, type Logger } from '@switchyard/telemetry';
+import { Batcher } from './batcher.js';
+
+/** Redelivery delay after a failed flush (Postgres down): JetStream keeps the events meanwhile. */
+const RETRY_DELAY_MS = 2_000;
+
+export interface BatchSettings {
+  maxItems: number;
+  maxDelayMs: number;
+}
+
+/** What applying a batch did; `afterAck` runs once its messages are acked (best-effort work). */
+export interface BatchOutcome {
+  applied: number;
+  afterAck?: () => Promise<void>;
+}
+
+export interface BatchedConsumerOptions<T> {
+  nc: NatsConnection;
+  names: BusNames;
+  logger: Logger;
+  durable: string;
+  filterSubject: string;
+  /** Every message is parsed with it; one that does not parse is terminated (never redelivered). */
+  schema: z.ZodType<T>;
+  /** What the events are, for logs and the batch span: "turn", "call-completed". */
+  kind: string;
+  batch: BatchSettings;
+  ackWaitMs?: number | undefined;
+  maxAckPending?: number | undefined;
+  metrics: { events: Counter<'outcome'>; batchSize: Histogram };
+  /** Applies the parsed events in one transaction; throws to have them all redelivered. */
+  apply(events: T[]): Promise<BatchOutcome>;
+}
+
+export interface BatchedConsumer {
+  start(): Promise<void>;
+  /** Stops pulling, then flushes what was pulled and waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A durable JetStream consumer whose messages are applied in batches: each
+ * message is acked only after its batch committed, so a crash before the
+ * commit means redelivery (which the event-id table makes harmless), and a
+ * failed flush naks the batch for a delayed retry.
+ */
+export function createBatchedConsumer<T>(options: BatchedConsumerOptions<T>): BatchedConsumer {
+  const { logger, metrics, kind } = options;
+  const tracer = switchyardTracer();
+  let messages: ConsumerMessages | null = null;
+  let loop: Promise<void> | null = null;
+
+  const flush = async (batch: JsMsg[]): Promise<void> => {
+    const parsed: T[] = [];
+    const valid: JsMsg[] = [];
+    for (const msg of batch) {
+      const event = options.schema.safeParse(safeJson(msg));
+      if (event.success) {
+        parsed.push(event.data);
+        valid.push(msg);
+      } else {
+        metrics.events.inc({ outcome: 'malformed' });
+        logger.error({ subject: msg.subject, seq: msg.seq }, `malformed ${kind} event: terminated`);
+        msg.term();
+      }
+    }
+    if (valid.length === 0) return;
+    // One span per batch, linked to the trace of every request whose event it applied.
+    const span = tracer.startSpan(`learner apply ${kind} batch`, {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'switchyard.batch_size': valid.length },
+      links: valid.map((msg) => ({ context: trace.getSpanContext(traceContextOf(msg)) })).filter(hasContext),
+    });
+    let outcome: BatchOutcome;
+    try {
+      outcome = await options.apply(parsed);
+    } catch (error) {
+      logger.error({ err: error, events: valid.length }, `${kind} flush failed: events will be redelivered`);
+      for (const msg of valid) msg.nak(RETRY_DELAY_MS);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'flush failed' });
+      span.end();
+      return;
+    }
+    for (const msg of valid) msg.ack();
+    metrics.batchSize.observe(valid.length);
+    metrics.events.inc({ outcome: 'applied' }, outcome.applied);
+    metrics.events.inc({ outcome: 'duplicate' }, valid.length - outcome.applied);
+    try {
+      await outcome.afterAck?.();
+    } finally {
+      span.end();
+    }
+  };
+
+  const batcher = new Batcher<JsMsg>({
+    ...options.batch,
+    // Only `afterAck` can throw here, and it must not break the chain of later flushes.
+    flush: (batch) => flush(batch).catch((error: unknown) => logger.error({ err: error }, `${kind} post-commit step failed`)),
+  });
+
+  return {
+    async start() {
+      messages = await consumeDurable(options.nc, options.names, {
+        durable: options.durable,
+        filterSubject: options.filterSubject,
+        ackWaitMs: options.ackWaitMs,
+        maxAckPending: options.maxAckPending,
+      });
+      const iterator = messages;
+      loop = (async () => {
+        for await (const msg of iterator) batcher.push(msg);
+      })();
+      logger.info({ stream: options.names.eventsStream, durable: options.durable }, `learner consuming ${kind} events`);
+    },
+    async stop() {
+      await messages?.close();
+      await loop;
+      await batcher.drain();
+    },
+  };
+}
+
+function hasContext(link: { context: Link['context'] | undefined }): link is Link {
+  return link.context !== undefined;
+}
+
+function safeJson(msg: JsMsg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return null;
+  }
+}

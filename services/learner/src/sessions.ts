@@ -1,0 +1,25 @@
+import { sql, type Database, type Kysely } from '@switchyard/db';
+
+/** Rows deleted per statement, so that a large backlog never holds many locks at once. */
+const CHUNK = 5_000;
+
+/**
+ * Deletes the sessions no turn has touched for `ttlMs`, keeping Postgres
+ * bounded. Rows a learner holds are skipped (SKIP LOCKED: the sweep never
+ * waits on, nor deadlocks with, a batch) and such a row was just touched anyway.
+ */
+export async function expireSessions(db: Kysely<Database>, ttlMs: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await sql`
+      delete from router_sessions
+       where (router, session_key) in (
+         select router, session_key from router_sessions
+          where updated_at < now() - make_interval(secs => ${ttlMs / 1000}::double precision)
+          limit ${CHUNK}
+          for update skip locked)`.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
+    total += deleted;
+    if (deleted < CHUNK) return total;
+  }
+}
