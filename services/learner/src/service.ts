@@ -5,7 +5,7 @@ import { Counter, type Logger, type Registry } from '@switchyard/telemetry';
 import type { BatchSettings } from './batched-consumer.js';
 import { createCallsConsumer } from './calls-consumer.js';
 import { createCellsPublisher } from './cells-publisher.js';
-import { expireSessions } from './sessions.js';
+import { expireProcessedEvents, expireSessions } from './sessions.js';
 import { createTurnsConsumer } from './turns-consumer.js';
 
 export interface LearnerDeps {
@@ -68,10 +68,10 @@ export function createLearner(deps: LearnerDeps): LearnerService {
   let sweeping: Promise<void> | null = null;
 
   const sweep = (): Promise<void> => {
-    sweeping ??= expireSessions(db, sessionTtlMs)
-      .then((deleted) => {
+    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db)])
+      .then(([deleted, forgotten]) => {
         sessionsExpired.inc(deleted);
-        if (deleted > 0) logger.info({ deleted }, 'expired idle sessions');
+        if (deleted > 0 || forgotten > 0) logger.info({ sessions: deleted, eventIds: forgotten }, 'expired idle sessions and old event ids');
       })
       .catch((error: unknown) => logger.error({ err: error }, 'session expiry failed: retried at the next sweep'))
       .finally(() => {

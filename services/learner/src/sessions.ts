@@ -23,3 +23,25 @@ export async function expireSessions(db: Kysely<Database>, ttlMs: number): Promi
     if (deleted < CHUNK) return total;
   }
 }
+
+/**
+ * Event ids only guard against redelivery, and JetStream keeps events for 7
+ * days (the events stream's max age): ids older than that can never come back,
+ * so they are deleted, in chunks, keeping the table bounded.
+ */
+export const PROCESSED_EVENT_RETENTION_MS = 8 * 24 * 3600 * 1000;
+
+export async function expireProcessedEvents(db: Kysely<Database>, retentionMs = PROCESSED_EVENT_RETENTION_MS): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await sql`
+      delete from processed_events
+       where event_id in (
+         select event_id from processed_events
+          where processed_at < now() - make_interval(secs => ${retentionMs / 1000}::double precision)
+          limit ${CHUNK})`.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
+    total += deleted;
+    if (deleted < CHUNK) return total;
+  }
+}

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { TurnEvent } from '@switchyard/contracts';
 import { createDb, ensureDatabase, migrateToLatest, sql, type Database, type Kysely } from '@switchyard/db';
-import { expireSessions } from './sessions.js';
+import { expireProcessedEvents, expireSessions } from './sessions.js';
 import { applyTurnBatch } from './turn-batch.js';
 
 /*
@@ -227,5 +227,13 @@ describe('learner: session expiry', () => {
     expect(await expireSessions(db, 24 * 3600_000)).toBe(1);
     const left = await db.selectFrom('router_sessions').select('session_key').orderBy('session_key').execute();
     expect(left.map((row) => row.session_key)).toEqual(['new', 'recent']);
+  });
+
+  it('learner: event ids older than the stream can redeliver are forgotten, recent ones kept', async () => {
+    await db.insertInto('processed_events').values([{ event_id: 'ancient' }, { event_id: 'fresh' }]).execute();
+    await sql`update processed_events set processed_at = now() - interval '9 days' where event_id = 'ancient'`.execute(db);
+    expect(await expireProcessedEvents(db)).toBe(1);
+    const left = await db.selectFrom('processed_events').select('event_id').where('event_id', 'in', ['ancient', 'fresh']).execute();
+    expect(left.map((row) => row.event_id)).toEqual(['fresh']);
   });
 });
