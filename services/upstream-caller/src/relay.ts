@@ -50,15 +50,18 @@ export async function relayCall(options: {
     case 'stream': {
       writer.head({ ...head, status: response.status, contentType: 'text/event-stream' });
       let usage: Usage | null = null;
+      const frames = new FrameCoalescer((text) => writer.chunk(encoder.encode(text)));
       try {
         for await (const event of response.events) {
           if (event.usage) usage = event.usage;
           // The gateway always asks the provider for usage; the client sees the
           // usage-only chunk only when it asked for it.
           if (event.usageOnly && !envelope.clientWantsUsage) continue;
-          writer.chunk(encoder.encode(sseFrame(event.data)));
+          frames.push(sseFrame(event.data));
         }
+        frames.flush();
       } catch {
+        frames.flush();
         const cancelled = options.signal.aborted;
         writer.error({
           status: cancelled ? 499 : 502,
@@ -115,4 +118,35 @@ export async function relayCall(options: {
  */
 export function sseFrame(data: string): string {
   return `data: ${data.replaceAll('\n', '\ndata: ')}\n\n`;
+}
+
+/**
+ * Sends the SSE frames parsed from one network read as one bus message: they
+ * are flushed when the event loop next turns (setImmediate runs after the
+ * parser has drained the read), so nothing waits longer than that, and a
+ * provider that sends many small events costs one message per read, not one
+ * per event.
+ */
+class FrameCoalescer {
+  readonly #send: (text: string) => void;
+  #pending = '';
+  #scheduled: NodeJS.Immediate | null = null;
+
+  constructor(send: (text: string) => void) {
+    this.#send = send;
+  }
+
+  push(frame: string): void {
+    this.#pending += frame;
+    this.#scheduled ??= setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.#scheduled) clearImmediate(this.#scheduled);
+    this.#scheduled = null;
+    if (this.#pending === '') return;
+    const text = this.#pending;
+    this.#pending = '';
+    this.#send(text);
+  }
 }
