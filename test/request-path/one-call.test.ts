@@ -134,6 +134,15 @@ describe('request path: failures do not multiply calls', () => {
     expect(mock.calls).toBe(3);
   });
 
+  it('does not retry a failure that would fail again (a provider 400), whatever num_retries says', async () => {
+    mock.reset();
+    mock.behave('provider-model-6', { status: 400 });
+    const response = await post(retrying.ingressUrls[0]!, '/v1/chat/completions', chat('model-6'));
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-switchyard-attempts')).toBe('1');
+    expect(mock.calls).toBe(1);
+  });
+
   it('never retries a timeout: the provider may have done the work', async () => {
     mock.reset();
     const config = manyModelsConfig(mock.url, { numRetries: 2 }).replace(

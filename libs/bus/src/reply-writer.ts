@@ -61,6 +61,7 @@ export class ReplyWriter {
       deploymentId: string | null;
       attempt: number;
       providerCalled?: boolean;
+      retryable?: boolean;
       headers?: Record<string, string>;
     },
   ): void {
@@ -69,6 +70,7 @@ export class ReplyWriter {
       body: error.toBody(),
       definite: context.definite,
       providerCalled: context.providerCalled ?? false,
+      retryable: context.retryable ?? false,
       deploymentId: context.deploymentId,
       attempt: context.attempt,
       retryAfterSeconds: error.retryAfterSeconds ?? null,

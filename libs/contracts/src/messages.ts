@@ -85,6 +85,12 @@ export const ReplyError = z.object({
   status: z.number().int(),
   body: OpenAIErrorBody,
   definite: z.boolean(),
+  /**
+   * Worth another attempt when `num_retries` allows: a definite failure that
+   * may go differently next time (provider 5xx or 429, refused connection),
+   * not one that will not (a 400, the limiter's own 429).
+   */
+  retryable: z.boolean(),
   /** Whether a provider was called for this attempt (the audit line counts calls). */
   providerCalled: z.boolean(),
   deploymentId: z.string().nullable(),

@@ -12,7 +12,14 @@ const CALLER_GRACE_MS = 5_000;
 
 export type AttemptResult =
   | { kind: 'response'; head: ReplyHead; first: Extract<ReplyMessage, { part: 'full' | 'head' }>; reply: PendingReply }
-  | { kind: 'failure'; error: GatewayError; definite: boolean; providerCalled: boolean; headers: Record<string, string> };
+  | {
+      kind: 'failure';
+      error: GatewayError;
+      definite: boolean;
+      retryable: boolean;
+      providerCalled: boolean;
+      headers: Record<string, string>;
+    };
 
 export interface Dispatcher {
   /** Publishes one attempt's routing decision and waits for the start of its reply. */
@@ -52,6 +59,7 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
             kind: 'failure',
             error: GatewayError.fromBody(event.meta.status, event.meta.body, event.meta.retryAfterSeconds ?? undefined),
             definite: event.meta.definite,
+            retryable: event.meta.definite && event.meta.retryable,
             providerCalled: event.meta.providerCalled,
             headers: event.meta.headers,
           };
@@ -60,6 +68,7 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
             kind: 'failure',
             error: Errors.unavailable('No limiter is running, so the request was not sent to any provider.', 'no_limiter'),
             definite: true,
+            retryable: false,
             providerCalled: false,
             headers: {},
           };
@@ -70,6 +79,7 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
               `No reply from the gateway's upstream-caller within ${Math.round(waitMs(envelope) / 1000)} s; the request was not retried.`,
             ),
             definite: false,
+            retryable: false,
             providerCalled: false,
             headers: {},
           };
@@ -78,6 +88,7 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
             kind: 'failure',
             error: Errors.upstreamFailed('The gateway received a malformed reply from its upstream-caller.', 'bad_bus_reply'),
             definite: false,
+            retryable: false,
             providerCalled: false,
             headers: {},
           };

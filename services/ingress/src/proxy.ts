@@ -42,8 +42,10 @@ interface PendingTurn {
 /**
  * The handler of every OpenAI POST endpoint: validate, resolve the model to
  * one deployment, publish the decision, relay the reply. Retries happen only
- * after a failure the upstream-caller reported as definite, and only when
- * `num_retries` asks for them; every other failure is final.
+ * when `num_retries` asks for them, and only after a failure the
+ * upstream-caller reported as definite and retryable (the provider certainly
+ * did not serve it, and another attempt may go differently); every other
+ * failure is final.
  */
 export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   const schema = RequestSchemas[endpoint];
@@ -166,7 +168,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
             : await deliverBuffered(reply, result, headers, waitMs);
         }
         if (result.providerCalled) record.providerCalls += 1;
-        if (!result.definite || attempt >= maxAttempts) {
+        if (!result.retryable || attempt >= maxAttempts) {
           void reply.headers({ ...headers, ...result.headers });
           throw result.error;
         }

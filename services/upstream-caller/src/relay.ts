@@ -76,6 +76,7 @@ export async function relayCall(options: {
             },
           },
           definite: false,
+          retryable: false,
           providerCalled: true,
           deploymentId: deployment.id,
           attempt: envelope.attempt,
@@ -95,11 +96,12 @@ export async function relayCall(options: {
         status: response.status,
         body: response.error,
         definite: response.definite,
+        retryable: response.definite && response.retryable,
         providerCalled,
         deploymentId: deployment.id,
         attempt: envelope.attempt,
         retryAfterSeconds: response.retryAfterSeconds,
-        headers: {},
+        headers: envelope.admissionHeaders,
       });
       return {
         status: response.status,
