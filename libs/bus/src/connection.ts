@@ -26,15 +26,53 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
     // Capturing a stack trace for every request and publish costs a few % of CPU on the hot path.
     noAsyncTraces: true,
   });
+  const state = busState(nc);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'pingTimer') continue;
       const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'info';
       options.logger[level]({ nats: status.type, data: String(status.data) }, `nats ${status.type}`);
-      if (status.type === 'reconnect') options.onReconnect?.();
+      if (status.type === 'disconnect') state.set(false);
+      if (status.type === 'reconnect') {
+        state.set(true);
+        options.onReconnect?.();
+      }
     }
   })();
   return nc;
+}
+
+/** Whether a connection is up right now, and who wants to hear when that changes. */
+export class BusState {
+  #connected = true;
+  readonly #listeners = new Set<(connected: boolean) => void>();
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  set(connected: boolean): void {
+    if (connected === this.#connected) return;
+    this.#connected = connected;
+    for (const listener of this.#listeners) listener(connected);
+  }
+
+  onChange(listener: (connected: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+const states = new WeakMap<NatsConnection, BusState>();
+
+/** The state of a connection made by connectBus (a connection made elsewhere counts as connected). */
+export function busState(nc: NatsConnection): BusState {
+  let state = states.get(nc);
+  if (!state) {
+    state = new BusState();
+    states.set(nc, state);
+  }
+  return state;
 }
 
 /** Round trip to the server: what a readiness check needs to know. */

@@ -1,7 +1,21 @@
 import { createInbox, type NatsConnection, type Subscription } from 'nats';
 import { isNoResponders, readReply, type ReplyMessage } from './codec.js';
+import { busState } from './connection.js';
 
-export type InboxEvent = ReplyMessage | { part: 'no_responders' } | { part: 'timeout' } | { part: 'malformed'; reason: string };
+export type InboxEvent =
+  | ReplyMessage
+  | { part: 'no_responders' }
+  | { part: 'timeout' }
+  | { part: 'bus_lost' }
+  | { part: 'malformed'; reason: string };
+
+/**
+ * How long requests in flight wait for the bus to come back before they fail:
+ * replies published meanwhile are buffered by their sender and may still
+ * arrive after a quick reconnect, but a client must not wait out a
+ * generation timeout for a bus that is gone.
+ */
+export const BUS_LOSS_GRACE_MS = 5_000;
 
 /**
  * One wildcard subscription per ingress connection, demultiplexed by the last
@@ -13,10 +27,24 @@ export class ReplyInbox {
   readonly #pending = new Map<string, PendingReply>();
   #counter = 0;
 
-  constructor(nc: NatsConnection) {
+  #lossTimer: NodeJS.Timeout | null = null;
+
+  constructor(nc: NatsConnection, graceMs = BUS_LOSS_GRACE_MS) {
     this.#prefix = createInbox();
     this.#sub = nc.subscribe(`${this.#prefix}.*`);
     void this.#dispatch();
+    busState(nc).onChange((connected) => {
+      if (connected) {
+        if (this.#lossTimer) clearTimeout(this.#lossTimer);
+        this.#lossTimer = null;
+        return;
+      }
+      this.#lossTimer ??= setTimeout(() => {
+        this.#lossTimer = null;
+        for (const pending of this.#pending.values()) pending.push({ part: 'bus_lost' });
+      }, graceMs);
+      this.#lossTimer.unref();
+    });
   }
 
   /** Opens the inbox of one request; `close()` it when the request is done. */

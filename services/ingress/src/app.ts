@@ -46,7 +46,8 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     bodyLimit: config.general.maxRequestBodyBytes,
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    return503OnClosing: true,
+    // While closing, requests still arriving on kept-alive connections get our own OpenAI-shaped 503 (onRequest below).
+    return503OnClosing: false,
   });
   const authenticate = createAuthenticator(config.general.masterKey);
   const metrics = createIngressMetrics(deps.registry);
@@ -71,6 +72,10 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (OPS_PATHS.has(request.url.split('?')[0]!)) return;
+    if (deps.isShuttingDown()) {
+      reply.header('connection', 'close');
+      throw Errors.unavailable('This gateway replica is shutting down and took no new work; send the request again.', 'shutting_down');
+    }
     request.callerId = authenticate(request.headers.authorization);
   });
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import type { PendingReply } from '@switchyard/bus';
+import type { InboxEvent, PendingReply } from '@switchyard/bus';
 import { Errors, type OpenAIErrorBody, type Usage } from '@switchyard/contracts';
 import type { AttemptResult } from './dispatch.js';
 
@@ -40,11 +40,11 @@ export async function deliverBuffered(
           break;
         } else {
           const error =
-            event.part === 'timeout'
+            stalled(event)
               ? Errors.timeout('The response body stopped arriving from the upstream-caller.')
               : Errors.upstreamFailed('The response body broke off inside the gateway.', 'bad_bus_reply');
           void reply.code(error.status).headers(headers).send(error.toBody());
-          return { status: error.status, usage: null, outcome: event.part === 'timeout' ? 'timeout' : 'upstream_error' };
+          return { status: error.status, usage: null, outcome: stalled(event) ? 'timeout' : 'upstream_error' };
         }
       }
       body = Buffer.concat(parts);
@@ -110,16 +110,21 @@ export async function deliverStream(
       const body: OpenAIErrorBody =
         event.part === 'error'
           ? event.meta.body
-          : event.part === 'timeout'
+          : stalled(event)
             ? Errors.timeout('The stream stopped arriving from the upstream-caller.').toBody()
             : Errors.upstreamFailed('The stream broke off inside the gateway.', 'bad_bus_reply').toBody();
       res.end(`data: ${JSON.stringify(body)}\n\n`);
-      return { status: response.head.status, usage: null, outcome: event.part === 'timeout' ? 'timeout' : 'upstream_error' };
+      return { status: response.head.status, usage: null, outcome: stalled(event) ? 'timeout' : 'upstream_error' };
     }
   } finally {
     res.off('close', onClose);
     pending.close();
   }
+}
+
+/** Nothing more came: the caller went quiet, or the bus itself went away. */
+function stalled(event: InboxEvent): boolean {
+  return event.part === 'timeout' || event.part === 'bus_lost';
 }
 
 /** Resolves when the socket can take more, or is gone. */

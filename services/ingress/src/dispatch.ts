@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { envelopeHeaders, type BodyStore, type PendingReply, type ReplyInbox, type ReplyMessage } from '@switchyard/bus';
+import { busState, envelopeHeaders, type BodyStore, type PendingReply, type ReplyInbox, type ReplyMessage } from '@switchyard/bus';
 import { Errors, GatewayError, type BusNames, type CallEnvelope, type ReplyHead } from '@switchyard/contracts';
 import type { Context } from '@switchyard/telemetry';
 
@@ -33,6 +33,17 @@ export interface Dispatcher {
   waitMs(envelope: CallEnvelope): number;
 }
 
+function busDown(): AttemptResult {
+  return {
+    kind: 'failure',
+    error: Errors.unavailable('The gateway cannot reach its message bus (NATS); the request was not sent to any provider.', 'bus_unavailable'),
+    definite: true,
+    retryable: false,
+    providerCalled: false,
+    headers: {},
+  };
+}
+
 export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: ReplyInbox, bodies: BodyStore): Dispatcher {
   const waitMs = (envelope: CallEnvelope) => envelope.timeoutMs + CALLER_GRACE_MS;
   return {
@@ -47,9 +58,16 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
       nc.publish(names.subjects.cancel, JSON.stringify({ requestId }));
     },
     async attempt(envelope, body, trace) {
+      // With the bus down nothing can be routed: say so now rather than queue the decision.
+      if (!busState(nc).connected) return busDown();
       const reply = inbox.open();
       const payload = envelope.bodyRef ? new Uint8Array(0) : body;
-      nc.publish(names.subjects.decision, payload, { reply: reply.subject, headers: envelopeHeaders(envelope, undefined, trace) });
+      try {
+        nc.publish(names.subjects.decision, payload, { reply: reply.subject, headers: envelopeHeaders(envelope, undefined, trace) });
+      } catch {
+        reply.close();
+        return busDown();
+      }
       const event = await reply.next(waitMs(envelope));
       if (event.part === 'full' || event.part === 'head') return { kind: 'response', head: event.meta, first: event, reply };
       reply.close();
@@ -68,6 +86,18 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
             kind: 'failure',
             error: Errors.unavailable('No limiter is running, so the request was not sent to any provider.', 'no_limiter'),
             definite: true,
+            retryable: false,
+            providerCalled: false,
+            headers: {},
+          };
+        case 'bus_lost':
+          return {
+            kind: 'failure',
+            error: Errors.timeout(
+              'The gateway lost its connection to NATS while waiting for the reply; the request may or may not have reached the provider and was not retried.',
+              'bus_lost',
+            ),
+            definite: false,
             retryable: false,
             providerCalled: false,
             headers: {},
