@@ -87,6 +87,8 @@ const PATHS: Record<string, Kind> = {
 };
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)(\/.*)$/;
 
+/** The largest embedding OpenAI's models return (text-embedding-3-large). */
+const MAX_DIMENSIONS = 3072;
 const tokens = (chars: number): number => Math.ceil(chars / 4);
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -205,6 +207,11 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     if (kind === 'embeddings') {
       const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
       const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : 8;
+      // As OpenAI does: a client-chosen size beyond the model's is refused, not computed (it would block this process).
+      if (dimensions > MAX_DIMENSIONS) {
+        const message = `This model supports at most ${MAX_DIMENSIONS} dimensions; ${dimensions} were requested.`;
+        return sendJson(res, 400, { error: { message, type: 'invalid_request_error', param: 'dimensions', code: null } }, { 'x-request-id': requestId });
+      }
       const data = inputs.map((input, index) => ({
         object: 'embedding',
         index,

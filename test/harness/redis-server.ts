@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { answers } from './servers.js';
 
 export async function freePort(): Promise<number> {
@@ -22,6 +25,15 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
+export interface OwnRedisOptions {
+  /**
+   * Keep the data across a kill: an append-only file fsynced on every write,
+   * in a temporary directory, so a restarted server has the counters the
+   * killed one had (a crash of a persistent Redis). Default: no persistence.
+   */
+  persistent?: boolean;
+}
+
 /**
  * A redis-server of the test's own on a free port, so the test can kill it
  * and bring it back on the same port.
@@ -29,13 +41,16 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
 export class OwnRedisServer {
   readonly port: number;
   #process: ChildProcess | null = null;
+  readonly #dataDir: string | null;
 
-  private constructor(port: number) {
+  private constructor(port: number, dataDir: string | null) {
     this.port = port;
+    this.#dataDir = dataDir;
   }
 
-  static async start(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort());
+  static async start(options: OwnRedisOptions = {}): Promise<OwnRedisServer> {
+    const dataDir = options.persistent ? await mkdtemp(join(tmpdir(), 'switchyard-redis-')) : null;
+    const server = new OwnRedisServer(await freePort(), dataDir);
     await server.restart();
     return server;
   }
@@ -46,7 +61,8 @@ export class OwnRedisServer {
 
   async restart(): Promise<void> {
     if (this.#process) return;
-    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const persistence = this.#dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.#dataDir] : ['--appendonly', 'no'];
+    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     await waitUntil(() => answers('127.0.0.1', this.port, 200), 10_000, `redis-server on ${this.port}`);
@@ -61,5 +77,11 @@ export class OwnRedisServer {
     child.kill('SIGKILL');
     await exited;
     await waitUntil(async () => !(await answers('127.0.0.1', this.port, 200)), 10_000, `redis-server on ${this.port} to stop`);
+  }
+
+  /** Kills the server and removes its data directory, if it has one. */
+  async stop(): Promise<void> {
+    await this.kill();
+    if (this.#dataDir) await rm(this.#dataDir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 import type { NatsConnection, ObjectStore } from 'nats';
+import { maxPayloadOf } from './connection.js';
 
 /** How long an unclaimed oversized body is kept: longer than any call may wait. */
 const BODY_TTL_NS = 30 * 60 * 1_000_000_000;
@@ -20,7 +21,7 @@ export class BodyStore {
 
   /** The largest body that travels inline in a message. */
   inlineLimit(): number {
-    return this.#nc.info!.max_payload - 64 * 1024;
+    return maxPayloadOf(this.#nc) - 64 * 1024;
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {

@@ -45,6 +45,11 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
 /** Whether a connection is up right now, and who wants to hear when that changes. */
 export class BusState {
   #connected = true;
+  /**
+   * The server's max payload, remembered: nats.js has no `info` while it
+   * reconnects, and a request must still get a clean answer then.
+   */
+  maxPayload = DEFAULT_MAX_PAYLOAD;
   readonly #listeners = new Set<(connected: boolean) => void>();
 
   get connected(): boolean {
@@ -63,7 +68,17 @@ export class BusState {
   }
 }
 
+/** NATS' default max_payload (1 MiB), until the server has said otherwise. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 const states = new WeakMap<NatsConnection, BusState>();
+
+/** The largest message the server accepts (the last value it announced). */
+export function maxPayloadOf(nc: NatsConnection): number {
+  const state = busState(nc);
+  if (nc.info) state.maxPayload = nc.info.max_payload;
+  return state.maxPayload;
+}
 
 /** The state of a connection made by connectBus (a connection made elsewhere counts as connected). */
 export function busState(nc: NatsConnection): BusState {

@@ -2,6 +2,7 @@ import type { Msg, NatsConnection } from 'nats';
 import { Errors, type CallEnvelope, type GatewayError, type ReplyEnd, type ReplyError, type ReplyHead } from '@switchyard/contracts';
 import type { Logger } from '@switchyard/telemetry';
 import { readEnvelope, replyHeaders } from './codec.js';
+import { maxPayloadOf } from './connection.js';
 
 /** Room left in a message for headers and protocol framing. */
 const HEADER_ROOM = 16 * 1024;
@@ -19,7 +20,7 @@ export class ReplyWriter {
   constructor(nc: NatsConnection, subject: string) {
     this.#nc = nc;
     this.#subject = subject;
-    this.#maxChunk = Math.max(1024, nc.info!.max_payload - HEADER_ROOM);
+    this.#maxChunk = Math.max(1024, maxPayloadOf(nc) - HEADER_ROOM);
   }
 
   /** A whole response: one message when it fits, else head, chunks and end. */

@@ -24,6 +24,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     defaultParams: {},
     extraHeaders: {},
     modelInfo: {},
+    inputCostPerToken: null,
     mock: null,
     ...overrides,
   };

@@ -79,6 +79,11 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     request.callerId = authenticate(request.headers.authorization);
   });
 
+  // A response finished while draining tells the client not to reuse its connection.
+  app.addHook('onSend', async (_request, reply) => {
+    if (deps.isShuttingDown()) reply.header('connection', 'close');
+  });
+
   for (const prefix of ['/v1', '']) {
     for (const { path, endpoint } of ROUTES) {
       app.post(

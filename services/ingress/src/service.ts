@@ -71,8 +71,15 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     },
     async stop() {
       shuttingDown = true;
-      // fastify.close() stops accepting and waits for in-flight requests; hijacked streams too.
-      await app.close();
+      // fastify.close() stops accepting and waits for in-flight requests (streams too). A kept-alive
+      // connection that goes idle after the signal would hold it open until its keep-alive timeout:
+      // idle connections are closed as they appear.
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(closeIdle);
+      }
       await cells?.close();
     },
   };

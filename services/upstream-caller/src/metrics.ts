@@ -22,7 +22,7 @@ export function createCallerMetrics(registry: Registry) {
     }),
     eventPublishFailures: new Counter({
       name: 'switchyard_call_event_publish_failures_total',
-      help: 'Call-completed events that could not be published to JetStream',
+      help: 'Failed attempts to publish a call-completed event to JetStream (each is retried)',
       registers: [registry],
     }),
   };

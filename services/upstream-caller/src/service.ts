@@ -162,14 +162,26 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       finishedAt: new Date().toISOString(),
       reservation: envelope.reservation,
     };
-    try {
-      await js.publish(names.subjects.callCompleted, JSON.stringify(event), {
-        msgID: event.eventId,
-        headers: traceHeaders(traceContext),
-      });
-    } catch (error) {
-      metrics.eventPublishFailures.inc();
-      logger.error({ err: error, requestId: envelope.requestId }, 'could not publish call-completed event');
+    const payload = JSON.stringify(event);
+    const headers = traceHeaders(traceContext);
+    // A provider call that was made must reach the learner and the limiter's
+    // settlement: retry until JetStream acks. The same msgID makes a retry of
+    // a publish that did land (but whose ack was lost) a duplicate that
+    // JetStream drops, within its 2-minute window, which bounds the retries.
+    const deadline = Date.now() + EVENT_PUBLISH_DEADLINE_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await js.publish(names.subjects.callCompleted, payload, { msgID: event.eventId, headers });
+        return;
+      } catch (error) {
+        metrics.eventPublishFailures.inc();
+        if (Date.now() + retryDelayMs(attempt) > deadline) {
+          logger.error({ err: error, requestId: envelope.requestId, attempts: attempt }, 'call-completed event lost: JetStream did not take it');
+          return;
+        }
+        if (attempt === 1) logger.warn({ err: error, requestId: envelope.requestId }, 'call-completed event not published yet: retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
+      }
     }
   }
 
@@ -210,6 +222,13 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       if (ownsClient) await client.close();
     },
   };
+}
+
+/** Within the events stream's 2-minute duplicate window, so a retried publish can never count twice. */
+const EVENT_PUBLISH_DEADLINE_MS = 100_000;
+
+function retryDelayMs(attempt: number): number {
+  return Math.min(2_000, 100 * 2 ** (attempt - 1));
 }
 
 const OPERATION = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' } as const;
