@@ -1,3 +1,4 @@
+import { claimFreshEvents } from './event-ids.js';
 import { CellEvidence, RequestType, type TurnEvent } from '@switchyard/contracts';
 import { sql, type Database, type Kysely, type Transaction } from '@switchyard/db';
 import { cellTypeFor, deltasFor, detectSignals, SIGNAL_DEFAULTS, type SessionSignalState, type TurnInput } from '@switchyard/routing';
@@ -46,16 +47,7 @@ interface CellDelta {
 export async function applyTurnBatch(db: Kysely<Database>, events: readonly TurnEvent[]): Promise<TurnBatchResult> {
   if (events.length === 0) return { applied: 0, changed: [] };
   return db.transaction().execute(async (trx) => {
-    const ids = [...new Set(events.map((event) => event.eventId))].sort(compare);
-    const inserted = await trx
-      .insertInto('processed_events')
-      .values(ids.map((event_id) => ({ event_id })))
-      .onConflict((oc) => oc.column('event_id').doNothing())
-      .returning('event_id')
-      .execute();
-    const unseen = new Set(inserted.map((row) => row.event_id));
-    // `delete` keeps the first occurrence of an id and drops its duplicates later in the batch.
-    const fresh = events.filter((event) => unseen.delete(event.eventId));
+    const fresh = await claimFreshEvents(trx, events);
     if (fresh.length === 0) return { applied: 0, changed: [] };
 
     const sessions = await lockSessions(trx, fresh);

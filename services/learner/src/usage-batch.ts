@@ -1,3 +1,4 @@
+import { claimFreshEvents } from './event-ids.js';
 import type { CallCompleted } from '@switchyard/contracts';
 import type { Kysely } from '@switchyard/db';
 import { sql, type Database } from '@switchyard/db';
@@ -18,17 +19,9 @@ interface UsageDelta {
 export async function applyUsageBatch(db: Kysely<Database>, events: CallCompleted[]): Promise<number> {
   if (events.length === 0) return 0;
   return db.transaction().execute(async (trx) => {
-    const ids = [...new Set(events.map((event) => event.eventId))];
-    const inserted = await trx
-      .insertInto('processed_events')
-      .values(ids.map((event_id) => ({ event_id })))
-      .onConflict((oc) => oc.column('event_id').doNothing())
-      .returning('event_id')
-      .execute();
-    const fresh = new Set(inserted.map((row) => row.event_id));
+    const fresh = await claimFreshEvents(trx, events);
     const deltas = new Map<string, UsageDelta>();
-    for (const event of events) {
-      if (!fresh.delete(event.eventId)) continue; // already applied, or a duplicate inside the batch
+    for (const event of fresh) {
       const delta = deltas.get(event.deploymentId) ?? { calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 };
       delta.calls += 1;
       if (event.outcome !== 'ok') delta.failedCalls += 1;
