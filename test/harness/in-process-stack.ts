@@ -68,7 +68,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   const start = async (service: ServiceName, index: number) => {
     const child = logger.child({ service, replica: index });
     const registry = createMetricsRegistry(service, `${service}-${index}`);
-    const nc = await connectBus({ url: options.servers.natsUrl, name: `${names.prefix}-${service}-${index}`, logger: child });
+    const nc = await connectBus({ url: options.servers.natsUrl, name: `${names.prefix}-${service}-${index}`, logger: child, registry });
     const deps = { nc, names, config, logger: child, registry };
     let stopService: () => Promise<void>;
     if (service === 'ingress') {

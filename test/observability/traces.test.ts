@@ -118,4 +118,17 @@ describe('observability: one trace per request, across processes', () => {
     }
     expect(total).toBe(REQUESTS);
   });
+
+  it("exposes the learner's lag and every service's NATS connection events in /metrics", async () => {
+    const learner = running.stack.replicas.find((replica) => replica.service === 'learner')!;
+    const text = await eventually(async () => {
+      const body = await (await fetch(`http://127.0.0.1:${learner.port}/metrics`)).text();
+      return /^switchyard_learner_pending_events\{[^}]*consumer="learner-calls"[^}]*\} 0$/m.test(body) ? body : undefined;
+    }, 20_000, 'the learner to report no pending events');
+    expect(text).toMatch(/^switchyard_learner_pending_events\{[^}]*consumer="learner-turns"/m);
+    for (const replica of running.stack.replicas) {
+      const body = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`)).text();
+      expect(body).toContain('# TYPE switchyard_nats_connection_events_total counter');
+    }
+  });
 });

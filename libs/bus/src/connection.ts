@@ -1,13 +1,13 @@
 import { connect, type NatsConnection } from 'nats';
-import type { Logger } from '@switchyard/telemetry';
+import { Counter, type Logger, type Registry } from '@switchyard/telemetry';
 
 export interface ConnectOptions {
   url: string;
   /** Client name shown by the NATS server: `<service>-<instance>`. */
   name: string;
   logger: Logger;
-  /** Called on every reconnect, for the reconnect counter. */
-  onReconnect?: () => void;
+  /** Where to count disconnects and reconnects (`switchyard_nats_connection_events_total`). */
+  registry?: Registry;
 }
 
 /**
@@ -27,15 +27,26 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
     noAsyncTraces: true,
   });
   const state = busState(nc);
+  const events = options.registry
+    ? new Counter({
+        name: 'switchyard_nats_connection_events_total',
+        help: 'NATS connection events of this replica (disconnect, reconnect)',
+        labelNames: ['event'],
+        registers: [options.registry],
+      })
+    : null;
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'pingTimer') continue;
       const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'info';
       options.logger[level]({ nats: status.type, data: String(status.data) }, `nats ${status.type}`);
-      if (status.type === 'disconnect') state.set(false);
+      if (status.type === 'disconnect') {
+        state.set(false);
+        events?.inc({ event: 'disconnect' });
+      }
       if (status.type === 'reconnect') {
         state.set(true);
-        options.onReconnect?.();
+        events?.inc({ event: 'reconnect' });
       }
     }
   })();

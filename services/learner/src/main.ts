@@ -14,7 +14,7 @@ runService(runtime.logger, async () => {
   const tracing = startTracing('learner', process.env);
   await ensureDatabase(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL, 10, (error) => runtime.logger.warn({ err: { message: error.message } }, 'postgres connection lost: reconnecting on the next query'));
-  const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger });
+  const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
   const learner = createLearner({
     nc,
     names: busNames(env.SWITCHYARD_BUS_PREFIX),

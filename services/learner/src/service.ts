@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { BusNames } from '@switchyard/contracts';
 import { migrateToLatest, type Database, type Kysely } from '@switchyard/db';
-import { Counter, type Logger, type Registry } from '@switchyard/telemetry';
+import { Counter, Gauge, type Logger, type Registry } from '@switchyard/telemetry';
 import type { BatchSettings } from './batched-consumer.js';
 import { createCallsConsumer } from './calls-consumer.js';
 import { createCellsPublisher } from './cells-publisher.js';
@@ -80,6 +80,24 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     return sweeping;
   };
 
+  /** Learner lag: events JetStream holds for each durable that are not acked yet, read at scrape time. */
+  async function registerLag(): Promise<void> {
+    const jsm = await deps.nc.jetstreamManager();
+    const durables = [deps.names.consumers.learnerTurns, deps.names.consumers.learnerCalls];
+    new Gauge({
+      name: 'switchyard_learner_pending_events',
+      help: 'Events waiting for the learner (not yet delivered, or delivered and not yet acked), by consumer',
+      labelNames: ['consumer'],
+      registers: [deps.registry],
+      async collect() {
+        for (const durable of durables) {
+          const info = await jsm.consumers.info(deps.names.eventsStream, durable).catch(() => null);
+          if (info) this.set({ consumer: durable }, info.num_pending + info.num_ack_pending);
+        }
+      },
+    });
+  }
+
   return {
     async start() {
       const applied = await migrateToLatest(db);
@@ -87,6 +105,7 @@ export function createLearner(deps: LearnerDeps): LearnerService {
       const failed = await cells.publishAll(db);
       if (failed > 0) throw new Error(`${failed} persisted cells could not be published to KV bucket ${deps.names.cellsBucket}`);
       for (const consumer of consumers) await consumer.start();
+      await registerLag();
       await sweep();
       sweepTimer = setInterval(() => void sweep(), sessionSweepMs);
       sweepTimer.unref();
