@@ -16,7 +16,7 @@ interface BadInputCase {
   name: string;
   method?: 'GET' | 'POST';
   path?: string;
-  /** Sent as is when a string, else as JSON. */
+  /** Sent as is when a string or bytes, else as JSON. */
   body?: unknown;
   headers?: Record<string, string>;
   /** The status, or the statuses accepted where the gateway's answer is still under discussion. */
@@ -28,6 +28,11 @@ interface BadInputCase {
 
 const hugeBody = JSON.stringify(chat('model-0', 'x'.repeat(BODY_LIMIT)));
 const validBody = JSON.stringify(chat('model-0'));
+const badUtf8Body = Buffer.concat([
+  Buffer.from('{"model":"model-0","messages":[{"role":"user","content":"'),
+  Buffer.from([0xc3, 0x28, 0xff]),
+  Buffer.from('"}]}'),
+]);
 
 const CASES: BadInputCase[] = [
   { name: 'invalid JSON', body: '{"model": "model-0", "messages": [', status: 400, code: 'invalid_json' },
@@ -46,6 +51,7 @@ const CASES: BadInputCase[] = [
   { name: 'an empty model', body: chat(''), status: 400, param: 'model' },
   { name: 'missing messages', body: { model: 'model-0' }, status: 400, param: 'messages', message: /^messages: is required$/ },
   { name: 'empty messages', body: { model: 'model-0', messages: [] }, status: 400, param: 'messages' },
+  { name: 'a body that is not valid UTF-8', body: badUtf8Body, status: 400, code: 'invalid_json', message: /UTF-8/ },
   { name: 'an unknown model', body: chat('no-such-model'), status: 404, code: 'model_not_found', param: 'model' },
   { name: 'an unknown model on embeddings', path: '/v1/embeddings', body: { model: 'no-such-model', input: 'hi' }, status: 404, code: 'model_not_found', param: 'model' },
   { name: 'an empty embedding input', path: '/v1/embeddings', body: { model: 'embed', input: '' }, status: 400, param: 'input' },
@@ -90,7 +96,12 @@ function request(url: string, testCase: BadInputCase, extraHeaders: Record<strin
   const method = testCase.method ?? 'POST';
   const headers: Record<string, string> = { ...AUTH, ...(method === 'POST' ? JSON_TYPE : {}), ...testCase.headers, ...extraHeaders };
   for (const [name, value] of Object.entries(headers)) if (value === '') delete headers[name];
-  const body = testCase.body === undefined ? undefined : typeof testCase.body === 'string' ? testCase.body : JSON.stringify(testCase.body);
+  const body =
+    testCase.body === undefined
+      ? undefined
+      : typeof testCase.body === 'string' || Buffer.isBuffer(testCase.body)
+        ? testCase.body
+        : JSON.stringify(testCase.body);
   return fetch(`${url}${testCase.path ?? '/v1/chat/completions'}`, { method, headers, ...(body === undefined ? {} : { body }) });
 }
 
@@ -151,6 +162,14 @@ describe('ingress: bad input is answered with an OpenAI error and calls nothing'
     expect(({} as any).polluted).toBeUndefined();
     expect((Object.prototype as any).polluted).toBeUndefined();
     expect(mock.calls).toBe(0);
+  });
+
+  it('ingress: fields the gateway does not know pass through to the provider, as OpenAI-compatible gateways do', async () => {
+    const response = await request(url, { name: 'extra fields', body: chat('model-0', 'hi', { top_k: 40, repetition_penalty: 1.1 }), status: 200 });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    expect(mock.calls).toBe(1);
+    expect(mock.requests.at(-1)!.body).toMatchObject({ top_k: 40, repetition_penalty: 1.1, model: 'provider-model-0' });
   });
 
   it('ingress: an x-request-id with unsafe characters is replaced by a generated one', async () => {

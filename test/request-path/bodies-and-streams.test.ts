@@ -80,6 +80,16 @@ describe('request path: bodies larger than a bus message', () => {
     expect(mock.calls).toBe(1);
   });
 
+  it('request path: more messages than the gateway accepts is a 400 naming messages, and calls nothing', async () => {
+    mock.reset();
+    const messages = Array.from({ length: 4097 }, () => ({ role: 'user', content: 'hi' }));
+    const response = await post(url, '/v1/chat/completions', { model: 'model-0', messages });
+    const body = (await response.json()) as { error: { param: string; type: string } };
+    expect(response.status).toBe(400);
+    expect(body.error).toMatchObject({ param: 'messages', type: 'invalid_request_error' });
+    expect(mock.calls).toBe(0);
+  });
+
   it('request path: one stream event larger than a bus message reaches the client as one valid event', async () => {
     const reply = numberedText(1_500_000);
     mock.behave('provider-model-2', { reply, streamChunks: 1 });

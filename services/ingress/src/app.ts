@@ -36,6 +36,9 @@ const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** Invalid UTF-8 is refused, not silently replaced: the provider must see what the client meant. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Builds the ingress HTTP app; never listens (server.ts does), so tests `inject` into it. */
 export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   const { config } = deps;
@@ -57,9 +60,16 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   // Only JSON bodies: a text/plain body (what fetch sends for a bare string) is a 415, not a confusing 400.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw, done) => {
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(raw as Buffer);
+    } catch {
+      done(Errors.invalidRequest('The request body is not valid UTF-8.', null, 'invalid_json'));
+      return;
+    }
     try {
       // secure-json-parse rejects __proto__ / constructor.prototype keys: no prototype pollution.
-      const json: unknown = secureJson.parse(raw as Buffer, undefined, { protoAction: 'error', constructorAction: 'error' });
+      const json: unknown = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
       done(null, { raw: raw as Buffer, json } satisfies ParsedBody);
     } catch (error) {
       const message = error instanceof Error ? error.message : 'invalid JSON';
