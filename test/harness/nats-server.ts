@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort } from './redis-server.js';
-import { answers } from './servers.js';
+import { freePort, killUntilClosed } from './redis-server.js';
 
 const READY_LINE = /Server is ready/;
 
@@ -94,16 +92,8 @@ export class OwnNatsServer {
   /** SIGKILL: the server vanishes as in a crash, without a goodbye to its clients. */
   async kill(): Promise<void> {
     const child = this.#process;
-    if (!child) return;
     this.#process = null;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-    const deadline = Date.now() + 10_000;
-    while (await answers('127.0.0.1', this.port, 200)) {
-      if (Date.now() > deadline) throw new Error(`nats-server on ${this.port} still answers after SIGKILL`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    if (child) await killUntilClosed(child, this.port, 'nats-server');
   }
 
   /** Kills the server and removes its store. */

@@ -34,6 +34,14 @@ export interface OwnRedisOptions {
   persistent?: boolean;
 }
 
+/** SIGKILLs a server process and waits until its port no longer answers. */
+export async function killUntilClosed(child: ChildProcess, port: number, name: string): Promise<void> {
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+  await waitUntil(async () => !(await answers('127.0.0.1', port, 200)), 10_000, `${name} on ${port} to stop`);
+}
+
 /**
  * A redis-server of the test's own on a free port, so the test can kill it
  * and bring it back on the same port.
@@ -71,12 +79,8 @@ export class OwnRedisServer {
   /** SIGKILL: the server vanishes as in a crash, without a goodbye to its clients. */
   async kill(): Promise<void> {
     const child = this.#process;
-    if (!child) return;
     this.#process = null;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-    await waitUntil(async () => !(await answers('127.0.0.1', this.port, 200)), 10_000, `redis-server on ${this.port} to stop`);
+    if (child) await killUntilClosed(child, this.port, 'redis-server');
   }
 
   /** Kills the server and removes its data directory, if it has one. */

@@ -78,6 +78,15 @@ export function readReply(msg: Msg): ReplyMessage {
   }
 }
 
+/** A bus payload as JSON, or null when it is not JSON (the caller's schema then rejects it). */
+export function decodeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return null;
+  }
+}
+
 /** The NATS server's "no responders" status: nobody subscribes to the subject a request went to. */
 export function isNoResponders(msg: Msg): boolean {
   return msg.headers?.code === 503 && msg.data.length === 0;

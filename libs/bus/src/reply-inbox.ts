@@ -55,10 +55,6 @@ export class ReplyInbox {
     return pending;
   }
 
-  get size(): number {
-    return this.#pending.size;
-  }
-
   async #dispatch(): Promise<void> {
     for await (const msg of this.#sub) {
       const token = msg.subject.slice(this.#prefix.length + 1);

@@ -81,6 +81,9 @@ export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 export const Endpoint = z.enum(['chat.completions', 'completions', 'embeddings']);
 export type Endpoint = z.infer<typeof Endpoint>;
 
+/** OpenTelemetry's gen_ai.operation.name for each endpoint. */
+export const GEN_AI_OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+
 export const RequestSchemas = {
   'chat.completions': ChatCompletionRequest,
   completions: CompletionRequest,

@@ -2,16 +2,13 @@ import type { Deployment } from '@switchyard/config';
 import { Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
+import { isRecord } from './usage.js';
 
 /** The code of every error that means "fix the config file", never "try again later". */
 export const MISCONFIGURED = 'deployment_misconfigured';
 
 export function misconfigured(message: string): GatewayError {
   return Errors.upstreamFailed(message, MISCONFIGURED);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

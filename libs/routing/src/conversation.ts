@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ToolCall, ToolResult } from '@switchyard/contracts';
-import { contentText } from './classifier.js';
+import { contentText, isRecord } from './classifier.js';
 import { SIGNAL_DEFAULTS, toolCallSignature } from './signals.js';
 
 /** Messages a session key is derived from: a conversation's opening identifies it. */
@@ -93,8 +93,4 @@ export function readConversation(messages: readonly unknown[]): ConversationTurn
 
 function cap(text: string): string {
   return text.length > TEXT_CAP ? text.slice(0, TEXT_CAP) : text;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }

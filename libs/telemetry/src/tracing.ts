@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
@@ -29,11 +29,6 @@ export function startTracing(service: string, env: Record<string, string | undef
 
 export function switchyardTracer(): Tracer {
   return trace.getTracer('switchyard');
-}
-
-/** Runs `fn` with `span` as the active span, so propagation and child spans see it. */
-export function withSpan<T>(span: Span, fn: () => T): T {
-  return context.with(trace.setSpan(context.active(), span), fn);
 }
 
 /** W3C trace context from any header bag with a getter, e.g. NATS headers or HTTP headers. */

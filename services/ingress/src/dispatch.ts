@@ -33,15 +33,16 @@ export interface Dispatcher {
   waitMs(envelope: CallEnvelope): number;
 }
 
+/** A failure the ingress itself observed: no provider call it knows of, nothing worth retrying. */
+function ingressFailure(error: GatewayError, definite: boolean): AttemptResult {
+  return { kind: 'failure', error, definite, retryable: false, providerCalled: false, headers: {} };
+}
+
 function busDown(): AttemptResult {
-  return {
-    kind: 'failure',
-    error: Errors.unavailable('The gateway cannot reach its message bus (NATS); the request was not sent to any provider.', 'bus_unavailable'),
-    definite: true,
-    retryable: false,
-    providerCalled: false,
-    headers: {},
-  };
+  return ingressFailure(
+    Errors.unavailable('The gateway cannot reach its message bus (NATS); the request was not sent to any provider.', 'bus_unavailable'),
+    true,
+  );
 }
 
 export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: ReplyInbox, bodies: BodyStore): Dispatcher {
@@ -82,46 +83,22 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
             headers: event.meta.headers,
           };
         case 'no_responders':
-          return {
-            kind: 'failure',
-            error: Errors.unavailable('No limiter is running, so the request was not sent to any provider.', 'no_limiter'),
-            definite: true,
-            retryable: false,
-            providerCalled: false,
-            headers: {},
-          };
+          return ingressFailure(Errors.unavailable('No limiter is running, so the request was not sent to any provider.', 'no_limiter'), true);
         case 'bus_lost':
-          return {
-            kind: 'failure',
-            error: Errors.timeout(
+          return ingressFailure(
+            Errors.timeout(
               'The gateway lost its connection to NATS while waiting for the reply; the request may or may not have reached the provider and was not retried.',
               'bus_lost',
             ),
-            definite: false,
-            retryable: false,
-            providerCalled: false,
-            headers: {},
-          };
+            false,
+          );
         case 'timeout':
-          return {
-            kind: 'failure',
-            error: Errors.timeout(
-              `No reply from the gateway's upstream-caller within ${Math.round(waitMs(envelope) / 1000)} s; the request was not retried.`,
-            ),
-            definite: false,
-            retryable: false,
-            providerCalled: false,
-            headers: {},
-          };
+          return ingressFailure(
+            Errors.timeout(`No reply from the gateway's upstream-caller within ${Math.round(waitMs(envelope) / 1000)} s; the request was not retried.`),
+            false,
+          );
         default:
-          return {
-            kind: 'failure',
-            error: Errors.upstreamFailed('The gateway received a malformed reply from its upstream-caller.', 'bad_bus_reply'),
-            definite: false,
-            retryable: false,
-            providerCalled: false,
-            headers: {},
-          };
+          return ingressFailure(Errors.upstreamFailed('The gateway received a malformed reply from its upstream-caller.', 'bad_bus_reply'), false);
       }
     },
   };

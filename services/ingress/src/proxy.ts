@@ -3,6 +3,7 @@ import { resolveModel, type Deployment, type GatewayConfig } from '@switchyard/c
 import {
   Errors,
   GatewayError,
+  GEN_AI_OPERATION,
   RequestSchemas,
   type CallEnvelope,
   type Endpoint,
@@ -57,7 +58,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const parent = extractContext((name) => headerValue(request.headers[name]));
     const span = tracer.startSpan(
       `POST ${request.routeOptions.url ?? endpoint}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'gen_ai.operation.name': OPERATION[endpoint], 'switchyard.request_id': request.id } },
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'gen_ai.operation.name': GEN_AI_OPERATION[endpoint], 'switchyard.request_id': request.id } },
       parent,
     );
     const record: RequestRecord = {
@@ -184,8 +185,6 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   const offset = by % items.length;
   return [...items.slice(offset), ...items.slice(0, offset)];
 }
-
-const OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' };
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import type { z } from 'zod';
-import { consumeDurable, traceContextOf } from '@switchyard/bus';
+import { consumeDurable, traceContextOf, decodeJson } from '@switchyard/bus';
 import type { BusNames } from '@switchyard/contracts';
 import { SpanKind, SpanStatusCode, switchyardTracer, trace, type Counter, type Histogram, type Link, type Logger } from '@switchyard/telemetry';
 import { Batcher } from './batcher.js';
@@ -59,7 +59,7 @@ export function createBatchedConsumer<T>(options: BatchedConsumerOptions<T>): Ba
     const parsed: T[] = [];
     const valid: JsMsg[] = [];
     for (const msg of batch) {
-      const event = options.schema.safeParse(safeJson(msg));
+      const event = options.schema.safeParse(decodeJson(msg.data));
       if (event.success) {
         parsed.push(event.data);
         valid.push(msg);
@@ -127,12 +127,4 @@ export function createBatchedConsumer<T>(options: BatchedConsumerOptions<T>): Ba
 
 function hasContext(link: { context: Link['context'] | undefined }): link is Link {
   return link.context !== undefined;
-}
-
-function safeJson(msg: JsMsg): unknown {
-  try {
-    return msg.json();
-  } catch {
-    return null;
-  }
 }

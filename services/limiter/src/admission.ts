@@ -8,7 +8,7 @@ import { rateLimitHeaders } from './ratelimit-headers.js';
 const LEASE_GRACE_MS = 30_000;
 
 export type Admission =
-  | { kind: 'admitted'; envelope: CallEnvelope; limited: boolean }
+  | { kind: 'admitted'; envelope: CallEnvelope }
   | { kind: 'denied'; error: GatewayError; headers: Record<string, string>; deploymentId: string }
   | { kind: 'unavailable'; cause: unknown };
 
@@ -46,25 +46,22 @@ export async function admit(
   limiter: ClusterLimiter,
 ): Promise<Admission> {
   const order = [envelope.deploymentId, ...envelope.candidates.filter((id) => id !== envelope.deploymentId)];
-  let firstDenial: Extract<Admission, { kind: 'denied' }> | null = null;
+  // The first candidate's denial is the one the client hears about; the retry time is the soonest of all.
+  let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string } | null = null;
   let soonestRetryMs = Number.POSITIVE_INFINITY;
   for (const id of order) {
     const deployment = deployments.get(id);
     if (!deployment) continue;
     const scope = deploymentScope(deployment);
     if (!isLimited(scope)) {
-      return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} }, limited: false };
+      return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);
     if (scope.tpm !== null && tokens > scope.tpm) {
       firstDenial ??= {
-        kind: 'denied',
         deploymentId: id,
         headers: {},
-        error: Errors.rateLimited(
-          `This request needs about ${tokens} tokens, more than deployment ${id}'s whole limit of ${scope.tpm} tokens per minute.`,
-          60,
-        ),
+        message: `This request needs about ${tokens} tokens, more than deployment ${id}'s whole limit of ${scope.tpm} tokens per minute.`,
       };
       continue;
     }
@@ -85,22 +82,24 @@ export async function admit(
       return {
         kind: 'admitted',
         envelope: { ...envelope, deploymentId: id, reservation: result.reservation, admissionHeaders: headers },
-        limited: true,
       };
     }
     soonestRetryMs = Math.min(soonestRetryMs, result.retryAfterMs);
     const what = result.reason === 'rpm' ? 'requests per minute' : result.reason === 'tpm' ? 'tokens per minute' : 'parallel requests';
     firstDenial ??= {
-      kind: 'denied',
       deploymentId: id,
       headers,
-      error: Errors.rateLimited(`Rate limit reached for model "${envelope.modelGroup}": deployment ${id} is at its ${what} limit.`, 0),
+      message: `Rate limit reached for model "${envelope.modelGroup}": deployment ${id} is at its ${what} limit.`,
     };
   }
   if (!firstDenial) {
-    return { kind: 'admitted', envelope: { ...envelope, reservation: null, admissionHeaders: {} }, limited: false };
+    return { kind: 'admitted', envelope: { ...envelope, reservation: null, admissionHeaders: {} } };
   }
   const retryAfterSeconds = Number.isFinite(soonestRetryMs) ? Math.max(1, Math.ceil(soonestRetryMs / 1000)) : 60;
-  const error = Errors.rateLimited(firstDenial.error.message, retryAfterSeconds);
-  return { ...firstDenial, error, headers: { ...firstDenial.headers, 'retry-after': String(retryAfterSeconds) } };
+  return {
+    kind: 'denied',
+    deploymentId: firstDenial.deploymentId,
+    error: Errors.rateLimited(firstDenial.message, retryAfterSeconds),
+    headers: { ...firstDenial.headers, 'retry-after': String(retryAfterSeconds) },
+  };
 }

@@ -1,6 +1,6 @@
 import { ErrorCode, type ConsumerMessages, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Redis } from 'ioredis';
-import { consumeDurable, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
+import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
 import { CallCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
@@ -131,7 +131,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   async function consumeSettlements(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      const parsed = CallCompleted.safeParse(safeJson(msg.data));
+      const parsed = CallCompleted.safeParse(decodeJson(msg.data));
       if (!parsed.success) {
         metrics.settlements.inc({ outcome: 'malformed' });
         msg.term();
@@ -177,12 +177,4 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       await Promise.allSettled([...inFlight]);
     },
   };
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return null;
-  }
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, ensureEventsStream, openRoutedMessage, traceContextOf, traceHeaders } from '@switchyard/bus';
+import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, traceHeaders } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
   Errors,
+  GEN_AI_OPERATION,
   QueueGroups,
   type BusNames,
   type CallCompleted,
@@ -82,11 +83,11 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     const parent = traceContextOf(msg);
     // One client span per provider call, named and attributed after OTel's gen_ai conventions.
     const span = tracer.startSpan(
-      `${OPERATION[envelope.endpoint]} ${deployment.providerModel}`,
+      `${GEN_AI_OPERATION[envelope.endpoint]} ${deployment.providerModel}`,
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          'gen_ai.operation.name': OPERATION[envelope.endpoint],
+          'gen_ai.operation.name': GEN_AI_OPERATION[envelope.endpoint],
           'gen_ai.system': deployment.provider,
           'gen_ai.request.model': deployment.providerModel,
           'switchyard.deployment': deployment.id,
@@ -209,7 +210,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       await ensureEventsStream(nc, names);
       consume(names.subjects.call, QueueGroups.upstreamCaller, handleCall);
       consume(names.subjects.cancel, undefined, (msg) => {
-        const parsed = CancelRequest.safeParse(safeJson(msg.data));
+        const parsed = CancelRequest.safeParse(decodeJson(msg.data));
         if (parsed.success) active.get(parsed.data.requestId)?.abort(new Error('client disconnected'));
       });
       logger.info({ subject: names.subjects.call, deployments: deployments.size }, 'upstream-caller taking calls');
@@ -231,12 +232,3 @@ function retryDelayMs(attempt: number): number {
   return Math.min(2_000, 100 * 2 ** (attempt - 1));
 }
 
-const OPERATION = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' } as const;
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return null;
-  }
-}

@@ -1,4 +1,5 @@
 import type { NatsConnection, QueuedIterator, KvEntry } from 'nats';
+import { decodeJson } from '@switchyard/bus';
 import { CellEvidence, cellKey, type RequestType } from '@switchyard/contracts';
 import type { Logger } from '@switchyard/telemetry';
 
@@ -26,7 +27,7 @@ export class CellCache {
           cache.#cells.delete(entry.key);
           continue;
         }
-        const parsed = CellEvidence.safeParse(safeJson(entry.value));
+        const parsed = CellEvidence.safeParse(decodeJson(entry.value));
         if (!parsed.success) {
           logger.warn({ key: entry.key }, 'ignoring a malformed cell in the KV bucket');
           continue;
@@ -56,13 +57,5 @@ export class CellCache {
   async close(): Promise<void> {
     this.#watch?.stop();
     await this.#loop;
-  }
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return null;
   }
 }
