@@ -120,8 +120,23 @@ export const CallCompleted = z.object({
   latencyMs: z.number().min(0),
   finishedAt: z.string(),
   reservation: Reservation.nullable(),
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the provider call:
+   * one JetStream message carries the events of many requests, so each event
+   * names its own trace.
+   */
+  traceContext: z.record(z.string(), z.string()).optional(),
 });
 export type CallCompleted = z.infer<typeof CallCompleted>;
+
+/**
+ * JetStream message on the call-completed subject: the calls one
+ * upstream-caller finished within a few milliseconds, in the order they
+ * finished. Batching them makes the event stream cost one publish, one
+ * store write and one delivery per consumer for many calls instead of each.
+ */
+export const CallsCompleted = z.object({ events: z.array(CallCompleted).min(1) });
+export type CallsCompleted = z.infer<typeof CallsCompleted>;
 
 /** Cancel broadcast: the client of this request disconnected. */
 export const CancelRequest = z.object({ requestId: z.string() });

@@ -10,7 +10,7 @@ export const Subjects = {
   call: 'route.call',
   /** ingress -> upstream-callers: the client went away, abort that request. */
   cancel: 'route.cancel',
-  /** upstream-caller -> JetStream: one provider call finished. */
+  /** upstream-caller -> JetStream: provider calls finished (a CallsCompleted batch). */
   callCompleted: 'events.call.completed',
   /** ingress -> JetStream: one learned turn of an adaptive-router conversation. */
   turn: 'events.turn',

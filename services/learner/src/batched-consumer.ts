@@ -1,8 +1,8 @@
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import type { z } from 'zod';
-import { consumeDurable, traceContextOf, decodeJson } from '@switchyard/bus';
+import { consumeDurable, decodeJson } from '@switchyard/bus';
 import type { BusNames } from '@switchyard/contracts';
-import { SpanKind, SpanStatusCode, switchyardTracer, trace, type Counter, type Histogram, type Link, type Logger } from '@switchyard/telemetry';
+import { SpanKind, SpanStatusCode, switchyardTracer, trace, type Context, type Counter, type Histogram, type Link, type Logger } from '@switchyard/telemetry';
 import { Batcher } from './batcher.js';
 
 /** Redelivery delay after a failed flush (Postgres down): JetStream keeps the events meanwhile. */
@@ -19,14 +19,22 @@ export interface BatchOutcome {
   afterAck?: () => Promise<void>;
 }
 
-export interface BatchedConsumerOptions<T> {
+/** One event of a message and the trace of the request it came from. */
+export interface TracedEvent<T> {
+  event: T;
+  trace: Context;
+}
+
+export interface BatchedConsumerOptions<M, T> {
   nc: NatsConnection;
   names: BusNames;
   logger: Logger;
   durable: string;
   filterSubject: string;
   /** Every message is parsed with it; one that does not parse is terminated (never redelivered). */
-  schema: z.ZodType<T>;
+  schema: z.ZodType<M>;
+  /** The events a parsed message carries (a message may carry several). */
+  unpack(message: M, msg: JsMsg): Array<TracedEvent<T>>;
   /** What the events are, for logs and the batch span: "turn", "call-completed". */
   kind: string;
   batch: BatchSettings;
@@ -49,19 +57,19 @@ export interface BatchedConsumer {
  * commit means redelivery (which the event-id table makes harmless), and a
  * failed flush naks the batch for a delayed retry.
  */
-export function createBatchedConsumer<T>(options: BatchedConsumerOptions<T>): BatchedConsumer {
+export function createBatchedConsumer<M, T>(options: BatchedConsumerOptions<M, T>): BatchedConsumer {
   const { logger, metrics, kind } = options;
   const tracer = switchyardTracer();
   let messages: ConsumerMessages | null = null;
   let loop: Promise<void> | null = null;
 
   const flush = async (batch: JsMsg[]): Promise<void> => {
-    const parsed: T[] = [];
+    const parsed: Array<TracedEvent<T>> = [];
     const valid: JsMsg[] = [];
     for (const msg of batch) {
-      const event = options.schema.safeParse(decodeJson(msg.data));
-      if (event.success) {
-        parsed.push(event.data);
+      const message = options.schema.safeParse(decodeJson(msg.data));
+      if (message.success) {
+        parsed.push(...options.unpack(message.data, msg));
         valid.push(msg);
       } else {
         metrics.events.inc({ outcome: 'malformed' });
@@ -73,23 +81,23 @@ export function createBatchedConsumer<T>(options: BatchedConsumerOptions<T>): Ba
     // One span per batch, linked to the trace of every request whose event it applied.
     const span = tracer.startSpan(`learner apply ${kind} batch`, {
       kind: SpanKind.CONSUMER,
-      attributes: { 'switchyard.batch_size': valid.length },
-      links: valid.map((msg) => ({ context: trace.getSpanContext(traceContextOf(msg)) })).filter(hasContext),
+      attributes: { 'switchyard.batch_size': parsed.length },
+      links: parsed.map(({ trace: context }) => ({ context: trace.getSpanContext(context) })).filter(hasContext),
     });
     let outcome: BatchOutcome;
     try {
-      outcome = await options.apply(parsed);
+      outcome = await options.apply(parsed.map(({ event }) => event));
     } catch (error) {
-      logger.error({ err: error, events: valid.length }, `${kind} flush failed: events will be redelivered`);
+      logger.error({ err: error, events: parsed.length }, `${kind} flush failed: events will be redelivered`);
       for (const msg of valid) msg.nak(RETRY_DELAY_MS);
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'flush failed' });
       span.end();
       return;
     }
     for (const msg of valid) msg.ack();
-    metrics.batchSize.observe(valid.length);
+    metrics.batchSize.observe(parsed.length);
     metrics.events.inc({ outcome: 'applied' }, outcome.applied);
-    metrics.events.inc({ outcome: 'duplicate' }, valid.length - outcome.applied);
+    metrics.events.inc({ outcome: 'duplicate' }, parsed.length - outcome.applied);
     try {
       await outcome.afterAck?.();
     } finally {

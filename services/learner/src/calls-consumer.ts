@@ -1,5 +1,5 @@
-import { CallCompleted } from '@switchyard/contracts';
-import { Counter, Histogram } from '@switchyard/telemetry';
+import { CallsCompleted } from '@switchyard/contracts';
+import { Counter, extractContext, Histogram } from '@switchyard/telemetry';
 import { createBatchedConsumer, type BatchedConsumer } from './batched-consumer.js';
 import type { ResolvedLearnerDeps } from './service.js';
 import { applyUsageBatch } from './usage-batch.js';
@@ -13,7 +13,8 @@ export function createCallsConsumer(deps: ResolvedLearnerDeps): BatchedConsumer 
     logger,
     durable: names.consumers.learnerCalls,
     filterSubject: names.subjects.callCompleted,
-    schema: CallCompleted,
+    schema: CallsCompleted,
+    unpack: (message) => message.events.map((event) => ({ event, trace: extractContext((name) => event.traceContext?.[name]) })),
     kind: 'call-completed',
     batch: deps.batch,
     ackWaitMs: deps.ackWaitMs,

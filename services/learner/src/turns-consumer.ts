@@ -1,4 +1,5 @@
 import { TurnEvent } from '@switchyard/contracts';
+import { traceContextOf } from '@switchyard/bus';
 import { Counter, Histogram } from '@switchyard/telemetry';
 import { createBatchedConsumer, type BatchedConsumer } from './batched-consumer.js';
 import type { CellsPublisher } from './cells-publisher.js';
@@ -26,6 +27,7 @@ export function createTurnsConsumer(deps: ResolvedLearnerDeps, cells: CellsPubli
     durable: names.consumers.learnerTurns,
     filterSubject: names.subjects.turn,
     schema: TurnEvent,
+    unpack: (event, msg) => [{ event, trace: traceContextOf(msg) }],
     kind: 'turn',
     batch: deps.batch,
     ackWaitMs: deps.ackWaitMs,

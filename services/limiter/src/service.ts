@@ -1,7 +1,7 @@
 import { ErrorCode, type ConsumerMessages, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Redis } from 'ioredis';
 import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
-import { CallCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
+import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
 import { admit } from './admission.js';
@@ -131,25 +131,26 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   async function consumeSettlements(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      const parsed = CallCompleted.safeParse(decodeJson(msg.data));
+      const parsed = CallsCompleted.safeParse(decodeJson(msg.data));
       if (!parsed.success) {
         metrics.settlements.inc({ outcome: 'malformed' });
         msg.term();
         continue;
       }
-      const reservation = parsed.data.reservation;
-      if (!reservation) {
-        msg.ack();
-        continue;
+      // The settlements of one batch go to Redis together; settling is idempotent, so a batch
+      // that failed part-way is redelivered whole.
+      const outcomes = await Promise.allSettled(
+        parsed.data.events.flatMap((event) => (event.reservation ? [limiter.settle(event.reservation, settledTokens(event))] : [])),
+      );
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      for (const outcome of outcomes) {
+        metrics.settlements.inc({ outcome: outcome.status === 'rejected' ? 'failed' : outcome.value ? 'settled' : 'already_settled' });
       }
-      try {
-        const settled = await limiter.settle(reservation, settledTokens(parsed.data));
-        metrics.settlements.inc({ outcome: settled ? 'settled' : 'already_settled' });
-        msg.ack();
-      } catch (error) {
-        metrics.settlements.inc({ outcome: 'failed' });
-        logger.warn({ err: error, reservation: reservation.id }, 'settlement failed: will be redelivered');
+      if (failed) {
+        logger.warn({ err: failed.reason, events: parsed.data.events.length }, 'settlement failed: will be redelivered');
         msg.nak(SETTLE_RETRY_MS);
+      } else {
+        msg.ack();
       }
     }
   }

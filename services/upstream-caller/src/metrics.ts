@@ -22,7 +22,13 @@ export function createCallerMetrics(registry: Registry) {
     }),
     eventPublishFailures: new Counter({
       name: 'switchyard_call_event_publish_failures_total',
-      help: 'Failed attempts to publish a call-completed event to JetStream (each is retried)',
+      help: 'Failed attempts to publish a batch of call-completed events to JetStream (each is retried)',
+      registers: [registry],
+    }),
+    eventBatchSize: new Histogram({
+      name: 'switchyard_call_event_batch_size',
+      help: 'Call-completed events per JetStream message',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 200],
       registers: [registry],
     }),
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, traceHeaders } from '@switchyard/bus';
+import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -8,14 +8,14 @@ import {
   GEN_AI_OPERATION,
   QueueGroups,
   type BusNames,
-  type CallCompleted,
   type CallEnvelope,
 } from '@switchyard/contracts';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import { createProviderClient, type ProviderClient } from '@switchyard/providers';
-import { SpanKind, SpanStatusCode, switchyardTracer, trace, type Context, type Logger, type Registry } from '@switchyard/telemetry';
+import { injectContext, SpanKind, SpanStatusCode, switchyardTracer, trace, type Context, type Logger, type Registry } from '@switchyard/telemetry';
 import { relayCall, type CallResult } from './relay.js';
 import { createCallerMetrics } from './metrics.js';
+import { CompletedEventsPublisher } from './completed-events.js';
 
 export interface UpstreamCallerDeps {
   nc: NatsConnection;
@@ -37,7 +37,8 @@ export interface UpstreamCallerService {
 /**
  * The only code that talks to model providers. Each admitted call message
  * becomes exactly one provider call; the reply goes straight to the ingress
- * inbox and a call-completed event to JetStream.
+ * inbox and a call-completed event to JetStream (batched with the events of
+ * calls that finished within the same few milliseconds).
  */
 export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerService {
   const { nc, names, config, logger } = deps;
@@ -45,8 +46,13 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   const ownsClient = deps.providerClient === undefined;
   const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
   const bodies = new BodyStore(nc, names.bodyBucket);
-  const js = nc.jetstream();
   const metrics = createCallerMetrics(deps.registry);
+  const events = new CompletedEventsPublisher({
+    js: nc.jetstream(),
+    subject: names.subjects.callCompleted,
+    logger,
+    metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize },
+  });
   const tracer = switchyardTracer();
   const active = new Map<string, AbortController>();
   const tasks = new Set<Promise<void>>();
@@ -128,7 +134,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       metrics.calls.inc({ deployment: deployment.id, status: String(result.status), outcome: result.outcome });
       metrics.latency.observe({ deployment: deployment.id }, latencyMs / 1000);
     }
-    await publishCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
+    recordCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
   }
 
   async function readBody(msg: Msg, envelope: CallEnvelope): Promise<Record<string, unknown>> {
@@ -139,14 +145,16 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     >;
   }
 
-  async function publishCompleted(
+  function recordCompleted(
     envelope: CallEnvelope,
     deployment: Deployment,
     result: CallResult,
     latencyMs: number,
     traceContext: Context,
-  ): Promise<void> {
-    const event: CallCompleted = {
+  ): void {
+    const carrier: Record<string, string> = {};
+    injectContext(traceContext, (name, value) => (carrier[name] = value));
+    events.add({
       eventId: randomUUID(),
       requestId: envelope.requestId,
       attempt: envelope.attempt,
@@ -162,28 +170,8 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       latencyMs,
       finishedAt: new Date().toISOString(),
       reservation: envelope.reservation,
-    };
-    const payload = JSON.stringify(event);
-    const headers = traceHeaders(traceContext);
-    // A provider call that was made must reach the learner and the limiter's
-    // settlement: retry until JetStream acks. The same msgID makes a retry of
-    // a publish that did land (but whose ack was lost) a duplicate that
-    // JetStream drops, within its 2-minute window, which bounds the retries.
-    const deadline = Date.now() + EVENT_PUBLISH_DEADLINE_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await js.publish(names.subjects.callCompleted, payload, { msgID: event.eventId, headers });
-        return;
-      } catch (error) {
-        metrics.eventPublishFailures.inc();
-        if (Date.now() + retryDelayMs(attempt) > deadline) {
-          logger.error({ err: error, requestId: envelope.requestId, attempts: attempt }, 'call-completed event lost: JetStream did not take it');
-          return;
-        }
-        if (attempt === 1) logger.warn({ err: error, requestId: envelope.requestId }, 'call-completed event not published yet: retrying');
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
-      }
-    }
+      ...(Object.keys(carrier).length > 0 ? { traceContext: carrier } : {}),
+    });
   }
 
   function consume(subject: string, queue: string | undefined, handler: (msg: Msg) => Promise<void> | void): void {
@@ -220,15 +208,10 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       await Promise.all(subscriptions.map((sub) => sub.drain()));
       await Promise.all(loops);
       await Promise.allSettled([...tasks]);
+      await events.drain();
       if (ownsClient) await client.close();
     },
   };
 }
 
-/** Within the events stream's 2-minute duplicate window, so a retried publish can never count twice. */
-const EVENT_PUBLISH_DEADLINE_MS = 100_000;
-
-function retryDelayMs(attempt: number): number {
-  return Math.min(2_000, 100 * 2 ** (attempt - 1));
-}
 

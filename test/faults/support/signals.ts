@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
-import { busNames } from '@switchyard/contracts';
+import { busNames, CallsCompleted } from '@switchyard/contracts';
 import { eventually } from '../../harness/index.js';
 
 /**
@@ -44,7 +44,7 @@ export class SignalProbe {
     return new SignalProbe(nc, db, prefix);
   }
 
-  /** Every call-completed event in the stream, summed. */
+  /** Every call-completed event in the stream (each message a batch of them), summed. */
   async events(): Promise<EventTotals> {
     const jsm = await this.#nc.jetstreamManager();
     const info = await jsm.streams.info(this.#names.eventsStream);
@@ -52,11 +52,12 @@ export class SignalProbe {
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const message = await jsm.streams.getMessage(this.#names.eventsStream, { seq });
       if (message.subject !== this.#names.subjects.callCompleted) continue;
-      const event = message.json<{ requestId: string; usage: { prompt_tokens: number; completion_tokens?: number } | null }>();
-      totals.events += 1;
-      totals.promptTokens += event.usage?.prompt_tokens ?? 0;
-      totals.completionTokens += event.usage?.completion_tokens ?? 0;
-      totals.byRequest.set(event.requestId, (totals.byRequest.get(event.requestId) ?? 0) + 1);
+      for (const event of CallsCompleted.parse(message.json()).events) {
+        totals.events += 1;
+        totals.promptTokens += event.usage?.prompt_tokens ?? 0;
+        totals.completionTokens += event.usage?.completion_tokens ?? 0;
+        totals.byRequest.set(event.requestId, (totals.byRequest.get(event.requestId) ?? 0) + 1);
+      }
     }
     return totals;
   }
