@@ -138,6 +138,19 @@ export type CallCompleted = z.infer<typeof CallCompleted>;
 export const CallsCompleted = z.object({ events: z.array(CallCompleted).min(1) });
 export type CallsCompleted = z.infer<typeof CallsCompleted>;
 
+/**
+ * An upstream-caller's presence beat. Limiters hand calls off with a plain
+ * publish (no acknowledgement on the request path), so they learn from these
+ * beats whether any upstream-caller is there to take a call.
+ */
+export const CallerPresence = z.object({
+  instance: z.string().min(1),
+  state: z.enum(['up', 'leaving']),
+  /** The caller beats this often; a caller silent for three intervals is gone. */
+  intervalMs: z.number().int().positive(),
+});
+export type CallerPresence = z.infer<typeof CallerPresence>;
+
 /** Cancel broadcast: the client of this request disconnected. */
 export const CancelRequest = z.object({ requestId: z.string() });
 export type CancelRequest = z.infer<typeof CancelRequest>;

@@ -8,6 +8,10 @@ export const Subjects = {
   decision: 'route.decision',
   /** limiter -> upstream-caller: an admitted call, same reply inbox. */
   call: 'route.call',
+  /** upstream-caller -> limiters: a CallerPresence beat (here, or leaving). */
+  callerPresence: 'presence.upstream-caller',
+  /** limiter -> upstream-callers: who is there? Answered with a CallerPresence beat. */
+  callerProbe: 'presence.upstream-caller.probe',
   /** ingress -> upstream-callers: the client went away, abort that request. */
   cancel: 'route.cancel',
   /** upstream-caller -> JetStream: provider calls finished (a CallsCompleted batch). */
@@ -32,7 +36,7 @@ export const BusHeaders = {
   part: 'sy-part',
   /** JSON metadata of a reply part. */
   meta: 'sy-meta',
-  /** The ingress inbox an upstream-caller replies to (the NATS reply is the limiter's hand-off ack). */
+  /** The ingress inbox an upstream-caller replies to (call messages are published, with no NATS reply). */
   replyTo: 'sy-reply-to',
 } as const;
 

@@ -1,4 +1,4 @@
-import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@switchyard/telemetry';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@switchyard/telemetry';
 
 export type LimiterMetrics = ReturnType<typeof createLimiterMetrics>;
 
@@ -20,6 +20,11 @@ export function createLimiterMetrics(registry: Registry) {
       name: 'switchyard_limiter_redis_unavailable_total',
       help: 'Decisions handled while Redis was unreachable, by the policy applied',
       labelNames: ['policy'],
+      registers: [registry],
+    }),
+    upstreamCallers: new Gauge({
+      name: 'switchyard_limiter_upstream_callers',
+      help: 'Upstream-callers this limiter knows to be there (from their presence beats)',
       registers: [registry],
     }),
     settlements: new Counter({

@@ -1,16 +1,15 @@
-import { ErrorCode, type ConsumerMessages, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import type { ConsumerMessages, Msg, NatsConnection, Subscription } from 'nats';
 import type { Redis } from 'ioredis';
 import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
 import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
 import { admit } from './admission.js';
+import { CallerRoster } from './caller-roster.js';
 import { ClusterLimiter } from './cluster-limiter.js';
 import { createLimiterMetrics } from './metrics.js';
 import { settledTokens } from './settlement.js';
 
-/** How long the limiter waits for an upstream-caller to take a call before it logs a lost hand-off. */
-const HANDOFF_TIMEOUT_MS = 5_000;
 /** Redelivery delay of a settlement that failed (Redis down). */
 const SETTLE_RETRY_MS = 1_000;
 
@@ -32,9 +31,10 @@ export interface LimiterService {
 
 /**
  * Admits each routing decision against the cluster-wide limits in Redis,
- * then hands it to an upstream-caller with the ingress's reply inbox. The
- * hand-off is a NATS request, so "no upstream-caller is running" is known at
- * once (no responders) and answered with a 503 instead of a timeout.
+ * then hands it to an upstream-caller with the ingress's reply inbox: one
+ * publish, no acknowledgement on the request path. Whether any
+ * upstream-caller is there comes from their presence beats (CallerRoster),
+ * so "none is running" is still a 503 at once instead of a timeout.
  * Call-completed events settle each reservation to the actual usage.
  */
 export function createLimiter(deps: LimiterDeps): LimiterService {
@@ -44,6 +44,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   const limiter = new ClusterLimiter({ redis: deps.redis, keyPrefix: names.prefix, ...deps.window });
   const policy = config.general.onLimiterUnavailable;
   const tracer = switchyardTracer();
+  const callers = new CallerRoster({ nc, names, logger, gauge: metrics.upstreamCallers });
   const inFlight = new Set<Promise<void>>();
   let subscription: Subscription | null = null;
   let settlements: ConsumerMessages | null = null;
@@ -109,24 +110,16 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   }
 
   async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter, spanContext: Context): Promise<void> {
-    try {
-      await nc.request(names.subjects.call, msg.data, {
-        headers: envelopeHeaders(admitted, replyTo, spanContext),
-        timeout: HANDOFF_TIMEOUT_MS,
-      });
-    } catch (error) {
-      if ((error as NatsError).code === ErrorCode.NoResponders) {
-        metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
-        if (admitted.reservation) await limiter.settle(admitted.reservation, 0).catch(() => undefined);
-        writer.fail(
-          Errors.unavailable('No upstream-caller is running, so the request was not sent to any provider.', 'no_upstream_caller'),
-          { definite: true, deploymentId: admitted.deploymentId, attempt: admitted.attempt },
-        );
-        return;
-      }
-      // The caller may still be working on it: never answer for it; the ingress times out.
-      logger.warn({ requestId: admitted.requestId, err: error }, 'upstream-caller did not acknowledge the hand-off');
+    if (!(await callers.available())) {
+      metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
+      if (admitted.reservation) await limiter.settle(admitted.reservation, 0).catch(() => undefined);
+      writer.fail(
+        Errors.unavailable('No upstream-caller is running, so the request was not sent to any provider.', 'no_upstream_caller'),
+        { definite: true, deploymentId: admitted.deploymentId, attempt: admitted.attempt },
+      );
+      return;
     }
+    nc.publish(names.subjects.call, msg.data, { headers: envelopeHeaders(admitted, replyTo, spanContext) });
   }
 
   async function consumeSettlements(messages: ConsumerMessages): Promise<void> {
@@ -157,6 +150,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   return {
     async start() {
+      await callers.start();
       settlements = await consumeDurable(nc, names, {
         durable: names.consumers.limiterSettlements,
         filterSubject: names.subjects.callCompleted,
@@ -176,6 +170,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       await settlements?.close();
       await Promise.all(loops);
       await Promise.allSettled([...inFlight]);
+      callers.stop();
     },
   };
 }

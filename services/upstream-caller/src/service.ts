@@ -16,6 +16,9 @@ import { injectContext, SpanKind, SpanStatusCode, switchyardTracer, trace, type 
 import { relayCall, type CallResult } from './relay.js';
 import { createCallerMetrics } from './metrics.js';
 import { CompletedEventsPublisher } from './completed-events.js';
+import { announcePresence, type Presence } from './presence.js';
+
+const DEFAULT_PRESENCE_INTERVAL_MS = 1_000;
 
 export interface UpstreamCallerDeps {
   nc: NatsConnection;
@@ -25,6 +28,10 @@ export interface UpstreamCallerDeps {
   registry: Registry;
   /** Tests may share one client; by default the service owns one pooled client. */
   providerClient?: ProviderClient;
+  /** This replica's name in its presence beats. */
+  instanceId?: string;
+  /** How often it tells the limiters it is there (default 1 s). */
+  presenceIntervalMs?: number;
 }
 
 export interface UpstreamCallerService {
@@ -58,6 +65,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   const tasks = new Set<Promise<void>>();
   const subscriptions: Subscription[] = [];
   const loops: Promise<void>[] = [];
+  let presence: Presence | null = null;
 
   for (const deployment of config.deployments) {
     if (deployment.apiKey === null && deployment.apiKeyEnv) {
@@ -69,8 +77,6 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   }
 
   async function handleCall(msg: Msg): Promise<void> {
-    // Acknowledge the hand-off first: the limiter only needs to know someone took it.
-    if (msg.reply) msg.respond();
     const opened = openRoutedMessage(nc, msg, msg.headers?.get(BusHeaders.replyTo) || undefined, logger);
     if (!opened) return;
     const { writer, envelope } = opened;
@@ -201,10 +207,21 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
         const parsed = CancelRequest.safeParse(decodeJson(msg.data));
         if (parsed.success) active.get(parsed.data.requestId)?.abort(new Error('client disconnected'));
       });
+      // Announced after subscribing on the same connection: a limiter that hears the beat can hand calls here.
+      presence = announcePresence({
+        nc,
+        names,
+        // Unique per start: a restarted replica's beats must not be confused with its predecessor's "leaving".
+        instance: `${deps.instanceId ?? 'upstream-caller'}/${randomUUID()}`,
+        intervalMs: deps.presenceIntervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS,
+      });
+      await nc.flush();
       logger.info({ subject: names.subjects.call, deployments: deployments.size }, 'upstream-caller taking calls');
     },
     async stop() {
-      // Stop taking calls, let the running ones finish (streams included), then flush events.
+      // Leave first, so limiters stop handing calls here (and answer 503 if this was the last caller);
+      // then take what is already on the way, let the running calls finish (streams included), flush events.
+      presence?.leave();
       await Promise.all(subscriptions.map((sub) => sub.drain()));
       await Promise.all(loops);
       await Promise.allSettled([...tasks]);
