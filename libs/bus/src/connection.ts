@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { Counter, type Logger, type Registry } from '@switchyard/telemetry';
+import { coalesceWrites } from './write-coalescing.js';
 
 export interface ConnectOptions {
   url: string;
@@ -26,6 +27,7 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
     // Capturing a stack trace for every request and publish costs a few % of CPU on the hot path.
     noAsyncTraces: true,
   });
+  coalesceWrites(nc);
   const state = busState(nc);
   const events = options.registry
     ? new Counter({

@@ -1,4 +1,5 @@
 export * from './connection.js';
+export { coalesceWrites } from './write-coalescing.js';
 export * from './codec.js';
 export * from './reply-writer.js';
 export * from './reply-inbox.js';
