@@ -45,7 +45,7 @@ export async function measureFloor(count: number): Promise<Table> {
     columns: ['round trip', 'count', 'p50', 'p90', 'p99'],
     rows: [row('NATS request/reply (600-byte payload, two hops via nats-server)', nats), row('Redis PING', ping)],
     notes: [
-      "Measured from the bench process. On a request's critical path Switchyard adds three one-way bus hops (decision, hand-off, reply: 1.5 NATS round trips) and, with limits on, one Redis script, besides the client and provider HTTP hops any gateway has; the hand-off's acknowledgement, the call-completed event and its settlement cost CPU off that path.",
+      "Measured from the bench process. On a request's critical path Switchyard adds three one-way bus hops (decision, hand-off, reply: 1.5 NATS round trips) and, with limits on, one Redis script, besides the client and provider HTTP hops any gateway has; the call-completed events (batched) and their settlement cost CPU off that path.",
     ],
   };
 }

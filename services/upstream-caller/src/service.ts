@@ -18,7 +18,7 @@ import { createCallerMetrics } from './metrics.js';
 import { CompletedEventsPublisher } from './completed-events.js';
 import { announcePresence, type Presence } from './presence.js';
 
-const DEFAULT_PRESENCE_INTERVAL_MS = 1_000;
+const DEFAULT_PRESENCE_INTERVAL_MS = 500;
 
 export interface UpstreamCallerDeps {
   nc: NatsConnection;
@@ -30,7 +30,7 @@ export interface UpstreamCallerDeps {
   providerClient?: ProviderClient;
   /** This replica's name in its presence beats. */
   instanceId?: string;
-  /** How often it tells the limiters it is there (default 1 s). */
+  /** How often it tells the limiters it is there (default 500 ms). */
   presenceIntervalMs?: number;
 }
 
