@@ -1,5 +1,6 @@
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { trackTestStreams } from './leftover-streams.js';
 import { resolveTestServers, type TestServers } from './servers.js';
 
 declare module 'vitest' {
@@ -12,5 +13,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { servers, stop } = await resolveTestServers(process.env);
   project.provide('servers', servers);
-  return stop;
+  const removeTestStreams = await trackTestStreams(servers.natsUrl);
+  return async () => {
+    await removeTestStreams();
+    await stop();
+  };
 }
