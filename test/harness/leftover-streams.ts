@@ -1,4 +1,4 @@
-import { connect } from 'nats';
+import { connect, type JetStreamManager } from 'nats';
 
 /**
  * A test's streams, KV buckets and object stores carry its unique prefix
@@ -6,15 +6,19 @@ import { connect } from 'nats';
  */
 const TEST_STREAM = /(^|_)[0-9a-f]{10}_/i;
 
-async function streamNames(natsUrl: string): Promise<Set<string>> {
+async function withJetStream<T>(natsUrl: string, work: (jsm: JetStreamManager) => Promise<T>): Promise<T> {
   const nc = await connect({ servers: natsUrl });
   try {
-    const names = new Set<string>();
-    for await (const stream of (await nc.jetstreamManager()).streams.list()) names.add(stream.config.name);
-    return names;
+    return await work(await nc.jetstreamManager());
   } finally {
     await nc.close();
   }
+}
+
+async function streamNames(jsm: JetStreamManager): Promise<Set<string>> {
+  const names = new Set<string>();
+  for await (const stream of jsm.streams.list()) names.add(stream.config.name);
+  return names;
 }
 
 /**
@@ -24,15 +28,10 @@ async function streamNames(natsUrl: string): Promise<Set<string>> {
  * every benchmark) on the same server.
  */
 export async function trackTestStreams(natsUrl: string): Promise<() => Promise<void>> {
-  const before = await streamNames(natsUrl);
-  return async () => {
-    const created = [...(await streamNames(natsUrl))].filter((name) => !before.has(name) && TEST_STREAM.test(name));
-    const nc = await connect({ servers: natsUrl });
-    try {
-      const jsm = await nc.jetstreamManager();
+  const before = await withJetStream(natsUrl, streamNames);
+  return () =>
+    withJetStream(natsUrl, async (jsm) => {
+      const created = [...(await streamNames(jsm))].filter((name) => !before.has(name) && TEST_STREAM.test(name));
       await Promise.all(created.map((name) => jsm.streams.delete(name).catch(() => false)));
-    } finally {
-      await nc.close();
-    }
-  };
+    });
 }

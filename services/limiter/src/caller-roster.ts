@@ -58,12 +58,9 @@ export class CallerRoster {
 
   #live(): boolean {
     const now = Date.now();
-    for (const [instance, expiresAt] of this.#callers) {
-      if (expiresAt > now) return true;
-      this.#callers.delete(instance);
-    }
-    this.#options.gauge.set(0);
-    return false;
+    for (const [instance, expiresAt] of this.#callers) if (expiresAt <= now) this.#callers.delete(instance);
+    this.#options.gauge.set(this.#callers.size);
+    return this.#callers.size > 0;
   }
 
   #heard(data: Uint8Array): void {
@@ -72,7 +69,7 @@ export class CallerRoster {
     const { instance, state, intervalMs } = beat.data;
     if (state === 'leaving') this.#callers.delete(instance);
     else this.#callers.set(instance, Date.now() + MISSED_BEATS * intervalMs);
-    this.#options.gauge.set(this.#callers.size);
+    this.#live();
   }
 
   /** One probe at a time: concurrent decisions that find no caller share it. */

@@ -25,7 +25,7 @@ const PUBLISH_DEADLINE_MS = 100_000;
  * milliseconds of batching cost no client any latency.
  */
 export class CompletedEventsPublisher {
-  readonly #options: Required<Omit<CompletedEventsOptions, 'metrics' | 'logger'>> & Pick<CompletedEventsOptions, 'metrics' | 'logger'>;
+  readonly #options: Required<CompletedEventsOptions>;
   #pending: CallCompleted[] = [];
   #timer: NodeJS.Timeout | null = null;
   readonly #publishing = new Set<Promise<void>>();
