@@ -204,7 +204,7 @@ describe('providers request: misconfiguration', () => {
   it('providers request: api_base required where there is no default, and must be a http(s) URL', () => {
     expect(misconfiguredMessage(deployment({ provider: 'hosted_vllm' }))).toContain('api_base');
     expect(misconfiguredMessage(deployment({ provider: 'azure' }))).toContain('api_base');
-    expect(misconfiguredMessage(deployment({ apiBase: 'not a url' }))).toContain('not a URL');
+    expect(misconfiguredMessage(deployment({ apiBase: 'not a url' }))).toContain('not an http(s) URL');
     expect(misconfiguredMessage(deployment({ apiBase: 'ftp://x' }))).toContain('http');
   });
 
