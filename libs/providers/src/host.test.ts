@@ -1,4 +1,5 @@
-import { lookup as systemLookup, type LookupFunction } from 'node:net';
+import { lookup as systemLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProviderClient } from './client.js';
 import { HostMap } from './host.js';
