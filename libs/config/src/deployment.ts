@@ -109,7 +109,7 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
  * sent to the provider literally.
  */
 function wildcardOf(modelName: string, model: string, paramsAt: PropertyKey[], problems: Problems): WildcardRoute | null {
-  if (modelName.includes('*')) return { pattern: modelName, modelTemplate: model };
+  if (modelName.includes('*')) return { pattern: modelName, modelTemplate: model, matched: null };
   if (model.includes('*')) {
     problems.add(
       [...paramsAt, 'model'],

@@ -95,6 +95,12 @@ export interface WildcardRoute {
   pattern: string;
   /** `litellm_params.model` as written, with its `*`s (`openai/*`, `*`, `openai/gpt-*`). */
   modelTemplate: string;
+  /**
+   * The client's model name this copy was resolved for (`resolveModel`,
+   * `deploymentFor`); null on the route as configured, whose model is not
+   * callable: its `providerModel` still holds the `*`.
+   */
+  matched: string | null;
 }
 
 export interface AdaptiveRouterModel {

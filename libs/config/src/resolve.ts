@@ -21,7 +21,7 @@ export function resolveModel(config: GatewayConfig, name: string): { group: stri
   for (const [pattern, routes] of config.wildcards) {
     const captured = matchPattern(pattern, name);
     if (captured === null) continue;
-    const deployments = routes.flatMap((route) => concrete(route, captured) ?? []);
+    const deployments = routes.flatMap((route) => concrete(route, name, captured) ?? []);
     return deployments.length === 0 ? null : { group: pattern, deployments };
   }
   return null;
@@ -52,9 +52,9 @@ export function patternOrder(a: string, b: string): number {
   return literal(b) - literal(a) || stars(a) - stars(b);
 }
 
-function concrete(route: Deployment, captured: string[]): Deployment | null {
-  const template = route.wildcard?.modelTemplate;
-  if (template === undefined) return null;
+function concrete(route: Deployment, name: string, captured: string[]): Deployment | null {
+  if (route.wildcard === null) return null;
+  const template = route.wildcard.modelTemplate;
   let n = 0;
   // Each `*` of the model takes the text of the pattern's `*` in the same place (the last one when it has fewer).
   const model = template.replace(/\*/g, () => captured[Math.min(n++, captured.length - 1)] ?? '');
@@ -66,6 +66,7 @@ function concrete(route: Deployment, captured: string[]): Deployment | null {
   return {
     ...route,
     providerModel: target.providerModel,
+    wildcard: { ...route.wildcard, matched: name },
     contextWindow: route.contextWindow ?? known.contextWindow,
     maxOutputTokens: route.maxOutputTokens ?? known.maxOutputTokens,
   };

@@ -216,3 +216,12 @@ describe('providers request: misconfiguration', () => {
     expect(misconfiguredMessage(deployment({ provider: 'mock' }))).toContain('mock');
   });
 });
+
+describe('providers: wildcard routes', () => {
+  it('providers: a wildcard route as configured is never called with its "*" model', () => {
+    const route = deployment({ providerModel: '*', wildcard: { pattern: 'openai/*', modelTemplate: 'openai/*', matched: null } });
+    expect(() => buildProviderRequest(route, 'chat.completions', { messages: [] }, { stream: false, wantUsage: false })).toThrow(/is a wildcard route \(openai\/\*\)/);
+    const resolved = { ...route, providerModel: 'gpt-4o', wildcard: { ...route.wildcard!, matched: 'openai/gpt-4o' } };
+    expect(JSON.parse(buildProviderRequest(resolved, 'chat.completions', { messages: [] }, { stream: false, wantUsage: false }).body).model).toBe('gpt-4o');
+  });
+});

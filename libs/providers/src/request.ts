@@ -94,6 +94,11 @@ export function buildProviderRequest(
   opts: BuildOptions,
 ): ProviderRequest {
   const config = providerConfig(deployment);
+  // A wildcard route as configured still has `*` for a model: only its copy from
+  // deploymentFor/resolveModel (with the client's model filled in) can be called.
+  if (deployment.wildcard != null && deployment.wildcard.matched === null) {
+    throw misconfigured(`deployment ${deployment.id} is a wildcard route (${deployment.wildcard.pattern}): resolve the requested model with deploymentFor before calling it`);
+  }
   // Going to a default endpoint instead of the one the operator named would
   // send traffic (and maybe a key) somewhere unintended.
   if (deployment.missingEnv.length > 0) {
