@@ -53,7 +53,10 @@ function bareName(model: string): ModelTarget {
       message: `"${model}" is a ${vendor} model and names no provider: write ${vendor}/${model}`,
     };
   }
-  return unsupported(vendor, ` ("${model}" is a ${vendor} model, and LiteLLM sends a bare name to its vendor)`);
+  return unsupported(
+    vendor,
+    ` ("${model}" is a ${vendor} model, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/${model})`,
+  );
 }
 
 /** The `provider/` prefix of a model string, when it has one (for messages). */
