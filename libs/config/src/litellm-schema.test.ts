@@ -21,7 +21,7 @@ describe('config: provider/model strings', () => {
     ['claude-opus-9-future', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic' })],
     ['gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai' })],
     ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
-    ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a deepseek model and names no provider: write deepseek/deepseek-chat' }],
+    ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],
     ['mock/', { kind: 'invalid', message: '"mock/" names no model after "mock/"' }],
   ])('config: %s', (model, expected) => {
     expect(parseModelTarget(model)).toEqual(expected);

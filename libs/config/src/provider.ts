@@ -50,12 +50,12 @@ function bareName(model: string): ModelTarget {
     // LiteLLM infers no provider for these names either; guessing OpenAI would send this vendor's key there.
     return {
       kind: 'invalid',
-      message: `"${model}" is a ${vendor} model and names no provider: write ${vendor}/${model}`,
+      message: `"${model}" is a model of ${vendor} and names no provider: write ${vendor}/${model}`,
     };
   }
   return unsupported(
     vendor,
-    ` ("${model}" is a ${vendor} model, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/${model})`,
+    ` ("${model}" is a model of ${vendor}, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/${model})`,
   );
 }
 
