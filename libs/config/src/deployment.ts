@@ -24,7 +24,7 @@ export interface DraftContext {
   credentials: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** litellm_settings.drop_params. */
   dropParams: boolean;
-  /** Seconds: litellm_settings.request_timeout, else router_settings.timeout. */
+  /** Seconds: router_settings.timeout, else litellm_settings.request_timeout. */
   defaultTimeoutSeconds: number | null;
   problems: Problems;
   warnings: string[];

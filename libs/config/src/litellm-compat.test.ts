@@ -257,6 +257,8 @@ litellm_settings: { num_retries: 3, request_timeout: 30, drop_params: true, set_
     ]);
     expect(config.litellm).toEqual({ dropParams: true, setVerbose: false, requestTimeoutMs: 30_000 });
     expect(parse('model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { num_retries: 1 }\nlitellm_settings: { num_retries: 3 }\n').router.numRetries).toBe(1);
+    const both = parse('model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { timeout: 7 }\nlitellm_settings: { request_timeout: 30 }\n');
+    expect(both.deployments[0]?.timeoutMs).toBe(7_000);
   });
 });
 

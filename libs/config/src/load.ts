@@ -103,7 +103,8 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
     env,
     credentials: readCredentials(raw['credential_list'], problems),
     dropParams: litellm.dropParams,
-    defaultTimeoutSeconds: litellmRaw?.request_timeout ?? routerRaw.timeout ?? null,
+    // LiteLLM's router: its own timeout, which defaults to litellm.request_timeout.
+    defaultTimeoutSeconds: routerRaw.timeout ?? litellmRaw?.request_timeout ?? null,
     problems,
     warnings,
   };
