@@ -32,6 +32,20 @@ litellm_settings:
     expect(config.litellm.setVerbose).toBe(true);
   });
 
+  it('config: floats need a dot, as in PyYAML: e500 and 1e5 stay names, 1.5e+3 and .5 are numbers', () => {
+    const config = parse(`
+model_list:
+  - model_name: e500
+    litellm_params: { model: mock/e500, temperature: .5 }
+  - model_name: 1e5
+    litellm_params: { model: mock/x, timeout: 1.5e+3 }
+`);
+    expect(config.deployments.map((d) => [d.modelName, d.defaultParams.temperature ?? d.timeoutMs])).toEqual([
+      ['e500', 0.5],
+      ['1e5', 1_500_000],
+    ]);
+  });
+
   it('config: an unquoted date api_version is read back as the text Azure wants', () => {
     const config = parse('model_list:\n  - model_name: a\n    litellm_params: { model: azure/x, api_base: "https://x.openai.azure.com", api_version: 2024-02-01 }\n');
     expect(config.deployments[0]?.apiVersion).toBe('2024-02-01');

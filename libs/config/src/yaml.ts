@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node, YAMLError } from 'yaml';
+import type { Node, ScalarTag, Tags, YAMLError } from 'yaml';
 import { formatPath } from './path.js';
 
 /**
@@ -19,9 +19,34 @@ export class YamlProblems extends Error {
   }
 }
 
+const FLOAT = 'tag:yaml.org,2002:float';
+
+/**
+ * PyYAML's float: a dot is required (`1.5`, `1.5e+3`, `.5`), so `1e5` and
+ * `e500` stay strings there; the yaml package's YAML 1.1 floats would read
+ * `e500` (a model name) as NaN. Infinity/NaN and sexagesimal keep its tags.
+ */
+const pyYamlFloat: ScalarTag = {
+  identify: (value) => typeof value === 'number',
+  default: true,
+  tag: FLOAT,
+  test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?)$/,
+  resolve: (text) => parseFloat(text.replace(/_/g, '')),
+};
+
+function pyYamlTags(tags: Tags): Tags {
+  // Keep the .inf/.nan and the sexagesimal (`1:30.5`) floats; replace the decimal and exponent ones.
+  const kept = tags.filter((tag) => {
+    if (typeof tag !== 'object' || tag.tag !== FLOAT) return true;
+    const source = (tag as ScalarTag).test?.source ?? '';
+    return source.includes('inf') || source.includes('(?::[0-5]');
+  });
+  return [...kept, pyYamlFloat];
+}
+
 export function readLiteLLMYaml(text: string): YamlRead {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false, lineCounter });
+  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false, lineCounter, customTags: pyYamlTags });
   if (doc.errors.length > 0) throw new YamlProblems(doc.errors.map(yamlProblem));
   const warnings: string[] = [];
   findRepeatedKeys(doc.contents, [], lineCounter, warnings);
