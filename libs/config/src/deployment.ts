@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
-import { resolveEnvRef, toSecret } from './env-ref.js';
-import type { EnvLookup } from './env-ref.js';
+import { catalogueLimits } from './catalogue.js';
+import { resolveConnection } from './connection.js';
 import { DEFAULT_TIMEOUT_SECONDS } from './litellm-schema.js';
 import type { ModelEntry } from './litellm-schema.js';
-import type { Deployment, ProviderName } from './model.js';
+import type { Deployment, ModelLimitsSource, WildcardRoute } from './model.js';
 import { formatPath } from './path.js';
 import type { Problems } from './path.js';
-import type { Secret } from './secret.js';
-
-/** Endpoints a provider has without `api_base`; the others get theirs from the providers lib. */
-const DEFAULT_API_BASE: Partial<Record<ProviderName, string>> = {
-  ollama: 'http://localhost:11434',
-};
-
-/** Fields a provider cannot be called without. */
-const REQUIRED_PARAMS: Partial<Record<ProviderName, ReadonlyArray<'api_base' | 'api_version'>>> = {
-  azure: ['api_base', 'api_version'],
-  hosted_vllm: ['api_base'],
-};
+import { parseModelTarget } from './provider.js';
 
 export interface DeploymentDraft {
   /** Path of the `model_list` entry, for messages. */
@@ -28,48 +17,49 @@ export interface DeploymentDraft {
   deployment: Omit<Deployment, 'id'>;
 }
 
+/** What the whole file contributes to each entry. */
+export interface DraftContext {
+  env: Record<string, string | undefined>;
+  /** credential_list: name -> values. */
+  credentials: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** litellm_settings.drop_params. */
+  dropParams: boolean;
+  /** Seconds: router_settings.timeout, else litellm_settings.request_timeout. */
+  defaultTimeoutSeconds: number | null;
+  problems: Problems;
+  warnings: string[];
+}
+
 /**
  * One `model_list` entry -> a deployment without its id (ids need the whole
- * list). Returns null when the entry has problems; they are added to `problems`.
+ * list). Every problem of the entry is added to `problems` (not only the
+ * first); returns null when there was any.
  */
-export function draftDeployment(
-  entry: ModelEntry,
-  at: PropertyKey[],
-  env: Record<string, string | undefined>,
-  problems: Problems,
-): DeploymentDraft | null {
+export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: DraftContext): DeploymentDraft | null {
+  const { problems } = context;
   const params = entry.litellm_params;
-  const { provider, providerModel } = params.model;
   const paramsAt = [...at, 'litellm_params'];
   const before = problems.list.length;
-  // Unset variables are not an error here: a service that never calls the
-  // provider (the ingress) loads the same file without holding its secrets.
-  const missingEnv: string[] = [];
 
-  for (const field of REQUIRED_PARAMS[provider] ?? []) {
-    if (params[field] == null) problems.add([...paramsAt, field], `required for provider ${provider}`);
+  const target = parseModelTarget(params.model);
+  if (target.kind !== 'ok') problems.add([...paramsAt, 'model'], target.message);
+  // Checks below still run for a refused provider, so one report names everything.
+  const provider = target.kind === 'ok' ? target.provider : 'openai';
+  const providerModel = target.kind === 'ok' ? target.providerModel : params.model;
+  const wildcard = wildcardOf(entry.model_name, params.model, paramsAt, problems);
+
+  let credential: Readonly<Record<string, string>> | null = null;
+  if (params.litellm_credential_name != null) {
+    credential = context.credentials.get(params.litellm_credential_name) ?? null;
+    if (credential === null) {
+      const known = [...context.credentials.keys()];
+      problems.add(
+        [...paramsAt, 'litellm_credential_name'],
+        `credential "${params.litellm_credential_name}" is not in credential_list (${known.length === 0 ? 'the file has none' : `it has: ${known.join(', ')}`})`,
+      );
+    }
   }
-
-  const lookup = (field: 'api_base' | 'api_key' | 'api_version'): EnvLookup | null => {
-    const written = params[field];
-    if (written == null) return null;
-    const found = resolveEnvRef(written, env);
-    if (found.kind === 'invalid') problems.add([...paramsAt, field], found.message);
-    if (found.kind === 'missing') missingEnv.push(found.name);
-    return found;
-  };
-  const valueOf = (found: EnvLookup | null): string | null => (found?.kind === 'value' ? found.value : null);
-
-  const key = lookup('api_key');
-  const apiKey: Secret | null = key?.kind === 'value' ? toSecret(key) : null;
-  const apiKeyEnv = key?.kind === 'missing' ? key.name : null;
-  const apiVersion = valueOf(lookup('api_version'));
-  const apiBase = params.api_base == null ? (DEFAULT_API_BASE[provider] ?? null) : valueOf(lookup('api_base'));
-  if (apiBase !== null && !isHttpUrl(apiBase)) {
-    // A URL read from the environment is not echoed: it may carry credentials.
-    const shown = params.api_base?.startsWith('os.environ/') ? `the value of ${params.api_base}` : `"${apiBase}"`;
-    problems.add([...paramsAt, 'api_base'], `${shown} is not an http(s) URL`);
-  }
+  const connection = resolveConnection({ provider, params, credential, env: context.env, paramsAt, problems, warnings: context.warnings });
 
   const rpm = oneLimit(entry, 'rpm', at, problems);
   const tpm = oneLimit(entry, 'tpm', at, problems);
@@ -80,8 +70,9 @@ export function draftDeployment(
     if (value != null) defaultParams[key] = value;
   }
 
-  const timeoutSeconds = params.timeout ?? DEFAULT_TIMEOUT_SECONDS;
+  const timeoutSeconds = params.timeout ?? context.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const { id: explicitId, ...modelInfo } = entry.model_info ?? {};
+  const limits = limitsOf(entry, provider, wildcard === null ? providerModel : null);
   if (problems.list.length > before) return null;
   return {
     at,
@@ -93,11 +84,7 @@ export function draftDeployment(
       modelName: entry.model_name,
       provider,
       providerModel,
-      apiBase,
-      apiKey,
-      apiKeyEnv,
-      missingEnv,
-      apiVersion,
+      ...connection,
       rpm,
       tpm,
       maxParallelRequests: params.max_parallel_requests ?? null,
@@ -108,8 +95,41 @@ export function draftDeployment(
       extraHeaders: { ...params.extra_headers },
       modelInfo: explicitId == null ? modelInfo : { id: explicitId, ...modelInfo },
       inputCostPerToken: params.input_cost_per_token ?? null,
+      ...limits,
+      dropParams: params.drop_params ?? context.dropParams,
+      wildcard,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
     },
+  };
+}
+
+/**
+ * LiteLLM routes a `*` in model_name as a pattern; the text it matched fills
+ * the `*` of the model. A `*` in the model with none in model_name would be
+ * sent to the provider literally.
+ */
+function wildcardOf(modelName: string, model: string, paramsAt: PropertyKey[], problems: Problems): WildcardRoute | null {
+  if (modelName.includes('*')) return { pattern: modelName, modelTemplate: model, matched: null };
+  if (model.includes('*')) {
+    problems.add(
+      [...paramsAt, 'model'],
+      `"${model}" holds a * but model_name "${modelName}" has none, so nothing fills it (write model_name: "${modelName}/*" or a pattern)`,
+    );
+  }
+  return null;
+}
+
+/**
+ * The operator's model_info wins (LiteLLM's names: `max_input_tokens` is the
+ * context window, `max_output_tokens`, or the older `max_tokens`, the output
+ * limit); the catalogue fills the rest. Wildcards get theirs per request.
+ */
+export function limitsOf(entry: ModelEntry, provider: Deployment['provider'], model: string | null): ModelLimitsSource {
+  const info = entry.model_info;
+  const known = model === null ? { contextWindow: null, maxOutputTokens: null } : catalogueLimits(provider, info?.base_model ?? model);
+  return {
+    contextWindow: info?.max_input_tokens ?? known.contextWindow,
+    maxOutputTokens: info?.max_output_tokens ?? info?.max_tokens ?? known.maxOutputTokens,
   };
 }
 
@@ -121,15 +141,6 @@ function oneLimit(entry: ModelEntry, key: 'rpm' | 'tpm', at: PropertyKey[], prob
     problems.add([...at, key], `${outer} conflicts with litellm_params.${key} ${inner}; set it once`);
   }
   return inner ?? outer;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -14,7 +14,9 @@ function problemsOf(text: string, env: Record<string, string | undefined> = {}):
   } catch (error) {
     if (error instanceof ConfigError) {
       expect(error.source).toBe(SOURCE);
-      expect(error.message).toBe(error.problems.map((p) => `${SOURCE}: ${p}`).join('\n'));
+      // Problems first, then what the file would also be warned about.
+      expect(error.message.split('\n').slice(0, error.problems.length)).toEqual(error.problems.map((p) => `${SOURCE}: ${p}`));
+      expect(error.message.split('\n').slice(error.problems.length)).toEqual(error.warnings.map((w) => `${SOURCE}: warning: ${w}`));
       return error.problems;
     }
     throw error;
@@ -34,9 +36,6 @@ describe('config: errors name the file and the field', () => {
     ['missing model_name', 'model_list:\n  - litellm_params: { model: mock/a }\n', 'model_list[0].model_name: required (string)'],
     ['missing litellm_params', 'model_list:\n  - model_name: a\n', 'model_list[0].litellm_params: required (object)'],
     ['entry not a mapping', 'model_list:\n  - just-a-string\n', 'model_list[0]: Invalid input: expected object, received string'],
-    ['azure without api_base', withParams('model: azure/x, api_version: "1"'), 'model_list[1].litellm_params.api_base: required for provider azure'],
-    ['azure without api_version', withParams('model: azure/x, api_base: "https://a"'), 'model_list[1].litellm_params.api_version: required for provider azure'],
-    ['vllm without api_base', withParams('model: hosted_vllm/x'), 'model_list[1].litellm_params.api_base: required for provider hosted_vllm'],
     ['api_base not a URL', withParams('model: openai/x, api_base: "not a url"'), 'model_list[1].litellm_params.api_base: "not a url" is not an http(s) URL'],
     ['rpm not positive', withParams('model: mock/x, rpm: 0'), 'model_list[1].litellm_params.rpm: Too small: expected number to be >0'],
     ['tpm not a number', withParams('model: mock/x, tpm: lots'), 'model_list[1].litellm_params.tpm: Invalid input: expected number, received string'],
@@ -47,7 +46,10 @@ describe('config: errors name the file and the field', () => {
     ['bad env reference', withParams('model: openai/x, api_key: "os.environ/"'), 'model_list[1].litellm_params.api_key: "os.environ/" is not a valid reference (expected os.environ/NAME, NAME made of letters, digits and _)'],
     ['empty model_list', 'model_list: []\n', 'model_list: at least one model is required'],
     ['no model_list', 'general_settings: {}\n', 'model_list: required (array)'],
-    ['routing strategy', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { routing_strategy: least-busy }\n', 'router_settings.routing_strategy: routing strategy "least-busy" is not supported (supported: simple-shuffle)'],
+    ['routing strategy', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { routing_strategy: fastest }\n', 'router_settings.routing_strategy: routing strategy "fastest" is not a LiteLLM strategy (LiteLLM\'s: simple-shuffle, least-busy, usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing)'],
+    ['unknown credential', withParams('model: openai/x, litellm_credential_name: nope'), 'model_list[1].litellm_params.litellm_credential_name: credential "nope" is not in credential_list (the file has none)'],
+    ['wildcard model without a pattern', withParams('model: "openai/*"'), 'model_list[1].litellm_params.model: "openai/*" holds a * but model_name "bad" has none, so nothing fills it (write model_name: "bad/*" or a pattern)'],
+    ['bare claude name', withParams('model: claude-3-5-sonnet-20241022, api_key: os.environ/ANTHROPIC_API_KEY'), 'model_list[1].litellm_params.model: provider "anthropic" is not supported ("claude-3-5-sonnet-20241022" is a model of anthropic, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/claude-3-5-sonnet-20241022) (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, mock)'],
     ['negative retries', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { num_retries: -1 }\n', 'router_settings.num_retries: Too small: expected number to be >=0'],
     ['redis port text', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { redis_host: h, redis_port: "abc" }\n', 'router_settings.redis_port: "abc" is not a port number (1-65535)'],
     ['redis password without host', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { redis_password: pw }\n', 'router_settings.redis_host: required when redis_password is set'],
@@ -68,33 +70,48 @@ describe('config: errors name the file and the field', () => {
     expect(problemsOf(text)).toEqual([problem]);
   });
 
-  it('config: every problem in the file is reported at once', () => {
-    const problems = problemsOf(`
+  it('config: every problem in the file is reported at once, with the warnings it would also get', () => {
+    let error: unknown;
+    try {
+      parse(`
 model_list:
   - model_name: a
-    litellm_params: { model: foo/a }
+    litellm_params: { model: foo/a, tpm: lots, api_base: "not a url", litellm_credential_name: none }
+    model_info: { access_groups: [beta] }
   - model_name: b
     litellm_params: { model: azure/b, rpm: -3 }
-  - model_name: c
-    litellm_params: { model: azure/c }
 router_settings:
-  routing_strategy: latency-based-routing
+  routing_strategy: fastest
+  fallbacks: [{ a: [b] }]
+litellm_settings:
+  cache: true
+  num_retries: 2
 general_settings:
   master_key: os.environ/NOT_SET
 `);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, warnings } = error as ConfigError;
+    // One entry's first error does not hide its others.
     expect(problems).toEqual([
-      expect.stringMatching(/^model_list\[0\]\.litellm_params\.model: provider "foo"/),
+      expect.stringMatching(/^router_settings\.routing_strategy: routing strategy "fastest" is not a LiteLLM strategy/),
+      'model_list[0].litellm_params.tpm: Invalid input: expected number, received string',
+      expect.stringMatching(/^model_list\[0\]\.litellm_params\.model: provider "foo" is not supported/),
+      'model_list[0].litellm_params.litellm_credential_name: credential "none" is not in credential_list (the file has none)',
+      'model_list[0].litellm_params.api_base: "not a url" is not an http(s) URL',
       expect.stringMatching(/^model_list\[1\]\.litellm_params\.rpm: /),
-      'model_list[2].litellm_params.api_base: required for provider azure',
-      'model_list[2].litellm_params.api_version: required for provider azure',
-      expect.stringMatching(/^router_settings\.routing_strategy: routing strategy "latency-based-routing" is not supported/),
       'general_settings.master_key: environment variable NOT_SET is not set (os.environ/NOT_SET)',
     ]);
+    // A refused file still names every key it would ignore.
+    expect(warnings).toContain(
+      'ignoring unsupported keys: model_list[0].model_info.access_groups, router_settings.fallbacks, litellm_settings.cache',
+    );
   });
 
   it.each([
     ['unclosed flow sequence', 'model_list:\n  - model_name: a\n    litellm_params: { model: [mock/a }\n', /^\/etc\/sy\.yaml: line 3, column \d+: invalid YAML: /],
-    ['duplicate key', 'model_list: []\nmodel_list: []\n', /^\/etc\/sy\.yaml: line 2, column 1: invalid YAML: Map keys must be unique$/],
     ['tab indentation', 'model_list:\n\t- a\n', /^\/etc\/sy\.yaml: line 2, column 1: invalid YAML: /],
   ])('config: YAML syntax error names file and line: %s', (_name, text, pattern) => {
     expect(() => parse(text)).toThrow(ConfigError);
@@ -125,8 +142,9 @@ router_settings:
 general_settings: { database_url: "postgres://x" }
 `);
     expect(config.warnings).toEqual([
-      'ignoring unsupported keys: litellm_settings, environment_variables, model_list[0].bar, ' +
-        'model_list[0].litellm_params.foo, model_list[0].litellm_params.max_retries, model_list[0].litellm_params.mock_response, ' +
+      'ignoring unsupported keys: model_list[0].bar, ' +
+        'model_list[0].litellm_params.foo, model_list[0].litellm_params.max_retries, model_list[0].model_info.anything, ' +
+        'model_list[0].litellm_params.mock_response, ' +
         'router_settings.allowed_fails, router_settings.enable_pre_call_checks, router_settings.model_group_alias.b.extra, ' +
         'general_settings.database_url',
     ]);

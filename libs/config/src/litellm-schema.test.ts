@@ -1,18 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { findUnsupportedKeys, isAdaptiveRouterEntry, splitProviderModel } from './litellm-schema.js';
+import { isAdaptiveRouterEntry } from './litellm-schema.js';
 import { formatPath } from './path.js';
+import { parseModelTarget } from './provider.js';
+import { findUnsupportedKeys } from './unsupported-keys.js';
 
 describe('config: provider/model strings', () => {
   it.each([
-    ['gpt-4o', { provider: 'openai', providerModel: 'gpt-4o' }],
-    ['openai/gpt-4o', { provider: 'openai', providerModel: 'gpt-4o' }],
-    ['hosted_vllm/meta-llama/Llama-3-8B', { provider: 'hosted_vllm', providerModel: 'meta-llama/Llama-3-8B' }],
-    ['together_ai/mistralai/Mixtral-8x7B', { provider: 'together_ai', providerModel: 'mistralai/Mixtral-8x7B' }],
-    ['ft:gpt-4o-mini:org::abc', { provider: 'openai', providerModel: 'ft:gpt-4o-mini:org::abc' }],
-    ['anthropic/claude-3', { error: expect.stringMatching(/^provider "anthropic" is not supported \(supported: openai, azure, /) as unknown }],
-    ['mock/', { error: '"mock/" names no model after "mock/"' }],
+    ['gpt-4o', { kind: 'ok', provider: 'openai', providerModel: 'gpt-4o' }],
+    ['openai/gpt-4o', { kind: 'ok', provider: 'openai', providerModel: 'gpt-4o' }],
+    ['hosted_vllm/meta-llama/Llama-3-8B', { kind: 'ok', provider: 'hosted_vllm', providerModel: 'meta-llama/Llama-3-8B' }],
+    ['together_ai/mistralai/Mixtral-8x7B', { kind: 'ok', provider: 'together_ai', providerModel: 'mistralai/Mixtral-8x7B' }],
+    ['ft:gpt-4o-mini:org::abc', { kind: 'ok', provider: 'openai', providerModel: 'ft:gpt-4o-mini:org::abc' }],
+    ['ollama_chat/llama3', { kind: 'ok', provider: 'ollama', providerModel: 'llama3' }],
+    ['*', { kind: 'ok', provider: 'openai', providerModel: '*' }],
+    // A name no vendor claims is OpenAI's, as in LiteLLM.
+    ['my-finetune-v2', { kind: 'ok', provider: 'openai', providerModel: 'my-finetune-v2' }],
+    ['anthropic/claude-3', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic', message: expect.stringMatching(/^provider "anthropic" is not supported \(supported: openai, azure, /) })],
+    // Bare vendor names: never sent to OpenAI with that vendor's key.
+    ['claude-3-sonnet-20240229', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic' })],
+    ['claude-opus-9-future', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic' })],
+    ['gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai' })],
+    ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
+    ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],
+    ['mock/', { kind: 'invalid', message: '"mock/" names no model after "mock/"' }],
   ])('config: %s', (model, expected) => {
-    expect(splitProviderModel(model)).toEqual(expected);
+    expect(parseModelTarget(model)).toEqual(expected);
   });
 
   it.each([
@@ -34,7 +46,7 @@ describe('config: unsupported keys', () => {
           {
             model_name: 'a',
             litellm_params: { model: 'mock/a', mock_response: 'x', extra_headers: { 'X-Any': 'y' } },
-            model_info: { id: 'a', whatever: 1 },
+            model_info: { id: 'a', mode: 'chat', hidden: true, base_model: 'gpt-4o' },
             rpm: 1,
           },
         ],
@@ -45,7 +57,10 @@ describe('config: unsupported keys', () => {
   });
 
   it('config: unknown keys are reported without descending into them', () => {
-    expect(findUnsupportedKeys({ litellm_settings: { callbacks: ['x'] }, model_list: 'oops' })).toEqual(['litellm_settings']);
+    expect(findUnsupportedKeys({ litellm_settings: { callbacks: ['x'], drop_params: true }, model_list: 'oops', fallbacks: {} })).toEqual([
+      'fallbacks',
+      'litellm_settings.callbacks',
+    ]);
   });
 
   it.each([

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS, ROUTING_STRATEGIES } from './model.js';
-import type { ProviderName } from './model.js';
-import { formatPath } from './path.js';
+import { ROUTING_STRATEGIES } from './model.js';
 
 /**
  * The LiteLLM proxy YAML format, for the parts Switchyard supports. Objects
@@ -16,44 +14,23 @@ export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
 export const ADAPTIVE_ROUTER_PREFIXES = ['auto_router/', 'adaptive_router/'] as const;
 /** Fields only the mock provider honours; elsewhere they are reported as unsupported. */
-const MOCK_ONLY_PARAMS = ['mock_response', 'mock_latency_ms'] as const;
+export const MOCK_ONLY_PARAMS = ['mock_response', 'mock_latency_ms'] as const;
 
 const text = z.string().min(1, 'must not be empty');
 const positiveInt = z.number().int().positive();
 
-export interface ProviderModel {
-  provider: ProviderName;
-  providerModel: string;
-}
-
-/** `<provider>/<model id>`; the model id may itself contain slashes (`hosted_vllm/meta-llama/...`). */
-export function splitProviderModel(model: string): ProviderModel | { error: string } {
-  const slash = model.indexOf('/');
-  // LiteLLM treats a bare name as an OpenAI model; so do we.
-  if (slash === -1) return { provider: 'openai', providerModel: model };
-  const prefix = model.slice(0, slash);
-  const providerModel = model.slice(slash + 1);
-  if (!(PROVIDERS as readonly string[]).includes(prefix)) {
-    return { error: `provider "${prefix}" is not supported (supported: ${PROVIDERS.join(', ')})` };
-  }
-  if (providerModel === '') return { error: `"${model}" names no model after "${prefix}/"` };
-  return { provider: prefix as ProviderName, providerModel };
-}
-
-const providerModelSchema = text.transform((value, ctx): ProviderModel => {
-  const split = splitProviderModel(value);
-  if ('error' in split) {
-    ctx.issues.push({ code: 'custom', input: value, message: split.error });
-    return z.NEVER;
-  }
-  return split;
-});
+/** YAML 1.1 reads an unquoted `2024-02-01` as a date (PyYAML too); Azure wants the text. */
+const apiVersionSchema = z.union([text, z.date().transform((date) => date.toISOString().slice(0, 10))]);
 
 export const LiteLLMParamsSchema = z.object({
-  model: providerModelSchema,
+  /** `provider/model`, a bare model name, or a wildcard; read by provider.ts. */
+  model: text,
   api_base: text.nullish(),
   api_key: text.nullish(),
-  api_version: text.nullish(),
+  api_version: apiVersionSchema.nullish(),
+  /** A `credential_list` entry whose values fill api_key / api_base / api_version. */
+  litellm_credential_name: text.nullish(),
+  drop_params: z.boolean().nullish(),
   rpm: positiveInt.nullish(),
   tpm: positiveInt.nullish(),
   max_parallel_requests: positiveInt.nullish(),
@@ -76,7 +53,29 @@ export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 export const ModelInfoSchema = z.looseObject({
   // LiteLLM writes ids as strings, but a YAML `id: 1` must not turn into an error.
   id: z.union([text, z.number()]).transform(String).nullish(),
+  /** Served but not listed in /v1/models. */
+  hidden: z.boolean().nullish(),
+  /** The catalogue model behind a deployment name (Azure deployments, custom servers). */
+  base_model: text.nullish(),
+  max_tokens: positiveInt.nullish(),
+  max_input_tokens: positiveInt.nullish(),
+  max_output_tokens: positiveInt.nullish(),
 });
+/** model_info keys Switchyard acts on or keeps as plain metadata; others are reported. */
+export const MODEL_INFO_KEYS = [
+  'id',
+  'hidden',
+  'base_model',
+  'max_tokens',
+  'max_input_tokens',
+  'max_output_tokens',
+  'input_cost_per_token',
+  'output_cost_per_token',
+  'adaptive_router_preferences',
+  // Informational in LiteLLM outside its health checks (which Switchyard does not run on paid endpoints).
+  'mode',
+  'description',
+] as const;
 
 export const ModelEntrySchema = z.object({
   model_name: text,
@@ -100,26 +99,20 @@ export function isAdaptiveRouterEntry(entry: unknown): boolean {
   return typeof model === 'string' && ADAPTIVE_ROUTER_PREFIXES.some((prefix) => model.startsWith(prefix));
 }
 
-const aliasTargetObjectSchema = z.object({ model: text, hidden: z.boolean().nullish() });
+export const aliasTargetObjectSchema = z.object({ model: text, hidden: z.boolean().nullish() });
 const aliasTargetSchema = z.union([text, aliasTargetObjectSchema], {
   error: 'expected a group name or { model: <group>, hidden: true|false }',
 });
 
-const routingStrategySchema = z.string().transform((value, ctx) => {
-  const found = ROUTING_STRATEGIES.find((strategy) => strategy === value);
-  if (found === undefined) {
-    ctx.issues.push({
-      code: 'custom',
-      input: value,
-      message: `routing strategy "${value}" is not supported (supported: ${ROUTING_STRATEGIES.join(', ')})`,
-    });
-    return z.NEVER;
-  }
-  return found;
+const routingStrategySchema = z.enum(ROUTING_STRATEGIES, {
+  error: (issue) => `routing strategy ${JSON.stringify(issue.input)} is not a LiteLLM strategy (LiteLLM's: ${ROUTING_STRATEGIES.join(', ')})`,
 });
 
 export const RouterSettingsSchema = z.object({
   routing_strategy: routingStrategySchema.nullish(),
+  routing_strategy_args: z.record(z.string(), z.unknown()).nullish(),
+  /** Seconds: the timeout of deployments that set none (as litellm_settings.request_timeout). */
+  timeout: z.number().positive().nullish(),
   redis_host: text.nullish(),
   // A string too: `os.environ/REDIS_PORT`, or a quoted "6379".
   redis_port: z.union([z.number().int().min(1).max(65535), text]).nullish(),
@@ -141,50 +134,35 @@ export const GeneralSettingsSchema = z.object({
 });
 export type LiteLLMGeneralSettings = z.infer<typeof GeneralSettingsSchema>;
 
+/** The `litellm_settings` Switchyard honours; the rest are reported by path. */
+export const LiteLLMSettingsSchema = z.object({
+  drop_params: z.boolean().nullish(),
+  set_verbose: z.boolean().nullish(),
+  num_retries: z.number().int().min(0).nullish(),
+  /** Seconds. */
+  request_timeout: z.number().positive().nullish(),
+});
+export type LiteLLMModuleSettings = z.infer<typeof LiteLLMSettingsSchema>;
+
+/** LiteLLM's reusable credentials, referenced by `litellm_params.litellm_credential_name`. */
+export const CredentialSchema = z.object({
+  credential_name: text,
+  credential_values: z.record(z.string(), z.union([text, z.number(), z.date()]).transform((value) =>
+    value instanceof Date ? value.toISOString().slice(0, 10) : String(value),
+  )),
+  credential_info: z.unknown().optional(),
+});
+export type LiteLLMCredential = z.infer<typeof CredentialSchema>;
+
 export const TopLevelSchema = z.object({
   model_list: z.array(z.unknown()).min(1, 'at least one model is required'),
   router_settings: z.unknown().optional(),
   general_settings: z.unknown().optional(),
+  litellm_settings: z.unknown().optional(),
+  credential_list: z.unknown().optional(),
+  /** LiteLLM sets these in its environment at start: they are seen by `os.environ/` references and provider defaults. */
+  environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(),
 });
-
-/**
- * Every key present in the file that Switchyard does not act on, as field
- * paths. It does not descend into a key it does not know, nor into free maps
- * (`model_info`, `extra_headers`), nor into adaptive router entries.
- */
-export function findUnsupportedKeys(doc: Record<string, unknown>): string[] {
-  const found: string[] = [];
-  const extra = (value: unknown, known: object, path: PropertyKey[]): void => {
-    if (!isRecord(value)) return;
-    for (const key of Object.keys(value)) if (!Object.hasOwn(known, key)) found.push(formatPath([...path, key]));
-  };
-
-  extra(doc, TopLevelSchema.shape, []);
-  const list = doc['model_list'];
-  if (Array.isArray(list)) {
-    list.forEach((entry: unknown, i) => {
-      if (!isRecord(entry) || isAdaptiveRouterEntry(entry)) return;
-      extra(entry, ModelEntrySchema.shape, ['model_list', i]);
-      const params = entry['litellm_params'];
-      extra(params, LiteLLMParamsSchema.shape, ['model_list', i, 'litellm_params']);
-      if (isRecord(params) && typeof params['model'] === 'string' && !params['model'].startsWith('mock/')) {
-        for (const key of MOCK_ONLY_PARAMS) {
-          if (params[key] !== undefined && params[key] !== null) found.push(formatPath(['model_list', i, 'litellm_params', key]));
-        }
-      }
-    });
-  }
-
-  const router = doc['router_settings'];
-  extra(router, RouterSettingsSchema.shape, ['router_settings']);
-  if (isRecord(router) && isRecord(router['model_group_alias'])) {
-    for (const [alias, target] of Object.entries(router['model_group_alias'])) {
-      extra(target, aliasTargetObjectSchema.shape, ['router_settings', 'model_group_alias', alias]);
-    }
-  }
-  extra(doc['general_settings'], GeneralSettingsSchema.shape, ['general_settings']);
-  return found;
-}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

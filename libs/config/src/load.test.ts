@@ -132,7 +132,9 @@ describe('config: LiteLLM format', () => {
     expect(ollama?.apiBase).toBe('http://localhost:11434');
     expect(vllm).toMatchObject({ apiBase: 'http://vllm:8000/v1', maxParallelRequests: 8 });
     expect(mock?.mock).toEqual({ latencyMs: 50, response: 'hello' });
-    expect(bare).toMatchObject({ provider: 'openai', providerModel: 'gpt-4o-mini', apiKey: null, timeoutMs: 600_000 });
+    // No api_key in the file: LiteLLM's standard variable (OPENAI_API_KEY) applies.
+    expect(bare).toMatchObject({ provider: 'openai', providerModel: 'gpt-4o-mini', timeoutMs: 600_000, contextWindow: 128_000 });
+    expect(bare?.apiKey?.source).toBe('os.environ/OPENAI_API_KEY');
   });
 
   it('config: groups keep file order and aliases resolve to their group', () => {
@@ -164,6 +166,7 @@ describe('config: defaults', () => {
   it('config: a minimal file gets the documented defaults', () => {
     expect(config.router).toEqual({
       routingStrategy: 'simple-shuffle',
+      routingStrategyArgs: {},
       numRetries: 0,
       redisUrl: null,
       modelGroupAlias: {},

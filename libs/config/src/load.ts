@@ -1,41 +1,58 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import type { YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from './default-config.js';
 import { assignIds, draftDeployment } from './deployment.js';
-import type { DeploymentDraft } from './deployment.js';
+import type { DeploymentDraft, DraftContext } from './deployment.js';
 import {
   AdaptiveRouterEntrySchema,
+  CredentialSchema,
   GeneralSettingsSchema,
+  LiteLLMSettingsSchema,
   ModelEntrySchema,
   RouterSettingsSchema,
   TopLevelSchema,
-  findUnsupportedKeys,
   isAdaptiveRouterEntry,
   isRecord,
 } from './litellm-schema.js';
+import type { LiteLLMModuleSettings } from './litellm-schema.js';
 import { buildAdaptiveRouters } from './adaptive-router.js';
 import type { Deployment, GatewayConfig } from './model.js';
+import { formatPath, Problems } from './path.js';
+import { patternOrder } from './resolve.js';
+import {
+  buildAliases,
+  buildGeneralSettings,
+  buildLiteLLMSettings,
+  buildRouterSettings,
+  listNames,
+  routingMessages,
+} from './settings.js';
+import { findUnsupportedKeys } from './unsupported-keys.js';
+import { YamlProblems, readLiteLLMYaml } from './yaml.js';
 
 interface AdaptiveRouterEntry {
   name: string;
   raw: Record<string, unknown>;
+  index: number;
 }
-import { formatPath, Problems } from './path.js';
-import { buildAliases, buildGeneralSettings, buildRouterSettings, listNames } from './settings.js';
 
 /** Above this many deployments without rpm/tpm, the operator is told at start. */
 const UNLIMITED_WARNING_THRESHOLD = 10;
 
-/** A config file that cannot be used. The message names the file and every problem with its field path. */
+/**
+ * A config file that cannot be used. The message names the file and every
+ * problem with its field path, then the warnings (unsupported keys, ...) the
+ * file would also get, so one round of edits fixes everything.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
     /** `field.path: what is wrong`, one per problem. */
     readonly problems: string[],
+    /** What the file would be warned about if it loaded. */
+    readonly warnings: string[] = [],
   ) {
-    super(problems.map((problem) => `${source}: ${problem}`).join('\n'));
+    super([...problems, ...warnings.map((warning) => `warning: ${warning}`)].map((line) => `${source}: ${line}`).join('\n'));
     this.name = 'ConfigError';
   }
 }
@@ -55,70 +72,141 @@ const parseOptions = {
 
 /** The LiteLLM proxy YAML -> the validated, resolved config. Throws `ConfigError`. */
 export function parseGatewayConfig(text: string, options: ParseOptions): GatewayConfig {
-  const { source, env } = options;
-  const raw = readYaml(text, source);
+  const { source } = options;
+  let raw: unknown;
+  const warnings: string[] = [];
+  try {
+    const read = readLiteLLMYaml(text);
+    raw = read.value;
+    warnings.push(...read.warnings);
+  } catch (error) {
+    if (error instanceof YamlProblems) throw new ConfigError(source, error.problems);
+    throw error;
+  }
   if (!isRecord(raw)) {
     throw new ConfigError(source, [`${formatPath([])}: expected a mapping with model_list, found ${describe(raw)}`]);
   }
   const problems = new Problems();
+  const unsupported = findUnsupportedKeys(raw);
+  if (unsupported.length > 0) warnings.push(`ignoring unsupported keys: ${unsupported.join(', ')}`);
 
   const top = TopLevelSchema.safeParse(raw, parseOptions);
   if (!top.success) problems.addIssues([], top.error.issues);
-  const entries: unknown[] = Array.isArray(raw['model_list']) ? raw['model_list'] : [];
+  // LiteLLM puts environment_variables into its environment at start, over what was there.
+  const fileEnv = top.success ? top.data.environment_variables ?? {} : {};
+  const env = { ...options.env, ...Object.fromEntries(Object.entries(fileEnv).map(([name, value]) => [name, String(value)])) };
 
+  const litellmRaw = section(raw, 'litellm_settings', LiteLLMSettingsSchema, problems);
+  const litellm = buildLiteLLMSettings(litellmRaw ?? {});
+  const routerRaw = section(raw, 'router_settings', RouterSettingsSchema, problems) ?? {};
+  const context: DraftContext = {
+    env,
+    credentials: readCredentials(raw['credential_list'], problems),
+    dropParams: litellm.dropParams,
+    // LiteLLM's router: its own timeout, which defaults to litellm.request_timeout.
+    defaultTimeoutSeconds: routerRaw.timeout ?? litellmRaw?.request_timeout ?? null,
+    problems,
+    warnings,
+  };
+
+  const { drafts, routers } = readModelList(raw['model_list'], context);
+  const deployments = assignIds(drafts, problems);
+  const groups = new Map<string, Deployment[]>();
+  const wildcards = new Map<string, Deployment[]>();
+  for (const deployment of deployments) {
+    const into = deployment.wildcard === null ? groups : wildcards;
+    const group = into.get(deployment.modelName);
+    if (group === undefined) into.set(deployment.modelName, [deployment]);
+    else group.push(deployment);
+  }
+  const sortedWildcards = new Map([...wildcards].sort(([a], [b]) => patternOrder(a, b)));
+  const routerNames = checkRouterNames(routers, groups, problems);
+  const adaptive = buildAdaptiveRouters(routers, groups, problems);
+
+  const router = buildRouterSettings(routerRaw, litellmRaw ?? ({} as LiteLLMModuleSettings), env, problems);
+  const aliases = buildAliases(router, groups, routerNames, problems);
+  const general = buildGeneralSettings(section(raw, 'general_settings', GeneralSettingsSchema, problems) ?? {}, env, problems);
+  const routing = routingMessages(router, deployments);
+  warnings.push(...routing.warnings, ...limitWarnings(deployments));
+  if (adaptive.unsupported.length > 0) warnings.push(`ignoring unsupported routers: ${adaptive.unsupported.join(', ')}`);
+
+  if (!problems.empty) throw new ConfigError(source, problems.list, warnings);
+  return {
+    source,
+    deployments,
+    groups,
+    wildcards: sortedWildcards,
+    aliases,
+    routers: adaptive.routers,
+    router,
+    general,
+    litellm,
+    warnings,
+    notes: routing.notes,
+  };
+}
+
+function section<T>(raw: Record<string, unknown>, key: string, schema: z.ZodType<T>, problems: Problems): T | null {
+  const parsed = schema.safeParse(raw[key] ?? {}, parseOptions);
+  if (parsed.success) return parsed.data;
+  problems.addIssues([key], parsed.error.issues);
+  return null;
+}
+
+function readCredentials(raw: unknown, problems: Problems): Map<string, Record<string, string>> {
+  const credentials = new Map<string, Record<string, string>>();
+  if (raw == null) return credentials;
+  if (!Array.isArray(raw)) {
+    problems.add(['credential_list'], 'expected a list of { credential_name, credential_values }');
+    return credentials;
+  }
+  raw.forEach((entry: unknown, i) => {
+    const parsed = CredentialSchema.safeParse(entry, parseOptions);
+    if (!parsed.success) return problems.addIssues(['credential_list', i], parsed.error.issues);
+    const name = parsed.data.credential_name;
+    if (credentials.has(name)) problems.add(['credential_list', i, 'credential_name'], `credential "${name}" is defined twice`);
+    credentials.set(name, parsed.data.credential_values);
+  });
+  return credentials;
+}
+
+function readModelList(list: unknown, context: DraftContext): { drafts: DeploymentDraft[]; routers: AdaptiveRouterEntry[] } {
   const drafts: DeploymentDraft[] = [];
-  const routers: Array<AdaptiveRouterEntry & { index: number }> = [];
+  const routers: AdaptiveRouterEntry[] = [];
+  const entries: unknown[] = Array.isArray(list) ? list : [];
   entries.forEach((entry, i) => {
     const at = ['model_list', i];
     if (isAdaptiveRouterEntry(entry)) {
       const parsed = AdaptiveRouterEntrySchema.safeParse(entry, parseOptions);
       // Kept as written (the object from the file), for the router config to parse later.
       if (parsed.success) routers.push({ name: parsed.data.model_name, raw: entry as Record<string, unknown>, index: i });
-      else problems.addIssues(at, parsed.error.issues);
+      else context.problems.addIssues(at, parsed.error.issues);
       return;
     }
     const parsed = ModelEntrySchema.safeParse(entry, parseOptions);
-    if (!parsed.success) {
-      problems.addIssues(at, parsed.error.issues);
+    if (parsed.success) {
+      const draft = draftDeployment(parsed.data, at, context);
+      if (draft !== null) drafts.push(draft);
       return;
     }
-    const draft = draftDeployment(parsed.data, at, env, problems);
-    if (draft !== null) drafts.push(draft);
+    context.problems.addIssues(at, parsed.error.issues);
+    // The other fields still get their checks (provider, api_base, credential, ...), so one report names them all.
+    const rest = ModelEntrySchema.safeParse(withoutPaths(entry, parsed.error.issues.map((issue) => issue.path)), parseOptions);
+    if (rest.success) draftDeployment(rest.data, at, context);
   });
-  const deployments = assignIds(drafts, problems);
+  return { drafts, routers };
+}
 
-  const groups = new Map<string, Deployment[]>();
-  for (const deployment of deployments) {
-    const group = groups.get(deployment.modelName);
-    if (group === undefined) groups.set(deployment.modelName, [deployment]);
-    else group.push(deployment);
+/** A copy of `value` without the fields at `paths` (the ones already reported). */
+function withoutPaths(value: unknown, paths: ReadonlyArray<readonly PropertyKey[]>): unknown {
+  const copy: unknown = structuredClone(value);
+  for (const path of paths) {
+    let node: unknown = copy;
+    for (const key of path.slice(0, -1)) node = isRecord(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[key as string] : undefined;
+    const last = path[path.length - 1];
+    if (isRecord(node) && last !== undefined) delete node[last as string];
   }
-  const routerNames = checkRouterNames(routers, groups, problems);
-  const adaptive = buildAdaptiveRouters(routers, groups, problems);
-
-  const routerRaw = RouterSettingsSchema.safeParse(raw['router_settings'] ?? {}, parseOptions);
-  if (!routerRaw.success) problems.addIssues(['router_settings'], routerRaw.error.issues);
-  const router = buildRouterSettings(routerRaw.success ? routerRaw.data : {}, env, problems);
-  const aliases = buildAliases(router, groups, routerNames, problems);
-
-  const generalRaw = GeneralSettingsSchema.safeParse(raw['general_settings'] ?? {}, parseOptions);
-  if (!generalRaw.success) problems.addIssues(['general_settings'], generalRaw.error.issues);
-  const general = buildGeneralSettings(generalRaw.success ? generalRaw.data : {}, env, problems);
-
-  if (!problems.empty) throw new ConfigError(source, problems.list);
-  return {
-    source,
-    deployments,
-    groups,
-    aliases,
-    routers: adaptive.routers,
-    router,
-    general,
-    warnings: [
-      ...warningsFor(raw, deployments),
-      ...(adaptive.unsupported.length > 0 ? [`ignoring unsupported routers: ${adaptive.unsupported.join(', ')}`] : []),
-    ],
-  };
+  return copy;
 }
 
 /** Reads the file at `path`; no path means the built-in mock-only config. Throws `ConfigError`. */
@@ -134,28 +222,9 @@ export function loadGatewayConfig(path: string | undefined, env: Record<string, 
   return parseGatewayConfig(text, { source: path, env });
 }
 
-function readYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map(yamlProblem));
-  try {
-    return doc.toJS();
-  } catch (error) {
-    // toJS fails on alias bombs and the like, after a clean parse.
-    throw new ConfigError(source, [`invalid YAML: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-}
-
-function yamlProblem(error: YAMLError): string {
-  // The message ends with an excerpt of the file, which may hold an inline
-  // key: keep only its first line, without the position it repeats.
-  const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-  const at = error.linePos?.[0];
-  return at === undefined ? `invalid YAML: ${message}` : `line ${at.line}, column ${at.col}: invalid YAML: ${message}`;
-}
-
 /** A client's `model` must name one thing: router names are unique and are not group names. */
 function checkRouterNames(
-  routers: Array<AdaptiveRouterEntry & { index: number }>,
+  routers: AdaptiveRouterEntry[],
   groups: ReadonlyMap<string, Deployment[]>,
   problems: Problems,
 ): Set<string> {
@@ -169,18 +238,13 @@ function checkRouterNames(
   return names;
 }
 
-function warningsFor(raw: Record<string, unknown>, deployments: Deployment[]): string[] {
-  const warnings: string[] = [];
-  const unsupported = findUnsupportedKeys(raw);
-  if (unsupported.length > 0) warnings.push(`ignoring unsupported keys: ${unsupported.join(', ')}`);
+function limitWarnings(deployments: Deployment[]): string[] {
   const unlimited = deployments.filter((deployment) => deployment.rpm === null && deployment.tpm === null);
-  if (unlimited.length > UNLIMITED_WARNING_THRESHOLD) {
-    warnings.push(
-      `${unlimited.length} deployments have neither rpm nor tpm, so nothing limits them: ` +
-        `${listNames(unlimited.map((deployment) => deployment.id))} (set rpm or tpm in litellm_params)`,
-    );
-  }
-  return warnings;
+  if (unlimited.length <= UNLIMITED_WARNING_THRESHOLD) return [];
+  return [
+    `${unlimited.length} deployments have neither rpm nor tpm, so nothing limits them: ` +
+      `${listNames(unlimited.map((deployment) => deployment.id))} (set rpm or tpm in litellm_params)`,
+  ];
 }
 
 function describe(value: unknown): string {

@@ -66,7 +66,41 @@ export interface Deployment {
   modelInfo: Record<string, unknown>;
   /** `input_cost_per_token` from litellm_params (else model_info), when given. */
   inputCostPerToken: number | null;
+  /**
+   * Context window in tokens (input + output), from `model_info.max_input_tokens`
+   * / `max_tokens`, else the model catalogue; null when neither knows the model.
+   */
+  contextWindow: number | null;
+  /** Largest completion the model can produce (`model_info.max_output_tokens`, else the catalogue). */
+  maxOutputTokens: number | null;
+  /**
+   * LiteLLM's `drop_params` (litellm_settings or litellm_params): parameters the
+   * provider does not accept are dropped instead of failing the call.
+   */
+  dropParams: boolean;
+  /**
+   * A wildcard route (`model_name: "anthropic/*"`, `model: openai/*`): the
+   * provider model is filled in per request by `resolveModel`. Null for a plain deployment.
+   */
+  wildcard: WildcardRoute | null;
   mock: MockBehaviour | null;
+}
+
+/** Context window and output limit of a deployment's model. */
+export type ModelLimitsSource = Pick<Deployment, 'contextWindow' | 'maxOutputTokens'>;
+
+/** LiteLLM's pattern routes: `*` in model_name matches any text, and the same text fills the `*` of the model. */
+export interface WildcardRoute {
+  /** The model_name as written: `*`, `openai/*`, `fo::*:static::*`. */
+  pattern: string;
+  /** `litellm_params.model` as written, with its `*`s (`openai/*`, `*`, `openai/gpt-*`). */
+  modelTemplate: string;
+  /**
+   * The client's model name this copy was resolved for (`resolveModel`,
+   * `deploymentFor`); null on the route as configured, whose model is not
+   * callable: its `providerModel` still holds the `*`.
+   */
+  matched: string | null;
 }
 
 export interface AdaptiveRouterModel {
@@ -85,12 +119,23 @@ export interface AdaptiveRouterSettings {
   explorationRate: number;
 }
 
-export const ROUTING_STRATEGIES = ['simple-shuffle'] as const;
+/** Every routing strategy LiteLLM accepts in `router_settings.routing_strategy`. */
+export const ROUTING_STRATEGIES = [
+  'simple-shuffle',
+  'least-busy',
+  'usage-based-routing',
+  'usage-based-routing-v2',
+  'latency-based-routing',
+  'cost-based-routing',
+] as const;
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
 
 export interface RouterSettings {
+  /** As written (default simple-shuffle); see `strategyNote` for what is executed. */
   routingStrategy: RoutingStrategy;
-  /** Retries after a definite failure; 0 = one attempt only (the default). */
+  /** `routing_strategy_args` as written (e.g. latency-based `ttl`, `lowest_latency_buffer`). */
+  routingStrategyArgs: Record<string, unknown>;
+  /** Retries after a definite failure; 0 = one attempt only (the default). router_settings, else litellm_settings. */
   numRetries: number;
   /** `redis://` URL built from redis_host/port/password, when given. */
   redisUrl: Secret | null;
@@ -114,8 +159,13 @@ export interface GatewayConfig {
   /** Path of the file it came from, or `<default>`. */
   source: string;
   deployments: Deployment[];
-  /** group name -> its deployments, in file order. */
+  /** group name -> its deployments, in file order. Wildcard routes are not groups: see `wildcards`. */
   groups: Map<string, Deployment[]>;
+  /**
+   * Wildcard routes: pattern (model_name) -> its deployments, most specific
+   * pattern first (LiteLLM's order). Their deployments are in `deployments` too.
+   */
+  wildcards: Map<string, Deployment[]>;
   /** alias -> group name (from model_group_alias and alias entries). */
   aliases: Map<string, string>;
   /**
@@ -125,6 +175,19 @@ export interface GatewayConfig {
   routers: AdaptiveRouterSettings[];
   router: RouterSettings;
   general: GeneralSettings;
-  /** Messages for the operator: unsupported keys, missing limits. Logged once at start. */
+  litellm: LiteLLMSettings;
+  /** Messages for the operator: unsupported keys, repeated keys, missing limits. Logged once at start (warn). */
   warnings: string[];
+  /** How LiteLLM settings are carried out here (limits, routing strategy). Logged once at start (info). */
+  notes: string[];
+}
+
+/** The `litellm_settings` Switchyard acts on. */
+export interface LiteLLMSettings {
+  /** `drop_params`: the default of every deployment's `dropParams`. */
+  dropParams: boolean;
+  /** `set_verbose`: the operator asked for debug logs (services may raise their log level). */
+  setVerbose: boolean;
+  /** `request_timeout` in ms: the timeout of deployments that set none; null when unset. */
+  requestTimeoutMs: number | null;
 }

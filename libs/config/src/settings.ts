@@ -1,7 +1,7 @@
 import { resolveEnvRef, toSecret } from './env-ref.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES } from './litellm-schema.js';
-import type { LiteLLMGeneralSettings, LiteLLMRouterSettings } from './litellm-schema.js';
-import type { Deployment, GeneralSettings, RouterSettings } from './model.js';
+import type { LiteLLMGeneralSettings, LiteLLMModuleSettings, LiteLLMRouterSettings } from './litellm-schema.js';
+import type { Deployment, GeneralSettings, LiteLLMSettings, RouterSettings } from './model.js';
 import type { Problems } from './path.js';
 import { Secret } from './secret.js';
 
@@ -19,7 +19,12 @@ function required(value: string, path: PropertyKey[], env: Env, problems: Proble
   return null;
 }
 
-export function buildRouterSettings(raw: LiteLLMRouterSettings, env: Env, problems: Problems): RouterSettings {
+export function buildRouterSettings(
+  raw: LiteLLMRouterSettings,
+  litellm: LiteLLMModuleSettings,
+  env: Env,
+  problems: Problems,
+): RouterSettings {
   const modelGroupAlias: Record<string, string> = {};
   const hiddenAliases: string[] = [];
   for (const [alias, target] of Object.entries(raw.model_group_alias ?? {})) {
@@ -32,7 +37,9 @@ export function buildRouterSettings(raw: LiteLLMRouterSettings, env: Env, proble
   }
   return {
     routingStrategy: raw.routing_strategy ?? 'simple-shuffle',
-    numRetries: raw.num_retries ?? 0,
+    routingStrategyArgs: { ...raw.routing_strategy_args },
+    // LiteLLM: router_settings.num_retries, else litellm.num_retries.
+    numRetries: raw.num_retries ?? litellm.num_retries ?? 0,
     redisUrl: buildRedisUrl(raw, env, problems),
     modelGroupAlias,
     hiddenAliases,
@@ -80,6 +87,38 @@ function redisPort(value: number | string | null | undefined, env: Env, problems
     return undefined;
   }
   return port;
+}
+
+export function buildLiteLLMSettings(raw: LiteLLMModuleSettings): LiteLLMSettings {
+  return {
+    dropParams: raw.drop_params ?? false,
+    setVerbose: raw.set_verbose ?? false,
+    requestTimeoutMs: raw.request_timeout == null ? null : Math.round(raw.request_timeout * 1000),
+  };
+}
+
+/**
+ * What start tells the operator about routing: one line on limits, and one
+ * warning for a strategy that is accepted but not executed yet.
+ */
+export function routingMessages(router: RouterSettings, deployments: readonly Deployment[]): { notes: string[]; warnings: string[] } {
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  if (deployments.some((deployment) => deployment.rpm !== null || deployment.tpm !== null)) {
+    notes.push(
+      'rpm/tpm are enforced as cluster-wide limits: a request over a deployment\'s limit goes to another deployment of its group or gets a 429 ' +
+        "(LiteLLM's default strategy only weights deployments by them)",
+    );
+  }
+  if (router.routingStrategy !== 'simple-shuffle') {
+    const args = Object.keys(router.routingStrategyArgs);
+    warnings.push(
+      `router_settings.routing_strategy: "${router.routingStrategy}" is accepted but not executed yet: Switchyard picks a deployment ` +
+        'by simple-shuffle (weighted by weight/rpm/tpm) among those whose cluster-wide rpm/tpm limits admit the request' +
+        (args.length > 0 ? `; routing_strategy_args (${args.join(', ')}) are not used` : ''),
+    );
+  }
+  return { notes, warnings };
 }
 
 /** Completion tokens reserved for a request that sets no max_tokens; settlement corrects it. */

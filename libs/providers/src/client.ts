@@ -9,6 +9,7 @@ import {
   misconfiguredFailure,
   timeoutFailure,
 } from './failures.js';
+import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
 import { buildProviderRequest } from './request.js';
 import { parseSse } from './sse.js';
@@ -139,7 +140,7 @@ function failureOf(call: ProviderCall, control: CallControl, err: unknown, respo
   return connectionFailure(call.deployment, err, responded);
 }
 
-async function sendHttp(agent: Agent, call: ProviderCall, req: ProviderRequest): Promise<ProviderResponse> {
+async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: ProviderRequest): Promise<ProviderResponse> {
   const { deployment } = call;
   if (call.signal?.aborted) return cancelledFailure(deployment, false);
   const streaming = call.stream && call.endpoint !== 'embeddings';
@@ -147,10 +148,11 @@ async function sendHttp(agent: Agent, call: ProviderCall, req: ProviderRequest):
   const control = new CallControl(timeoutMs, call.signal);
   let res: ResponseData;
   try {
-    res = await request(req.url, {
+    const target = hosts.dispatchable(req.url);
+    res = await request(target.url, {
       dispatcher: agent,
       method: req.method,
-      headers: req.headers,
+      headers: target.host === null ? req.headers : { ...req.headers, host: target.host },
       body: req.body,
       signal: control.controller.signal,
       headersTimeout: timeoutMs,
@@ -201,9 +203,11 @@ async function sendHttp(agent: Agent, call: ProviderCall, req: ProviderRequest):
  * is a value, never a throw, except a stream breaking mid-way, which its
  * iterator throws as a `ProviderStreamError`.
  */
-export function createProviderClient(opts: ProviderClientOptions = {}): ProviderClient {
+export function createProviderClient(opts: ProviderClientOptions & HostOptions = {}): ProviderClient {
   const keepAliveTimeout = opts.keepAliveTimeoutMs ?? 30_000;
+  const hosts = new HostMap();
   const agent = new Agent({
+    connect: hostAwareConnector(hosts, opts),
     connections: opts.connectionsPerOrigin ?? 128,
     keepAliveTimeout,
     keepAliveMaxTimeout: Math.max(keepAliveTimeout, 600_000),
@@ -218,7 +222,7 @@ export function createProviderClient(opts: ProviderClientOptions = {}): Provider
         if (err instanceof GatewayError) return misconfiguredFailure(err);
         throw err;
       }
-      return sendHttp(agent, call, req);
+      return sendHttp(agent, hosts, call, req);
     },
     async close(): Promise<void> {
       await agent.close();

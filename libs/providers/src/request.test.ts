@@ -204,7 +204,7 @@ describe('providers request: misconfiguration', () => {
   it('providers request: api_base required where there is no default, and must be a http(s) URL', () => {
     expect(misconfiguredMessage(deployment({ provider: 'hosted_vllm' }))).toContain('api_base');
     expect(misconfiguredMessage(deployment({ provider: 'azure' }))).toContain('api_base');
-    expect(misconfiguredMessage(deployment({ apiBase: 'not a url' }))).toContain('not a URL');
+    expect(misconfiguredMessage(deployment({ apiBase: 'not a url' }))).toContain('not an http(s) URL');
     expect(misconfiguredMessage(deployment({ apiBase: 'ftp://x' }))).toContain('http');
   });
 
@@ -214,5 +214,14 @@ describe('providers request: misconfiguration', () => {
 
   it('providers request: the mock provider has no HTTP request', () => {
     expect(misconfiguredMessage(deployment({ provider: 'mock' }))).toContain('mock');
+  });
+});
+
+describe('providers: wildcard routes', () => {
+  it('providers: a wildcard route as configured is never called with its "*" model', () => {
+    const route = deployment({ providerModel: '*', wildcard: { pattern: 'openai/*', modelTemplate: 'openai/*', matched: null } });
+    expect(() => buildProviderRequest(route, 'chat.completions', { messages: [] }, { stream: false, wantUsage: false })).toThrow(/is a wildcard route \(openai\/\*\)/);
+    const resolved = { ...route, providerModel: 'gpt-4o', wildcard: { ...route.wildcard!, matched: 'openai/gpt-4o' } };
+    expect(JSON.parse(buildProviderRequest(resolved, 'chat.completions', { messages: [] }, { stream: false, wantUsage: false }).body).model).toBe('gpt-4o');
   });
 });

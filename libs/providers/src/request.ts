@@ -1,4 +1,4 @@
-import type { Deployment } from '@switchyard/config';
+import { parseHttpUrl, type Deployment } from '@switchyard/config';
 import { Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
@@ -59,14 +59,9 @@ function resolveRoot(deployment: Deployment, config: ProviderConfig): { root: st
   if (base === null) {
     throw misconfigured(`deployment ${deployment.id} (${deployment.provider}) needs an api_base and has none`);
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(base);
-  } catch {
-    throw misconfigured(`deployment ${deployment.id} has an api_base that is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw misconfigured(`deployment ${deployment.id} has an api_base that is not http(s)`);
+  // Not `new URL`: it refuses hosts with a numeric last label (`qwen2.5`), which operators use.
+  if (parseHttpUrl(base) === null) {
+    throw misconfigured(`deployment ${deployment.id} has an api_base that is not an http(s) URL`);
   }
   const trimmed = base.replace(/\/+$/, '');
   return { root: config.root(trimmed), custom: deployment.apiBase !== null };
@@ -99,6 +94,11 @@ export function buildProviderRequest(
   opts: BuildOptions,
 ): ProviderRequest {
   const config = providerConfig(deployment);
+  // A wildcard route as configured still has `*` for a model: only its copy from
+  // deploymentFor/resolveModel (with the client's model filled in) can be called.
+  if (deployment.wildcard != null && deployment.wildcard.matched === null) {
+    throw misconfigured(`deployment ${deployment.id} is a wildcard route (${deployment.wildcard.pattern}): resolve the requested model with deploymentFor before calling it`);
+  }
   // Going to a default endpoint instead of the one the operator named would
   // send traffic (and maybe a key) somewhere unintended.
   if (deployment.missingEnv.length > 0) {

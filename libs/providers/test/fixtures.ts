@@ -25,6 +25,10 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     extraHeaders: {},
     modelInfo: {},
     inputCostPerToken: null,
+    contextWindow: null,
+    maxOutputTokens: null,
+    dropParams: false,
+    wildcard: null,
     mock: null,
     ...overrides,
   };

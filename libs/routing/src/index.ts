@@ -3,3 +3,4 @@ export * from './classifier.js';
 export * from './signals.js';
 export * from './bandit.js';
 export * from './conversation.js';
+export * from './load-strategies.js';

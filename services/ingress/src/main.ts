@@ -12,6 +12,7 @@ runService(runtime.logger, async () => {
   const tracing = startTracing('ingress', process.env);
   const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
   for (const warning of config.warnings) runtime.logger.warn({ config: config.source }, warning);
+  for (const note of config.notes) runtime.logger.info({ config: config.source }, note);
   const nc = await connectBus({ url: env.NATS_URL, name: `ingress-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
   // Redis only when adaptive routers need it (session ownership): a plain gateway does not depend on it.
   const redis = config.routers.length > 0 ? createRedisClient(config.router.redisUrl?.reveal() ?? env.REDIS_URL, runtime.logger) : undefined;

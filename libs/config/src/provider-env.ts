@@ -1,0 +1,40 @@
+import type { ProviderName } from './model.js';
+
+/**
+ * The environment variables LiteLLM reads for a provider when the file names
+ * no `api_key` / `api_base` / `api_version` (checked against LiteLLM's source:
+ * get_llm_provider_logic.py and each provider's `_get_openai_compatible_provider_info`).
+ * The first one set wins, in this order, as there.
+ */
+export interface ProviderEnvNames {
+  apiKey: readonly string[];
+  apiBase: readonly string[];
+  apiVersion: readonly string[];
+}
+
+export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, ProviderEnvNames>> = {
+  openai: { apiKey: ['OPENAI_API_KEY'], apiBase: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'], apiVersion: [] },
+  azure: { apiKey: ['AZURE_OPENAI_API_KEY', 'AZURE_API_KEY'], apiBase: ['AZURE_API_BASE'], apiVersion: ['AZURE_API_VERSION'] },
+  groq: { apiKey: ['GROQ_API_KEY'], apiBase: ['GROQ_API_BASE'], apiVersion: [] },
+  mistral: { apiKey: ['MISTRAL_API_KEY'], apiBase: ['MISTRAL_AZURE_API_BASE'], apiVersion: [] },
+  together_ai: {
+    apiKey: ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN'],
+    apiBase: ['TOGETHER_AI_API_BASE'],
+    apiVersion: [],
+  },
+  deepseek: { apiKey: ['DEEPSEEK_API_KEY'], apiBase: ['DEEPSEEK_API_BASE'], apiVersion: [] },
+  hosted_vllm: { apiKey: ['HOSTED_VLLM_API_KEY'], apiBase: ['HOSTED_VLLM_API_BASE'], apiVersion: [] },
+  ollama: { apiKey: ['OLLAMA_API_KEY'], apiBase: ['OLLAMA_API_BASE'], apiVersion: [] },
+};
+
+/**
+ * LiteLLM's `AZURE_DEFAULT_API_VERSION` (litellm/constants.py), used when
+ * neither the file nor AZURE_API_VERSION gives one.
+ */
+export const AZURE_DEFAULT_API_VERSION = '2025-02-01-preview';
+
+/** The first variable of `names` that is set (non-empty), as an `os.environ/NAME` reference. */
+export function fromStandardEnv(names: readonly string[], env: Record<string, string | undefined>): string | null {
+  const name = names.find((candidate) => (env[candidate] ?? '') !== '');
+  return name === undefined ? null : `os.environ/${name}`;
+}

@@ -1,0 +1,66 @@
+import { vendorOfBareName } from './catalogue.js';
+import { PROVIDERS } from './model.js';
+import type { ProviderName } from './model.js';
+
+/**
+ * `litellm_params.model` -> the provider and its model id, as LiteLLM's
+ * `get_llm_provider` reads it: a known `provider/` prefix names the provider
+ * (the model id may itself hold slashes: `hosted_vllm/meta-llama/...`); a bare
+ * name belongs to the vendor whose model it is, OpenAI when no one claims it.
+ * A provider Switchyard cannot call yet is a refusal that names it: never a
+ * call to another vendor with that vendor's key.
+ */
+
+export type ModelTarget =
+  | { kind: 'ok'; provider: ProviderName; providerModel: string }
+  | { kind: 'unsupported'; provider: string; message: string }
+  | { kind: 'invalid'; message: string };
+
+/** LiteLLM prefixes that reach a server Switchyard calls through one of its own providers. */
+const SAME_SERVER: Readonly<Record<string, ProviderName>> = {
+  // LiteLLM's Ollama chat route; Switchyard talks to the same server through its OpenAI-compatible API.
+  ollama_chat: 'ollama',
+  // LiteLLM's name for "an OpenAI-compatible server at api_base".
+  custom_openai: 'openai',
+};
+
+const SUPPORTED = PROVIDERS.join(', ');
+
+function unsupported(provider: string, detail = ''): ModelTarget {
+  return { kind: 'unsupported', provider, message: `provider "${provider}" is not supported${detail} (supported: ${SUPPORTED})` };
+}
+
+export function parseModelTarget(model: string): ModelTarget {
+  // LiteLLM: a bare `*` is an OpenAI wildcard.
+  if (model === '*') return { kind: 'ok', provider: 'openai', providerModel: '*' };
+  const slash = model.indexOf('/');
+  if (slash === -1) return bareName(model);
+  const prefix = model.slice(0, slash);
+  const providerModel = model.slice(slash + 1);
+  const provider = (PROVIDERS as readonly string[]).includes(prefix) ? (prefix as ProviderName) : SAME_SERVER[prefix];
+  if (provider === undefined) return unsupported(prefix);
+  if (providerModel === '') return { kind: 'invalid', message: `"${model}" names no model after "${prefix}/"` };
+  return { kind: 'ok', provider, providerModel };
+}
+
+function bareName(model: string): ModelTarget {
+  const vendor = vendorOfBareName(model);
+  if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
+  if ((PROVIDERS as readonly string[]).includes(vendor)) {
+    // LiteLLM infers no provider for these names either; guessing OpenAI would send this vendor's key there.
+    return {
+      kind: 'invalid',
+      message: `"${model}" is a model of ${vendor} and names no provider: write ${vendor}/${model}`,
+    };
+  }
+  return unsupported(
+    vendor,
+    ` ("${model}" is a model of ${vendor}, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/${model})`,
+  );
+}
+
+/** The `provider/` prefix of a model string, when it has one (for messages). */
+export function providerPrefix(model: string): string | null {
+  const slash = model.indexOf('/');
+  return slash === -1 ? null : model.slice(0, slash);
+}
