@@ -39,6 +39,8 @@ export interface RecordedRequest {
   model: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The body exactly as it arrived (UTF-8 text), for tests that check what the gateway changed. */
+  text: string;
 }
 
 export interface MockProvider {
@@ -284,7 +286,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
     }
     const model = azureModel ?? (typeof body.model === 'string' ? body.model : '');
-    count({ path, model, headers: req.headers, body });
+    count({ path, model, headers: req.headers, body, text: raw });
     answer(kind, model, body, req, res).catch(() => req.socket.destroy());
   }
 

@@ -1,5 +1,5 @@
 export { createProviderClient } from './client.js';
-export { buildProviderBody, buildProviderRequest, MISCONFIGURED } from './request.js';
+export { buildProviderBody, buildProviderRequest, providerBodyText, MISCONFIGURED } from './request.js';
 export { parseSse, toStreamEvent } from './sse.js';
 export { usageFrom } from './usage.js';
 export { parseRetryAfter } from './failures.js';

@@ -23,6 +23,8 @@ export async function relayCall(options: {
   deployment: Deployment;
   envelope: CallEnvelope;
   body: Record<string, unknown>;
+  /** The body as the client sent it (the provider gets these bytes, edited only where it must). */
+  bodyText: string;
   writer: ReplyWriter;
   signal: AbortSignal;
   startedAt: number;
@@ -33,6 +35,7 @@ export async function relayCall(options: {
     deployment,
     endpoint: envelope.endpoint,
     body: options.body,
+    bodyText: options.bodyText,
     stream: envelope.stream,
     wantUsage: envelope.clientWantsUsage,
     signal: options.signal,
