@@ -82,7 +82,7 @@ describe('compat: the official SDK at its default retry settings', () => {
     expect(mock.callsByModel()).toEqual({ 'slow-model': 1 });
     expect(requests()).toBe(1);
     expect(error.status).toBe(504);
-    expect(error.headers.get('x-should-retry')).toBe('false');
+    expect(error.headers?.get('x-should-retry')).toBe('false');
   });
 
   it('compat: a provider answering 500 gets one call per create() (502, x-should-retry: false)', async () => {
@@ -94,7 +94,7 @@ describe('compat: the official SDK at its default retry settings', () => {
     expect(mock.callsByModel()).toEqual({ 'failing-model': 1 });
     expect(requests()).toBe(1);
     expect(error.status).toBe(502);
-    expect(error.headers.get('x-should-retry')).toBe('false');
+    expect(error.headers?.get('x-should-retry')).toBe('false');
   });
 
   it("compat: the limiter's own 429 is retried by the SDK after Retry-After, and then served with one call", async () => {
@@ -125,9 +125,9 @@ describe('compat: the official SDK at its default retry settings', () => {
     }
 
     expect(refusal?.status).toBe(429);
-    expect(refusal?.headers.get('x-should-retry')).toBe('true');
-    expect(Number(refusal?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(Number(refusal?.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+    expect(refusal?.headers?.get('x-should-retry')).toBe('true');
+    expect(Number(refusal?.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refusal?.headers?.get('retry-after'))).toBeLessThanOrEqual(2);
   });
 });
 
@@ -156,7 +156,7 @@ describe('compat: the SDK retries what never reached a provider', () => {
 
     expect(error.status).toBe(503);
     expect(error.code).toBe('no_upstream_caller');
-    expect(error.headers.get('x-should-retry')).toBe('true');
+    expect(error.headers?.get('x-should-retry')).toBe('true');
     expect(requests()).toBe(3);
     expect(mock.calls).toBe(0);
   });
