@@ -154,9 +154,9 @@ describe('conformance: responses against OpenAI\'s OpenAPI spec', () => {
       await failureOf(() => client.chat.completions.create({ model: 'model-0', messages: [] }));
       await expectErrorBody(400);
 
-      const stranger = new OpenAI({ apiKey: 'sk-wrong', baseURL, fetch: capturingFetch().fetch, maxRetries: 0 });
       const { fetch: strangerFetch, responses } = capturingFetch();
-      await failureOf(() => stranger.withOptions({ fetch: strangerFetch }).chat.completions.create({ model: 'model-0', messages }));
+      const stranger = new OpenAI({ apiKey: 'sk-wrong', baseURL, fetch: strangerFetch, maxRetries: 0 });
+      await failureOf(() => stranger.chat.completions.create({ model: 'model-0', messages }));
       expect(responses[0]!.status).toBe(401);
       expectConforms('ErrorResponse', JSON.parse(await responses[0]!.text));
 
