@@ -39,6 +39,8 @@ export interface RecordedRequest {
   model: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The body exactly as it arrived (UTF-8 text), for tests that check what the gateway changed. */
+  text: string;
 }
 
 export interface MockProvider {
@@ -212,11 +214,12 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
         const message = `This model supports at most ${MAX_DIMENSIONS} dimensions; ${dimensions} were requested.`;
         return sendJson(res, 400, { error: { message, type: 'invalid_request_error', param: 'dimensions', code: null } }, { 'x-request-id': requestId });
       }
-      const data = inputs.map((input, index) => ({
-        object: 'embedding',
-        index,
-        embedding: vector(typeof input === 'string' ? input : JSON.stringify(input), dimensions),
-      }));
+      // As OpenAI does: base64 (what the official SDKs ask for by default) is the float32 bytes of the vector.
+      const base64 = body.encoding_format === 'base64';
+      const data = inputs.map((input, index) => {
+        const values = vector(typeof input === 'string' ? input : JSON.stringify(input), dimensions);
+        return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(values).buffer).toString('base64') : values };
+      });
       return sendJson(res, 200, { object: 'list', data, model, usage: { ...usageBase, total_tokens: usageBase.prompt_tokens } }, { 'x-request-id': requestId });
     }
     const reply = b.reply !== '' ? b.reply : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
@@ -284,7 +287,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
     }
     const model = azureModel ?? (typeof body.model === 'string' ? body.model : '');
-    count({ path, model, headers: req.headers, body });
+    count({ path, model, headers: req.headers, body, text: raw });
     answer(kind, model, body, req, res).catch(() => req.socket.destroy());
   }
 

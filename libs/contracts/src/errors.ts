@@ -19,6 +19,7 @@ interface GatewayErrorInit {
   message: string;
   param?: string | null;
   retryAfterSeconds?: number;
+  providerReached?: boolean;
 }
 
 /**
@@ -32,6 +33,11 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param: string | null;
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * Some attempt of this request reached a provider, or may have: a client
+   * retry could make the provider do the same work again.
+   */
+  readonly providerReached: boolean;
 
   constructor(init: GatewayErrorInit) {
     super(init.message);
@@ -41,6 +47,16 @@ export class GatewayError extends Error {
     this.code = init.code;
     this.param = init.param ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.providerReached = init.providerReached ?? false;
+  }
+
+  /** The same error, known to come after a provider call of this request. */
+  withProviderReached(): GatewayError {
+    if (this.providerReached) return this;
+    const { status, type, code, message, param, retryAfterSeconds } = this;
+    const init: GatewayErrorInit = { status, type, code, message, param, providerReached: true };
+    if (retryAfterSeconds !== undefined) init.retryAfterSeconds = retryAfterSeconds;
+    return new GatewayError(init);
   }
 
   toBody(): OpenAIErrorBody {

@@ -217,7 +217,7 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
       if (call.deployment.provider === 'mock') return callMock(call);
       let req: ProviderRequest;
       try {
-        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage });
+        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage, bodyText: call.bodyText });
       } catch (err) {
         if (err instanceof GatewayError) return misconfiguredFailure(err);
         throw err;

@@ -1,6 +1,6 @@
 export { createProviderClient } from './client.js';
-export { buildProviderBody, buildProviderRequest, MISCONFIGURED } from './request.js';
-export { parseSse, toStreamEvent } from './sse.js';
+export { buildProviderBody, buildProviderRequest, providerBodyText, MISCONFIGURED } from './request.js';
+export { parseSse, toStreamEvent, withoutNullUsage } from './sse.js';
 export { usageFrom } from './usage.js';
 export { parseRetryAfter } from './failures.js';
 export { PROVIDER_CONFIGS } from './providers/index.js';

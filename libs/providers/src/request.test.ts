@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '@switchyard/contracts';
 import type { Deployment, ProviderName } from '@switchyard/config';
 import { Secret } from '@switchyard/config';
-import { buildProviderBody, buildProviderRequest, MISCONFIGURED } from './request.js';
+import { buildProviderBody, buildProviderRequest, MISCONFIGURED, providerBodyText } from './request.js';
 import { AZURE_DEFAULT_API_VERSION } from './providers/azure.js';
 import { deployment, TEST_KEY } from '../test/fixtures.js';
 
@@ -170,6 +170,82 @@ describe('providers request: body', () => {
     expect(body.stream).toBe(true);
     expect(body).not.toHaveProperty('stream_options');
     expect(req.headers.accept).toBe('text/event-stream');
+  });
+});
+
+describe('providers request: the body as text, edited in place', () => {
+  const d = deployment({ defaultParams: { max_tokens: 256, temperature: 0.2 } });
+  const asText = (text: string, endpoint: 'chat.completions' | 'completions' | 'embeddings' = 'chat.completions', stream = false, dep = d) =>
+    providerBodyText(dep, endpoint, JSON.parse(text) as Record<string, unknown>, { stream, wantUsage: false, bodyText: text });
+
+  it('providers request: numbers beyond 2^53 and long floats arrive as the client wrote them', () => {
+    const text = '{"model":"group","seed":12345678901234567,"temperature":0.1000000000000000055511151231257827,"messages":[{"role":"user","content":"hi \\u00e9 \u00e9"}]}';
+    const out = asText(text);
+    expect(out).toContain('"seed":12345678901234567');
+    expect(out).toContain('"temperature":0.1000000000000000055511151231257827');
+    expect(out).toContain('"content":"hi \\u00e9 \u00e9"');
+    expect(out).toBe('{"model":"gpt-4o-mini","seed":12345678901234567,"temperature":0.1000000000000000055511151231257827,"messages":[{"role":"user","content":"hi \\u00e9 \u00e9"}],"max_tokens":256}');
+  });
+
+  it('providers request: whitespace and key order are kept; only the model value changes', () => {
+    const text = '{\n  "messages" : [ {"role": "user", "content": "x"} ],\n  "model": "group", "max_tokens": 7, "temperature": 1e0\n}';
+    expect(asText(text)).toBe(text.replace('"model": "group"', '"model": "gpt-4o-mini"'));
+  });
+
+  it('providers request: a default is not added when the client set its stand-in (max_completion_tokens, tools, tool_choice)', () => {
+    const dep = deployment({ defaultParams: { max_tokens: 256 } });
+    const out = JSON.parse(asText('{"model":"g","messages":[],"max_completion_tokens":50}', 'chat.completions', false, dep));
+    expect(out).not.toHaveProperty('max_tokens');
+    expect(out.max_completion_tokens).toBe(50);
+    const nulled = JSON.parse(asText('{"model":"g","messages":[],"max_tokens":null}', 'chat.completions', false, dep));
+    expect(nulled.max_tokens).toBe(256);
+  });
+
+  it('providers request: embeddings get no completion defaults', () => {
+    expect(asText('{"model":"e","input":"x"}', 'embeddings')).toBe('{"model":"gpt-4o-mini","input":"x"}');
+  });
+
+  it('providers request: streams ask for usage inside the client\'s own stream_options, or add them', () => {
+    expect(asText('{"model":"g","prompt":"x","stream":true,"max_tokens":1,"temperature":0}', 'completions', true)).toBe(
+      '{"model":"gpt-4o-mini","prompt":"x","stream":true,"max_tokens":1,"temperature":0,"stream_options":{"include_usage":true}}',
+    );
+    expect(asText('{"model":"g","prompt":"x","stream":true,"stream_options":{"include_usage":false},"max_tokens":1,"temperature":0}', 'completions', true)).toBe(
+      '{"model":"gpt-4o-mini","prompt":"x","stream":true,"stream_options":{"include_usage":true},"max_tokens":1,"temperature":0}',
+    );
+    expect(asText('{"model":"g","prompt":"x","stream":true,"stream_options":{ },"max_tokens":1,"temperature":0}', 'completions', true)).toBe(
+      '{"model":"gpt-4o-mini","prompt":"x","stream":true,"stream_options":{"include_usage":true },"max_tokens":1,"temperature":0}',
+    );
+  });
+
+  it('providers request: stream fields are removed from a call that does not stream, wherever they are', () => {
+    for (const text of [
+      '{"stream":false,"stream_options":null,"model":"g","prompt":"x","max_tokens":1,"temperature":0}',
+      '{"model":"g","stream":false,"prompt":"x","max_tokens":1,"temperature":0,"stream_options":{"include_usage":true}}',
+    ]) {
+      const out = asText(text, 'completions');
+      expect(JSON.parse(out)).toEqual({ model: 'gpt-4o-mini', prompt: 'x', max_tokens: 1, temperature: 0 });
+    }
+  });
+
+  it('providers request: a duplicated top-level key cannot smuggle a model past the gateway', () => {
+    const out = asText('{"model":"cheap","messages":[],"model":"expensive-model","max_tokens":1,"temperature":0}');
+    expect(out).not.toContain('expensive-model');
+    expect(JSON.parse(out).model).toBe('gpt-4o-mini');
+  });
+
+  it('providers request: the text and the object path agree', () => {
+    const bodies = [
+      '{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":false,"other":1},"top_p":null}',
+      '{"model":"gpt-4o-mini","messages":[],"functions":[],"max_tokens":3}',
+      '{"model":"g","prompt":["a","b"],"stream":false}',
+    ];
+    for (const text of bodies) {
+      for (const stream of [false, true]) {
+        const json = JSON.parse(text) as Record<string, unknown>;
+        const opts = { stream, wantUsage: false };
+        expect(JSON.parse(providerBodyText(d, 'chat.completions', json, { ...opts, bodyText: text }))).toEqual(buildProviderBody(d, 'chat.completions', json, opts));
+      }
+    }
   });
 });
 

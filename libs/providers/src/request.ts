@@ -2,7 +2,7 @@ import { parseHttpUrl, type Deployment } from '@switchyard/config';
 import { Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
-import { isRecord } from './usage.js';
+import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
 
 /** The code of every error that means "fix the config file", never "try again later". */
 export const MISCONFIGURED = 'deployment_misconfigured';
@@ -12,10 +12,11 @@ export function misconfigured(message: string): GatewayError {
 }
 
 /**
- * The body the provider receives: the client's body with the deployment's
- * model, its defaults where the client set nothing, and usage always asked
- * for on streams (the caller drops the usage-only chunk when the client did
- * not ask). Used by the HTTP path and the built-in mock alike.
+ * The body the provider receives, as an object: the client's body with the
+ * deployment's model, its defaults where the client set nothing, and usage
+ * always asked for on streams (the caller drops the usage-only chunk when the
+ * client did not ask). The built-in mock reads it; HTTP calls send
+ * `providerBodyText`.
  */
 export function buildProviderBody(
   deployment: Deployment,
@@ -24,27 +25,25 @@ export function buildProviderBody(
   opts: BuildOptions,
   streamUsage: ProviderConfig['streamUsage'] = 'stream_options',
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { model: deployment.providerModel, ...body };
-  // null counts as unset: in OpenAI's API null means "use the default", and
-  // the operator's default is the one that applies here.
-  for (const [key, value] of Object.entries(deployment.defaultParams)) {
-    if (out[key] === undefined || out[key] === null) out[key] = value;
-  }
-  out.model = deployment.providerModel;
-  if (opts.stream && endpoint !== 'embeddings') {
-    out.stream = true;
-    if (streamUsage === 'stream_options') {
-      const clientOptions = isRecord(body.stream_options) ? body.stream_options : {};
-      out.stream_options = { ...clientOptions, include_usage: true };
-    } else {
-      delete out.stream_options;
-    }
-  } else {
-    // OpenAI rejects stream_options without stream: true.
-    delete out.stream;
-    delete out.stream_options;
-  }
-  return out;
+  return applyToObject(body, bodyChanges(deployment, endpoint, body, opts, streamUsage));
+}
+
+/**
+ * The same body as text: the client's own bytes (`opts.bodyText`) edited in
+ * place, so every number and string the gateway has no reason to touch
+ * arrives as the client wrote it. A body that cannot be edited in place
+ * (a duplicated top-level key) is sent as the ingress validated it.
+ */
+export function providerBodyText(
+  deployment: Deployment,
+  endpoint: Endpoint,
+  body: Record<string, unknown>,
+  opts: BuildOptions,
+  streamUsage: ProviderConfig['streamUsage'] = 'stream_options',
+): string {
+  const changes = bodyChanges(deployment, endpoint, body, opts, streamUsage);
+  const edited = opts.bodyText === undefined ? null : applyToText(opts.bodyText, changes);
+  return edited ?? JSON.stringify(applyToObject(body, changes));
 }
 
 function providerConfig(deployment: Deployment): ProviderConfig {
@@ -122,6 +121,6 @@ export function buildProviderRequest(
     url: config.url(root, endpoint, deployment),
     method: 'POST',
     headers,
-    body: JSON.stringify(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage)),
+    body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSse, toStreamEvent } from './sse.js';
+import { parseSse, toStreamEvent, withoutNullUsage } from './sse.js';
 import { collect } from '../test/fixtures.js';
 
 const chunk = (content: string) =>
@@ -78,5 +78,18 @@ describe('providers sse', () => {
     expect(groq.usage?.total_tokens).toBe(5);
     expect(toStreamEvent('{"usage": null, "choices": []}')).toMatchObject({ usage: null, usageOnly: false });
     expect(toStreamEvent('not json "usage": {')).toMatchObject({ usage: null, usageOnly: false });
+  });
+});
+
+describe('providers sse: usage a client did not ask for', () => {
+  it.each([
+    ['{"id":"c","choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}', '{"id":"c","choices":[{"index":0,"delta":{"content":"x"}}]}'],
+    ['{"usage":null,"id":"c","choices":[]}', '{"id":"c","choices":[]}'],
+    ['{"id": "c", "usage": null, "choices": []}', '{"id": "c", "choices": []}'],
+    ['{"id":"c","choices":[{"delta":{"content":"\\"usage\\":null"}}]}', '{"id":"c","choices":[{"delta":{"content":"\\"usage\\":null"}}]}'],
+    ['{"id":"c","choices":[],"usage":{"prompt_tokens":1}}', '{"id":"c","choices":[],"usage":{"prompt_tokens":1}}'],
+  ])('providers sse: %s loses only its "usage": null', (data, expected) => {
+    expect(withoutNullUsage(data)).toBe(expected);
+    expect(JSON.parse(withoutNullUsage(data))).toBeTruthy();
   });
 });

@@ -8,6 +8,21 @@ const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly
 // JSON.parse on the hot streaming path.
 const HAS_USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
+// `"usage": null` as OpenAI writes it on every chunk once usage was asked for: as the first
+// member (comma after) or any later one (comma before).
+const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,/;
+
+/**
+ * A chunk without the `"usage": null` the provider added because the gateway
+ * asked it for usage: a client that did not ask sees chunks as OpenAI sends
+ * them to it. One substring test for most chunks; the rest of the text is
+ * left as the provider wrote it.
+ */
+export function withoutNullUsage(data: string): string {
+  if (!data.includes('"usage"')) return data;
+  return data.replace(NULL_USAGE, '');
+}
+
 export function toStreamEvent(data: string): StreamEvent {
   if (data === '[DONE]') return DONE;
   if (!HAS_USAGE_OBJECT.test(data)) return { data, usage: null, usageOnly: false };

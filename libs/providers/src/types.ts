@@ -7,6 +7,8 @@ export interface ProviderCall {
   endpoint: Endpoint;
   /** The client's OpenAI body, already validated by the ingress. Not mutated. */
   body: Record<string, unknown>;
+  /** The same body exactly as the client sent it: the provider receives this text, edited in place. */
+  bodyText?: string;
   stream: boolean;
   /** The client asked for `stream_options.include_usage`; upstream usage is requested regardless. */
   wantUsage: boolean;
@@ -24,6 +26,8 @@ export interface ProviderRequest {
 export interface BuildOptions {
   stream: boolean;
   wantUsage: boolean;
+  /** The client's body as it arrived; without it the provider gets the parsed body serialised. */
+  bodyText?: string | undefined;
 }
 
 /** One SSE event of a provider stream. */

@@ -7,7 +7,7 @@ import { createAuthenticator } from './auth.js';
 import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
 import { createIngressMetrics } from './metrics.js';
-import { listModels } from './models.js';
+import { registerModelRoutes } from './models-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { requestIdFrom } from './request-id.js';
 
@@ -101,13 +101,8 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
         createProxyHandler(endpoint, { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics, adaptive: deps.adaptive }),
       );
     }
-    app.get(`${prefix}/models`, async () => ({ object: 'list', data: listModels(config, startedAt) }));
-    app.get<{ Params: { model: string } }>(`${prefix}/models/:model`, async (request) => {
-      const model = listModels(config, startedAt).find((entry) => entry.id === request.params.model);
-      if (!model) throw Errors.modelNotFound(request.params.model);
-      return model;
-    });
   }
+  registerModelRoutes(app, config, startedAt);
 
   // The adaptive routers' learned state (the LiteLLM path too).
   for (const path of ['/routers/:name/state', '/adaptive_router/:name/state']) {

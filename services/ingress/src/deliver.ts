@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { InboxEvent, PendingReply } from '@switchyard/bus';
 import { Errors, type OpenAIErrorBody, type Usage } from '@switchyard/contracts';
 import type { AttemptResult } from './dispatch.js';
+import { errorHeaders } from './errors.js';
 
 type Response = Extract<AttemptResult, { kind: 'response' }>;
 
@@ -43,7 +44,7 @@ export async function deliverBuffered(
             stalled(event)
               ? Errors.timeout('The response body stopped arriving from the upstream-caller.')
               : Errors.upstreamFailed('The response body broke off inside the gateway.', 'bad_bus_reply');
-          void reply.code(error.status).headers(headers).send(error.toBody());
+          void reply.code(error.status).headers(headers).headers(errorHeaders(error)).send(error.toBody());
           return { status: error.status, usage: null, outcome: stalled(event) ? 'timeout' : 'upstream_error' };
         }
       }

@@ -66,9 +66,41 @@ export function toGatewayError(error: unknown, bodyLimit?: number): GatewayError
   return Errors.internal();
 }
 
+/**
+ * Failures a client may simply send again: the gateway refused or could not
+ * route the request before anything reached a provider. Every other failure
+ * (a timeout, a provider's error, anything after the gateway's own retries)
+ * may have made a provider do the work, or the operator's retry policy has
+ * already had its say; another attempt is the operator's call, not the SDK's.
+ */
+const SAFE_TO_RETRY = new Set([
+  'rate_limit_exceeded',
+  'no_limiter',
+  'no_upstream_caller',
+  'bus_unavailable',
+  'limiter_unavailable',
+  'shutting_down',
+]);
+
+/**
+ * The `x-should-retry` rule, in one place. OpenAI's SDKs retry 408, 409, 429
+ * and 5xx (twice, by default) unless the response says `x-should-retry: false`;
+ * without it one `create()` against a slow or failing provider becomes three
+ * provider calls.
+ */
+export function clientMayRetry(error: GatewayError): boolean {
+  return !error.providerReached && (error.status === 429 || error.status === 503) && SAFE_TO_RETRY.has(error.code);
+}
+
+/** Headers every error answer carries, streamed or not. */
+export function errorHeaders(error: GatewayError): Record<string, string> {
+  const headers: Record<string, string> = { 'x-should-retry': String(clientMayRetry(error)) };
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.ceil(error.retryAfterSeconds));
+  return headers;
+}
+
 export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
-  return reply.code(error.status).header('content-type', 'application/json').send(error.toBody());
+  return reply.code(error.status).headers(errorHeaders(error)).header('content-type', 'application/json').send(error.toBody());
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {

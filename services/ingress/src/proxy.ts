@@ -171,7 +171,8 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         if (result.providerCalled) record.providerCalls += 1;
         if (!result.retryable || attempt >= maxAttempts) {
           void reply.headers({ ...headers, ...result.headers });
-          throw result.error;
+          // An earlier attempt's provider call counts too: the client must not make it twice (x-should-retry).
+          throw record.providerCalls > 0 ? result.error.withProviderReached() : result.error;
         }
         logger.warn({ requestId: request.id, attempt, deployment: deployment.id, code: result.error.code }, 'retrying after a definite failure');
       }

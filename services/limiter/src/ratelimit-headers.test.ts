@@ -29,4 +29,16 @@ describe('limiter: rate-limit headers', () => {
     });
     expect(rateLimitHeaders({ name: 'dep:a', rpm: null, tpm: null, maxParallel: 3 }, report)).toEqual({});
   });
+
+  it('never says 0ms while part of the budget is used, and says 0ms when none is', () => {
+    const scope = { name: 'dep:a', rpm: 5, tpm: 100, maxParallel: null };
+    expect(rateLimitHeaders(scope, { remainingRequests: 4, remainingTokens: 90, resetRequestsMs: 0.3, resetTokensMs: 0 })).toMatchObject({
+      'x-ratelimit-reset-requests': '1ms',
+      'x-ratelimit-reset-tokens': '1ms',
+    });
+    expect(rateLimitHeaders(scope, { remainingRequests: 5, remainingTokens: 100, resetRequestsMs: 0, resetTokensMs: 0 })).toMatchObject({
+      'x-ratelimit-reset-requests': '0ms',
+      'x-ratelimit-reset-tokens': '0ms',
+    });
+  });
 });

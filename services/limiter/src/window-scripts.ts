@@ -50,10 +50,11 @@ local function wait_ms(buckets, total, need, limit)
   return window
 end
 
--- Milliseconds until the oldest counted bucket leaves the window.
+-- Milliseconds until the newest counted bucket leaves the window: the budget is whole again
+-- (OpenAI's x-ratelimit-reset-*: the time until the limit resets to its initial state).
 local function reset_ms(buckets)
   if #buckets == 0 then return 0 end
-  return (buckets[1][1] + 1) * bucket_ms + window - now
+  return (buckets[#buckets][1] + 1) * bucket_ms + window - now
 end
 `;
 
@@ -126,7 +127,11 @@ local rem_req = report[1]
 local rem_tok = report[2]
 if rem_req >= 0 then rem_req = math.max(0, rem_req - 1) end
 if rem_tok >= 0 then rem_tok = math.max(0, rem_tok - tokens) end
-return { 1, current, expires_at, rem_req, rem_tok, report[3], report[4] }
+-- What was just reserved sits in the current bucket, the newest: the budget is whole once it leaves.
+local reset_now = (current + 1) * bucket_ms + window - now
+local reset_tok = report[4]
+if tokens > 0 then reset_tok = reset_now end
+return { 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok }
 `;
 
 /**

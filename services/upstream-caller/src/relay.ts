@@ -1,7 +1,7 @@
 import type { ReplyWriter } from '@switchyard/bus';
 import type { CallEnvelope, CallOutcome, Usage } from '@switchyard/contracts';
 import type { Deployment } from '@switchyard/config';
-import type { ProviderClient } from '@switchyard/providers';
+import { withoutNullUsage, type ProviderClient } from '@switchyard/providers';
 
 export interface CallResult {
   status: number;
@@ -23,6 +23,8 @@ export async function relayCall(options: {
   deployment: Deployment;
   envelope: CallEnvelope;
   body: Record<string, unknown>;
+  /** The body as the client sent it (the provider gets these bytes, edited only where it must). */
+  bodyText: string;
   writer: ReplyWriter;
   signal: AbortSignal;
   startedAt: number;
@@ -33,6 +35,7 @@ export async function relayCall(options: {
     deployment,
     endpoint: envelope.endpoint,
     body: options.body,
+    bodyText: options.bodyText,
     stream: envelope.stream,
     wantUsage: envelope.clientWantsUsage,
     signal: options.signal,
@@ -57,7 +60,7 @@ export async function relayCall(options: {
           // The gateway always asks the provider for usage; the client sees the
           // usage-only chunk only when it asked for it.
           if (event.usageOnly && !envelope.clientWantsUsage) continue;
-          frames.push(sseFrame(event.data));
+          frames.push(sseFrame(envelope.clientWantsUsage ? event.data : withoutNullUsage(event.data)));
         }
         frames.flush();
       } catch {

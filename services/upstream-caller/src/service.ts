@@ -113,8 +113,8 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     );
     let result: CallResult;
     try {
-      const body = await readBody(msg, envelope);
-      result = await relayCall({ client, deployment, envelope, body, writer, signal: abort.signal, startedAt });
+      const { json, text } = await readBody(msg, envelope);
+      result = await relayCall({ client, deployment, envelope, body: json, bodyText: text, writer, signal: abort.signal, startedAt });
     } catch (error) {
       logger.error({ err: error, requestId: envelope.requestId }, 'call failed before reaching the provider');
       writer.fail(Errors.internal('The upstream-caller could not prepare the provider call.'), {
@@ -143,12 +143,16 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     recordCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
   }
 
-  async function readBody(msg: Msg, envelope: CallEnvelope): Promise<Record<string, unknown>> {
+  /**
+   * The client's body as text (the provider gets it edited in place, never
+   * re-serialised) and parsed (for the fields the call needs). The ingress
+   * validated it as strict UTF-8 JSON; a byte-order mark it tolerated is dropped.
+   */
+  async function readBody(msg: Msg, envelope: CallEnvelope): Promise<{ json: Record<string, unknown>; text: string }> {
     const bytes = envelope.bodyRef ? await bodies.get(envelope.bodyRef) : msg.data;
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as Record<
-      string,
-      unknown
-    >;
+    const decoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
+    return { json: JSON.parse(text) as Record<string, unknown>, text };
   }
 
   function recordCompleted(

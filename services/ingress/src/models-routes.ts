@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '@switchyard/config';
+import { Errors } from '@switchyard/contracts';
+import { listModels } from './models.js';
+
+/**
+ * `GET /v1/models` and `GET /v1/models/{id}` (and the same without `/v1`).
+ * Model ids often hold a `/` (`openai/gpt-4o`, `meta-llama/Llama-3-8B`):
+ * curl and older openai-python send it raw, newer SDKs percent-encode it, so
+ * the id is the whole rest of the path (a wildcard route, which the router
+ * decodes), never one path segment.
+ */
+export function registerModelRoutes(app: FastifyInstance, config: GatewayConfig, created: number): void {
+  const models = listModels(config, created);
+  const byId = new Map(models.map((model) => [model.id, model]));
+  for (const prefix of ['/v1', '']) {
+    app.get(`${prefix}/models`, async () => ({ object: 'list', data: models }));
+    app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, async (request) => {
+      const id = request.params['*'];
+      const model = byId.get(id);
+      if (!model) throw Errors.modelNotFound(id);
+      return model;
+    });
+  }
+}
