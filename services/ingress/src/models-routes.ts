@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { GatewayConfig } from '@switchyard/config';
+import { resolveModel, type GatewayConfig } from '@switchyard/config';
 import { Errors } from '@switchyard/contracts';
-import { listModels } from './models.js';
+import { listModels, modelEntry } from './models.js';
 
 /**
  * `GET /v1/models` and `GET /v1/models/{id}` (and the same without `/v1`).
@@ -18,8 +18,10 @@ export function registerModelRoutes(app: FastifyInstance, config: GatewayConfig,
     app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, async (request) => {
       const id = request.params['*'];
       const model = byId.get(id);
-      if (!model) throw Errors.modelNotFound(id);
-      return model;
+      if (model) return model;
+      // Hidden entries and names a wildcard route serves are not listed but are still served.
+      if (resolveModel(config, id)) return modelEntry(id, created);
+      throw Errors.modelNotFound(id);
     });
   }
 }
