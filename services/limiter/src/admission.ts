@@ -45,6 +45,10 @@ function inputLimitOf(deployment: Deployment): number | null {
   return positiveInteger(deployment.modelInfo.max_input_tokens);
 }
 
+function promptParam(envelope: CallEnvelope): string {
+  return envelope.endpoint === 'chat.completions' ? 'messages' : envelope.endpoint === 'completions' ? 'prompt' : 'input';
+}
+
 function positiveInteger(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
 }
@@ -69,13 +73,14 @@ export function refusalOf(envelope: CallEnvelope, deployment: Deployment, config
   if (inputLimit !== null && envelope.estimatedPromptTokens > inputLimit) {
     return Errors.invalidRequest(
       `This model's maximum context length is ${inputLimit} tokens; the prompt has about ${envelope.estimatedPromptTokens}.`,
-      envelope.endpoint === 'chat.completions' ? 'messages' : envelope.endpoint === 'completions' ? 'prompt' : 'input',
+      promptParam(envelope),
       'context_length_exceeded',
     );
   }
   const tokens = tokensToReserve(envelope, deployment, config);
   if (deployment.tpm !== null && tokens > deployment.tpm) {
-    const param = envelope.endpoint === 'embeddings' || envelope.maxCompletionTokens === null ? null : envelope.choices > 1 ? 'n' : 'max_tokens';
+    const param =
+      envelope.estimatedPromptTokens > deployment.tpm ? promptParam(envelope) : envelope.maxCompletionTokens === null ? null : envelope.choices > 1 ? 'n' : 'max_tokens';
     return Errors.invalidRequest(
       `This request may use about ${tokens} tokens (prompt ~${envelope.estimatedPromptTokens}` +
         (envelope.endpoint === 'embeddings' ? '' : `, up to ${tokens - envelope.estimatedPromptTokens} for ${envelope.choices} completion(s)`) +
