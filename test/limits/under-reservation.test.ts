@@ -67,11 +67,11 @@ describe('limits: reservations bound what the provider does', () => {
   /** Resolves once no reservation is outstanding: every call so far has been settled. */
   async function settled(): Promise<void> {
     const pattern = `${stack.names.prefix}:rl:res:*`;
-    for (let attempt = 0; attempt < 500; attempt++) {
+    for (let attempt = 0; attempt < 3000; attempt++) {
       if ((await redis.keys(pattern)).length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    throw new Error('reservations were not settled within 5 s');
+    throw new Error('reservations were not settled within 30 s');
   }
 
   async function run(behaviour: Partial<MockProviderBehaviour>, body: Record<string, unknown>, options: { concurrency: number; sequential?: boolean }) {
@@ -86,11 +86,11 @@ describe('limits: reservations bound what the provider does', () => {
   }
 
   function expectWithinTheLimit(result: Awaited<ReturnType<typeof run>>) {
+    // Every admitted request bills the same here, so one request's overshoot is perRequest.
+    expect(result.billed, `billed ${result.billed} for tpm ${TPM} (${(result.billed / TPM).toFixed(1)}x)`).toBeLessThanOrEqual(TPM + result.perRequest);
     expect(result.admitted).toBeGreaterThan(0);
     expect(result.statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
     expect(result.statuses.every((status) => status === 200 || status === 429)).toBe(true);
-    // Every admitted request bills the same here, so one request's overshoot is perRequest.
-    expect(result.billed, `billed ${result.billed} for tpm ${TPM} (${(result.billed / TPM).toFixed(1)}x)`).toBeLessThanOrEqual(TPM + result.perRequest);
   }
 
   it('n: 10 reserves the completion ten times', async () => {
