@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '@switchyard/config';
 import type { CallEnvelope } from '@switchyard/contracts';
 import { refusalOf, tokensToReserve } from './admission.js';
-import { settledTokens } from './settlement.js';
+import { salvageSettlements, settledTokens } from './settlement.js';
 
 const config = parseGatewayConfig(
   `model_list:
@@ -101,5 +101,24 @@ describe('limiter: what a finished call settles to', () => {
     { case: 'nothing when the provider was never called', outcome: 'invalid_response' as const, usage: null, tokens: 0, providerCalled: false },
   ])('$case', ({ outcome, usage, tokens, ...rest }) => {
     expect(settledTokens({ ...event, outcome, usage, ...rest })).toBe(tokens);
+  });
+});
+
+describe('limiter: a call-completed message that does not parse still releases its reservations', () => {
+  it('settles each readable reservation, to its usage when that is a safe integer, else to nothing', () => {
+    const reservation = { id: 'x', deploymentId: 'd', scopes: ['dep:d'], tokens: 2 ** 60, bucket: 1, expiresAt: 2 };
+    const salvaged = salvageSettlements({
+      events: [
+        { reservation, usage: { total_tokens: 42 }, outcome: 'not an outcome' },
+        { reservation: { ...reservation, id: 'y' }, usage: { total_tokens: 2 ** 60 } },
+        { reservation: { id: 7 } },
+        'garbage',
+      ],
+    });
+    expect(salvaged.map((item) => [item.reservation.id, item.tokens])).toEqual([
+      ['x', 42],
+      ['y', 0],
+    ]);
+    expect(salvageSettlements(null)).toEqual([]);
   });
 });
