@@ -91,7 +91,7 @@ export function runTokens(options: { quick: boolean }): Section {
         columns: ['input', 'before: exact, whole text (ms)', 'after: bounded (ms)', 'tokens before', 'tokens after'],
         rows,
         notes: [
-          `Before: js-tiktoken's encode over the whole text, the ingress's count until issue 12; a 64 KiB word is not measured (quadratic: hours). After: pre-tokens cut to ${MAX_BPE_PIECE_CHARS} characters before the BPE (gpt-tokenizer, the same ranks), and a 25 ms budget per request beyond which text counts as its UTF-8 bytes (an upper bound of any BPE count, so a reservation never falls short).`,
+          `Before: js-tiktoken's encode over the whole text, the ingress's count until issue 12; a 64 KiB word is not measured (quadratic: four times the time per doubling, about half an hour by the rows above). After: pre-tokens cut to ${MAX_BPE_PIECE_CHARS} characters before the BPE (gpt-tokenizer, the same ranks), and a 25 ms budget per request beyond which text counts as its UTF-8 bytes (an upper bound of any BPE count, so a reservation never falls short).`,
           'Ordinary text under the budget counts exactly as before (tokens before = after); a text that hits the budget counts high, never low, and settlement corrects it to the provider\'s usage.',
         ],
       },
