@@ -12,6 +12,7 @@ import { runOverhead } from './benchmarks/overhead.js';
 import { runRouting } from './benchmarks/routing.js';
 import { runStreaming } from './benchmarks/streaming.js';
 import { runThroughput, type ThroughputResult } from './benchmarks/throughput.js';
+import { runTokens } from './benchmarks/tokens.js';
 import { sleep } from './clock.js';
 import type { BenchContext } from './context.js';
 import { describeMachine } from './machine.js';
@@ -87,6 +88,10 @@ async function main(argv: string[]): Promise<number> {
     const svg = join(options.out, options.quick ? 'routing-regret-quick.svg' : 'routing-regret.svg');
     writeFileSync(svg, routing.svg);
     console.log(`\nplot: ${svg}`);
+  }
+  if (options.only.has('tokens')) {
+    progress('tokens: counting hostile and ordinary prompts, before and after the bounded count');
+    add(runTokens({ quick: options.quick }));
   }
   report.finishedAt = new Date().toISOString();
   printProblems(report.problems);

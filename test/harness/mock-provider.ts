@@ -31,6 +31,14 @@ export interface MockProviderBehaviour {
   dropConnection: boolean;
   /** Fixed reply text; default an echo of the last user message. */
   reply: string;
+  /** Cut the reply to the larger of max_tokens and max_completion_tokens, as a provider that honours either does. */
+  honourMaxTokens: boolean;
+  /** Generate and bill max(n, best_of) completions, returning n choices, as OpenAI does. */
+  honourChoices: boolean;
+  /** Bill the text of tools, functions, tool_choice, response_format and prediction as prompt, as OpenAI does. */
+  billToolsAsPrompt: boolean;
+  /** Never send a usage chunk in a stream, even when stream_options.include_usage asks (many servers don't). */
+  omitStreamUsage: boolean;
 }
 
 export interface RecordedRequest {
@@ -49,6 +57,8 @@ export interface MockProvider {
   readonly port: number;
   /** Completion, chat and embedding calls received (model listings are not calls). */
   readonly calls: number;
+  /** Tokens the mock billed for what it generated (its usage's total_tokens, also when it did not send the usage). */
+  readonly billedTokens: number;
   callsByModel(): Record<string, number>;
   /** The most recent requests (up to `maxRecorded`), oldest first. */
   readonly requests: readonly RecordedRequest[];
@@ -80,7 +90,14 @@ const DEFAULTS: MockProviderBehaviour = {
   garbage: false,
   dropConnection: false,
   reply: '',
+  honourMaxTokens: false,
+  honourChoices: false,
+  billToolsAsPrompt: false,
+  omitStreamUsage: false,
 };
+
+/** Request fields other than the messages whose text a model reads (and OpenAI bills as prompt). */
+const TOOL_FIELDS = ['tools', 'functions', 'tool_choice', 'function_call', 'response_format', 'prediction'] as const;
 
 const PATHS: Record<string, Kind> = {
   '/chat/completions': 'chat',
@@ -154,6 +171,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const maxRecorded = opts.maxRecorded ?? 1000;
   let calls = 0;
+  let billed = 0;
   let sequence = 0;
   const byModel = new Map<string, number>();
   const behaviours = new Map<string, Partial<MockProviderBehaviour>>();
@@ -205,7 +223,11 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     }
     const created = Math.floor(Date.now() / 1000);
     const prompt = promptOf(kind, body);
-    const usageBase = { prompt_tokens: tokens(prompt.chars) };
+    let promptChars = prompt.chars;
+    if (b.billToolsAsPrompt) {
+      for (const field of TOOL_FIELDS) if (body[field] != null && typeof body[field] !== 'string') promptChars += JSON.stringify(body[field]).length;
+    }
+    const usageBase = { prompt_tokens: tokens(promptChars) };
     if (kind === 'embeddings') {
       const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
       const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : 8;
@@ -220,29 +242,39 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
         const values = vector(typeof input === 'string' ? input : JSON.stringify(input), dimensions);
         return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(values).buffer).toString('base64') : values };
       });
+      billed += usageBase.prompt_tokens;
       return sendJson(res, 200, { object: 'list', data, model, usage: { ...usageBase, total_tokens: usageBase.prompt_tokens } }, { 'x-request-id': requestId });
     }
-    const reply = b.reply !== '' ? b.reply : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
-    const usage = { ...usageBase, completion_tokens: tokens(reply.length), total_tokens: usageBase.prompt_tokens + tokens(reply.length) };
+    let reply = b.reply !== '' ? b.reply : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
+    const limits = [body.max_tokens, body.max_completion_tokens].filter((value): value is number => typeof value === 'number');
+    if (b.honourMaxTokens && limits.length > 0) reply = reply.slice(0, Math.max(...limits) * 4);
+    const returned = b.honourChoices && typeof body.n === 'number' && body.n > 1 ? body.n : 1;
+    const generated = b.honourChoices ? Math.max(returned, typeof body.best_of === 'number' ? body.best_of : 1) : 1;
+    const completionTokens = tokens(reply.length) * generated;
+    const usage = { ...usageBase, completion_tokens: completionTokens, total_tokens: usageBase.prompt_tokens + completionTokens };
+    billed += usage.total_tokens;
+    const indexes = Array.from({ length: returned }, (_, index) => index);
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-mock${sequence}`;
     const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
     if (body.stream !== true) {
-      const choice =
+      const choices = indexes.map((index) =>
         kind === 'chat'
-          ? { index: 0, message: { role: 'assistant', content: reply, refusal: null }, logprobs: null, finish_reason: 'stop' }
-          : { index: 0, text: reply, logprobs: null, finish_reason: 'stop' };
-      return sendJson(res, 200, { id, object, created, model, choices: [choice], usage }, { 'x-request-id': requestId });
+          ? { index, message: { role: 'assistant', content: reply, refusal: null }, logprobs: null, finish_reason: 'stop' }
+          : { index, text: reply, logprobs: null, finish_reason: 'stop' },
+      );
+      return sendJson(res, 200, { id, object, created, model, choices, usage }, { 'x-request-id': requestId });
     }
     const options = body.stream_options as { include_usage?: unknown } | null | undefined;
-    const includeUsage = options?.include_usage === true;
+    const includeUsage = options?.include_usage === true && !b.omitStreamUsage;
     const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     const chunk = (piece: string | null, first: boolean): string => {
       const finish = piece === null ? 'stop' : null;
-      const choice =
+      const choices = indexes.map((index) =>
         kind === 'chat'
-          ? { index: 0, delta: piece === null ? {} : first ? { role: 'assistant', content: piece } : { content: piece }, logprobs: null, finish_reason: finish }
-          : { index: 0, text: piece ?? '', logprobs: null, finish_reason: finish };
-      const payload = { id, object: chunkObject, created, model, choices: [choice], ...(includeUsage ? { usage: null } : {}) };
+          ? { index, delta: piece === null ? {} : first ? { role: 'assistant', content: piece } : { content: piece }, logprobs: null, finish_reason: finish }
+          : { index, text: piece ?? '', logprobs: null, finish_reason: finish },
+      );
+      const payload = { id, object: chunkObject, created, model, choices, ...(includeUsage ? { usage: null } : {}) };
       return `data: ${JSON.stringify(payload)}\n\n`;
     };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': requestId });
@@ -315,12 +347,16 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     get calls() {
       return calls;
     },
+    get billedTokens() {
+      return billed;
+    },
     callsByModel: () => Object.fromEntries(byModel),
     get requests() {
       return recorded.length > maxRecorded ? recorded.slice(-maxRecorded) : recorded;
     },
     reset() {
       calls = 0;
+      billed = 0;
       byModel.clear();
       behaviours.clear();
       recorded = [];

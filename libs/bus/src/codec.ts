@@ -6,8 +6,9 @@ import {
   ReplyError,
   ReplyHead,
   ReplyPart,
+  type Reservation,
 } from '@switchyard/contracts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { extractContext, injectContext, type Context } from '@switchyard/telemetry';
 
 const ReplyMeta = {
@@ -50,6 +51,42 @@ export function readEnvelope(msg: Msg): CallEnvelope {
   const raw = msg.headers?.get(BusHeaders.envelope);
   if (!raw) throw new Error('message has no envelope header');
   return CallEnvelope.parse(JSON.parse(raw));
+}
+
+/** What can still be read from a routed message whose envelope is unreadable: enough to release its reservation. */
+export interface SalvagedEnvelope {
+  requestId: string | null;
+  deploymentId: string | null;
+  attempt: number;
+  reservation: Reservation | null;
+}
+
+const LenientReservation = z.object({
+  id: z.string().min(1),
+  deploymentId: z.string(),
+  scopes: z.array(z.string()).min(1),
+  // Whatever the count (an unsafe integer is how a message became unreadable), settling needs only the id and bucket.
+  tokens: z.number(),
+  bucket: z.number().int(),
+  expiresAt: z.number(),
+});
+
+/** Reads the fields of an unreadable envelope one by one; anything that does not parse is null. */
+export function salvageEnvelope(msg: Msg): SalvagedEnvelope {
+  let raw: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(msg.headers?.get(BusHeaders.envelope) ?? '');
+    if (parsed && typeof parsed === 'object') raw = parsed as Record<string, unknown>;
+  } catch {
+    // Nothing to salvage.
+  }
+  const reservation = LenientReservation.safeParse(raw.reservation);
+  return {
+    requestId: typeof raw.requestId === 'string' ? raw.requestId : null,
+    deploymentId: typeof raw.deploymentId === 'string' ? raw.deploymentId : null,
+    attempt: typeof raw.attempt === 'number' && Number.isSafeInteger(raw.attempt) && raw.attempt >= 1 ? raw.attempt : 1,
+    reservation: reservation.success ? { ...reservation.data, tokens: 0 } : null,
+  };
 }
 
 export function replyHeaders(part: ReplyPart, meta?: unknown): MsgHdrs {

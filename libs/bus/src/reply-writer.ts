@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection } from 'nats';
 import { Errors, type CallEnvelope, type GatewayError, type ReplyEnd, type ReplyError, type ReplyHead } from '@switchyard/contracts';
 import type { Logger } from '@switchyard/telemetry';
-import { readEnvelope, replyHeaders } from './codec.js';
+import { readEnvelope, replyHeaders, salvageEnvelope, type SalvagedEnvelope } from './codec.js';
 import { maxPayloadOf } from './connection.js';
 
 /** Room left in a message for headers and protocol framing. */
@@ -82,18 +82,23 @@ export class ReplyWriter {
 
 /**
  * Opens a routed message (decision or call): its reply inbox and its
- * envelope. A message without an inbox is dropped (nobody waits for it); a
- * malformed envelope is answered with a definite 500, so the ingress fails
- * the request at once instead of waiting out its timeout.
+ * envelope. A message this service cannot process is never just dropped: a
+ * malformed envelope is answered with a definite 500 (so the ingress fails
+ * the request at once instead of waiting out its timeout), and in every case
+ * `unprocessable` gets what could be salvaged, so that a reservation the
+ * message carries is released instead of holding a concurrency slot until
+ * its lease expires.
  */
 export function openRoutedMessage(
   nc: NatsConnection,
   msg: Msg,
   replyTo: string | undefined,
   logger: Logger,
+  unprocessable?: (salvaged: SalvagedEnvelope) => void,
 ): { writer: ReplyWriter; envelope: CallEnvelope } | null {
   if (!replyTo) {
-    logger.warn({ subject: msg.subject }, 'routed message without a reply inbox: dropped');
+    logger.warn({ subject: msg.subject }, 'routed message without a reply inbox: nobody to answer');
+    unprocessable?.(salvageEnvelope(msg));
     return null;
   }
   const writer = new ReplyWriter(nc, replyTo);
@@ -101,7 +106,13 @@ export function openRoutedMessage(
     return { writer, envelope: readEnvelope(msg) };
   } catch (error) {
     logger.error({ err: error, subject: msg.subject }, 'malformed routed message');
-    writer.fail(Errors.internal('The gateway sent itself a malformed message.'), { definite: true, deploymentId: null, attempt: 1 });
+    const salvaged = salvageEnvelope(msg);
+    writer.fail(Errors.internal('The gateway sent itself a malformed message.'), {
+      definite: true,
+      deploymentId: salvaged.deploymentId,
+      attempt: salvaged.attempt,
+    });
+    unprocessable?.(salvaged);
     return null;
   }
 }

@@ -41,7 +41,10 @@ export const CallEnvelope = z.object({
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: z.boolean(),
   estimatedPromptTokens: z.number().int().min(0),
+  /** The client's bound on one choice's completion (the larger of max_tokens and max_completion_tokens). */
   maxCompletionTokens: z.number().int().min(0).nullable(),
+  /** Completions the provider generates (n, or best_of for completions): each may use maxCompletionTokens. */
+  choices: z.number().int().min(1).max(128).default(1),
   timeoutMs: z.number().int().positive(),
   /** Hash of the caller's key; never the key itself. */
   callerId: z.string().nullable(),
@@ -117,6 +120,12 @@ export const CallCompleted = z.object({
   status: z.number().int(),
   outcome: CallOutcome,
   usage: Usage.nullable(),
+  /**
+   * False when the call never left the gateway (an unreadable message, an
+   * unknown deployment): its reservation is released whole. Absent on events
+   * of older callers.
+   */
+  providerCalled: z.boolean().optional(),
   latencyMs: z.number().min(0),
   finishedAt: z.string(),
   reservation: Reservation.nullable(),

@@ -21,7 +21,17 @@ export const ChatMessage = z.looseObject({
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
 const StreamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
-const TokenCount = z.number().int().min(1).nullable().optional();
+/**
+ * The most completion tokens a request may ask for when its deployment does
+ * not say (no model catalogue yet; `model_info.max_output_tokens` in the
+ * config tightens it per deployment). No model writes more than this in one
+ * reply, and it keeps every reservation a safe integer: a max_tokens of 2^53
+ * used to make a reservation the upstream-caller could not read.
+ */
+export const MAX_COMPLETION_TOKENS_CAP = 1_000_000;
+const TokenCount = z.number().int().min(1).max(MAX_COMPLETION_TOKENS_CAP).nullable().optional();
+/** OpenAI's own bound for best_of (completions): each candidate is generated and billed. */
+const BestOf = z.number().int().min(1).max(20).nullable().optional();
 const Temperature = z.number().min(0).max(2).nullable().optional();
 const TopP = z.number().min(0).max(1).nullable().optional();
 const ChoiceCount = z.number().int().min(1).max(128).nullable().optional();
@@ -58,6 +68,7 @@ export const CompletionRequest = z.looseObject({
   stream_options: StreamOptions,
   max_tokens: TokenCount,
   n: ChoiceCount,
+  best_of: BestOf,
   temperature: Temperature,
   top_p: TopP,
   user: z.string().optional(),

@@ -21,4 +21,4 @@ export {
   type StreamEvent,
   type StreamResponse,
 } from './types.js';
-export { countPromptTokens, countTextTokens, encodingFor, warmTokenizer, type Encoding } from './tokens.js';
+export { countPromptTokens, countTextTokens, CountBudget, encodingFor, MAX_BPE_PIECE_CHARS, observeBpeInput, warmTokenizer, type Encoding } from './tokens.js';

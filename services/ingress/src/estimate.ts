@@ -5,7 +5,8 @@ import { countPromptTokens, encodingFor, warmTokenizer } from '@switchyard/provi
 /**
  * The prompt tokens the limiter reserves. The real tokenizer runs only when a
  * candidate deployment has a token limit to enforce; otherwise the cheap
- * approximation is enough (nothing is checked against it).
+ * approximation is enough (nothing is checked against it). Either way the
+ * count finishes in bounded time (see libs/providers/src/tokens.ts).
  */
 export function estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>, candidates: readonly Deployment[]): number {
   const limited = candidates.find((deployment) => deployment.tpm !== null);
@@ -17,7 +18,15 @@ export function warmTokenizers(deployments: readonly Deployment[]): void {
   for (const deployment of deployments) if (deployment.tpm !== null) warmTokenizer(encodingFor(deployment));
 }
 
-export function maxCompletionTokensOf(body: Record<string, unknown>): number | null {
-  const value = body.max_completion_tokens ?? body.max_tokens;
-  return typeof value === 'number' ? value : null;
+/**
+ * What the completion of a request may cost, as the envelope carries it: the
+ * bound of one choice and the number of choices. A client that sends both
+ * max_tokens and max_completion_tokens is bounded by the larger (providers
+ * differ in which one they honour), and every choice the provider generates
+ * (n, or best_of on completions, which bills each candidate) may use it.
+ */
+export function completionBoundsOf(body: Record<string, unknown>): { maxCompletionTokens: number | null; choices: number } {
+  const limits = [body.max_tokens, body.max_completion_tokens].filter((value): value is number => typeof value === 'number');
+  const counts = [body.n, body.best_of].filter((value): value is number => typeof value === 'number' && value >= 1);
+  return { maxCompletionTokens: limits.length > 0 ? Math.max(...limits) : null, choices: counts.length > 0 ? Math.max(...counts) : 1 };
 }

@@ -15,7 +15,7 @@ import { extractContext, SpanKind, switchyardTracer, trace, type Context, type L
 import { finishRequest, type RequestRecord } from './audit.js';
 import { deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
-import { estimatePromptTokens, maxCompletionTokensOf } from './estimate.js';
+import { completionBoundsOf, estimatePromptTokens } from './estimate.js';
 import { zodToGatewayError } from './errors.js';
 import type { IngressMetrics } from './metrics.js';
 
@@ -143,7 +143,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
           stream,
           clientWantsUsage: stream && streamOptions?.include_usage === true,
           estimatedPromptTokens: promptTokens,
-          maxCompletionTokens: maxCompletionTokensOf(body),
+          ...completionBoundsOf(body),
           timeoutMs: deployment.timeoutMs,
           callerId: request.callerId,
           bodyRef,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '@switchyard/config';
 import type { CallEnvelope } from '@switchyard/contracts';
-import { tokensToReserve } from './admission.js';
-import { settledTokens } from './settlement.js';
+import { refusalOf, tokensToReserve } from './admission.js';
+import { salvageSettlements, settledTokens } from './settlement.js';
 
 const config = parseGatewayConfig(
   `model_list:
@@ -31,6 +31,7 @@ function envelope(overrides: Partial<CallEnvelope>): CallEnvelope {
     clientWantsUsage: false,
     estimatedPromptTokens: 20,
     maxCompletionTokens: null,
+    choices: 1,
     timeoutMs: 1000,
     callerId: null,
     bodyRef: null,
@@ -46,8 +47,32 @@ describe('limiter: what a request reserves', () => {
     { case: "the deployment's default max_tokens", env: {}, deployment: b, tokens: 84 },
     { case: 'the configured completion estimate', env: {}, deployment: a, tokens: 120 },
     { case: 'no completion for embeddings', env: { endpoint: 'embeddings' as const }, deployment: a, tokens: 20 },
+    { case: 'a completion per choice (n: 10)', env: { maxCompletionTokens: 30, choices: 10 }, deployment: b, tokens: 320 },
+    { case: "the default per choice when there is no client bound", env: { choices: 4 }, deployment: b, tokens: 20 + 4 * 64 },
   ])('prompt estimate plus $case', ({ env, deployment, tokens }) => {
     expect(tokensToReserve(envelope(env), deployment, config)).toBe(tokens);
+  });
+});
+
+describe('limiter: requests a deployment can never serve are refused with a 400', () => {
+  const bounded = parseGatewayConfig(
+    `model_list:
+  - model_name: c
+    litellm_params: { model: mock/c, tpm: 2000 }
+    model_info: { max_output_tokens: 4096, max_input_tokens: 8000 }
+`,
+    { source: '<test>', env: {} },
+  ).deployments[0]!;
+  it.each([
+    { case: 'max_tokens beyond the model', env: { maxCompletionTokens: 5000 }, param: 'max_tokens', code: 'invalid_value' },
+    { case: 'a prompt beyond the context', env: { estimatedPromptTokens: 9000 }, param: 'messages', code: 'context_length_exceeded' },
+    { case: 'more than the whole tpm', env: { maxCompletionTokens: 1000, choices: 3 }, param: 'n', code: 'tokens_exceed_limit' },
+  ])('$case', ({ env, param, code }) => {
+    const refusal = refusalOf(envelope(env), bounded, config);
+    expect(refusal).toMatchObject({ status: 400, param, code });
+  });
+  it('a request that fits is not refused', () => {
+    expect(refusalOf(envelope({ maxCompletionTokens: 1000 }), bounded, config)).toBeNull();
   });
 });
 
@@ -73,7 +98,27 @@ describe('limiter: what a finished call settles to', () => {
     { case: 'nothing after a provider error', outcome: 'provider_error' as const, usage: null, tokens: 0 },
     { case: 'nothing when the connection was refused', outcome: 'connection_error' as const, usage: null, tokens: 0 },
     { case: 'the reservation when a timeout leaves it unknown', outcome: 'timeout' as const, usage: null, tokens: 120 },
-  ])('$case', ({ outcome, usage, tokens }) => {
-    expect(settledTokens({ ...event, outcome, usage })).toBe(tokens);
+    { case: 'nothing when the provider was never called', outcome: 'invalid_response' as const, usage: null, tokens: 0, providerCalled: false },
+  ])('$case', ({ outcome, usage, tokens, ...rest }) => {
+    expect(settledTokens({ ...event, outcome, usage, ...rest })).toBe(tokens);
+  });
+});
+
+describe('limiter: a call-completed message that does not parse still releases its reservations', () => {
+  it('settles each readable reservation, to its usage when that is a safe integer, else to nothing', () => {
+    const reservation = { id: 'x', deploymentId: 'd', scopes: ['dep:d'], tokens: 2 ** 60, bucket: 1, expiresAt: 2 };
+    const salvaged = salvageSettlements({
+      events: [
+        { reservation, usage: { total_tokens: 42 }, outcome: 'not an outcome' },
+        { reservation: { ...reservation, id: 'y' }, usage: { total_tokens: 2 ** 60 } },
+        { reservation: { id: 7 } },
+        'garbage',
+      ],
+    });
+    expect(salvaged.map((item) => [item.reservation.id, item.tokens])).toEqual([
+      ['x', 42],
+      ['y', 0],
+    ]);
+    expect(salvageSettlements(null)).toEqual([]);
   });
 });

@@ -21,17 +21,75 @@ function isLimited(scope: LimitScope): boolean {
 }
 
 /**
- * Tokens reserved before the call: the prompt estimate plus what the
- * completion may use (the client's max_tokens, else the deployment's default
- * max_tokens, else the configured completion estimate).
+ * Tokens reserved before the call: everything the provider may bill for it.
+ * The prompt estimate (messages, tools, schemas: every text the model reads)
+ * plus, for each choice it generates (n, best_of), what one completion may
+ * use: the client's bound, else the deployment's default max_tokens, else the
+ * configured completion estimate. Without a client bound the reservation is
+ * an estimate, and the call's real usage settles it.
  */
 export function tokensToReserve(envelope: CallEnvelope, deployment: Deployment, config: GatewayConfig): number {
+  if (envelope.endpoint === 'embeddings') return envelope.estimatedPromptTokens;
   const deploymentMax = deployment.defaultParams.max_tokens;
-  const completion =
-    envelope.endpoint === 'embeddings'
-      ? 0
-      : (envelope.maxCompletionTokens ?? (typeof deploymentMax === 'number' ? deploymentMax : config.general.completionTokensEstimate));
-  return envelope.estimatedPromptTokens + completion;
+  const perChoice = envelope.maxCompletionTokens ?? (typeof deploymentMax === 'number' ? deploymentMax : config.general.completionTokensEstimate);
+  const bounded = Math.min(perChoice, outputLimitOf(deployment) ?? Number.POSITIVE_INFINITY);
+  return envelope.estimatedPromptTokens + bounded * envelope.choices;
+}
+
+/** A deployment's own bounds, where its config states them (LiteLLM's model_info fields). */
+function outputLimitOf(deployment: Deployment): number | null {
+  return positiveInteger(deployment.modelInfo.max_output_tokens) ?? positiveInteger(deployment.modelInfo.max_tokens);
+}
+
+function inputLimitOf(deployment: Deployment): number | null {
+  return positiveInteger(deployment.modelInfo.max_input_tokens);
+}
+
+function promptParam(envelope: CallEnvelope): string {
+  return envelope.endpoint === 'chat.completions' ? 'messages' : envelope.endpoint === 'completions' ? 'prompt' : 'input';
+}
+
+function positiveInteger(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+/**
+ * Why a deployment can never serve this request, or null. These are 400s,
+ * not 429s: a 429 tells SDKs to retry (the OpenAI SDKs do, twice, by
+ * default), and a request larger than a deployment's model or than its whole
+ * minute of tokens fails the same way on every retry. The client has to send
+ * a smaller request (lower max_tokens or n, a shorter prompt).
+ */
+export function refusalOf(envelope: CallEnvelope, deployment: Deployment, config: GatewayConfig): GatewayError | null {
+  const outputLimit = outputLimitOf(deployment);
+  if (envelope.endpoint !== 'embeddings' && outputLimit !== null && envelope.maxCompletionTokens !== null && envelope.maxCompletionTokens > outputLimit) {
+    return Errors.invalidRequest(
+      `max_tokens is too large: ${envelope.maxCompletionTokens}. Deployment ${deployment.id} supports at most ${outputLimit} completion tokens.`,
+      'max_tokens',
+      'invalid_value',
+    );
+  }
+  const inputLimit = inputLimitOf(deployment);
+  if (inputLimit !== null && envelope.estimatedPromptTokens > inputLimit) {
+    return Errors.invalidRequest(
+      `This model's maximum context length is ${inputLimit} tokens; the prompt has about ${envelope.estimatedPromptTokens}.`,
+      promptParam(envelope),
+      'context_length_exceeded',
+    );
+  }
+  const tokens = tokensToReserve(envelope, deployment, config);
+  if (deployment.tpm !== null && tokens > deployment.tpm) {
+    const param =
+      envelope.estimatedPromptTokens > deployment.tpm ? promptParam(envelope) : envelope.maxCompletionTokens === null ? null : envelope.choices > 1 ? 'n' : 'max_tokens';
+    return Errors.invalidRequest(
+      `This request may use about ${tokens} tokens (prompt ~${envelope.estimatedPromptTokens}` +
+        (envelope.endpoint === 'embeddings' ? '' : `, up to ${tokens - envelope.estimatedPromptTokens} for ${envelope.choices} completion(s)`) +
+        `), more than deployment ${deployment.id}'s whole limit of ${deployment.tpm} tokens per minute: it can never be admitted. Lower max_tokens or n, or shorten the prompt.`,
+      param,
+      'tokens_exceed_limit',
+    );
+  }
+  return null;
 }
 
 /**
@@ -48,23 +106,21 @@ export async function admit(
   const order = [envelope.deploymentId, ...envelope.candidates.filter((id) => id !== envelope.deploymentId)];
   // The first candidate's denial is the one the client hears about; the retry time is the soonest of all.
   let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string } | null = null;
+  let firstRefusal: { deploymentId: string; error: GatewayError } | null = null;
   let soonestRetryMs = Number.POSITIVE_INFINITY;
   for (const id of order) {
     const deployment = deployments.get(id);
     if (!deployment) continue;
+    const refusal = refusalOf(envelope, deployment, config);
+    if (refusal) {
+      firstRefusal ??= { deploymentId: id, error: refusal };
+      continue;
+    }
     const scope = deploymentScope(deployment);
     if (!isLimited(scope)) {
       return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);
-    if (scope.tpm !== null && tokens > scope.tpm) {
-      firstDenial ??= {
-        deploymentId: id,
-        headers: {},
-        message: `This request needs about ${tokens} tokens, more than deployment ${id}'s whole limit of ${scope.tpm} tokens per minute.`,
-      };
-      continue;
-    }
     let result;
     try {
       result = await limiter.admit({
@@ -91,6 +147,10 @@ export async function admit(
       headers,
       message: `Rate limit reached for model "${envelope.modelGroup}": deployment ${id} is at its ${what} limit.`,
     };
+  }
+  // A deployment that is only busy wins over one that can never serve it: waiting may help.
+  if (!firstDenial && firstRefusal) {
+    return { kind: 'denied', deploymentId: firstRefusal.deploymentId, error: firstRefusal.error, headers: { 'x-should-retry': 'false' } };
   }
   if (!firstDenial) {
     return { kind: 'admitted', envelope: { ...envelope, reservation: null, admissionHeaders: {} } };

@@ -8,7 +8,7 @@ import { admit } from './admission.js';
 import { CallerRoster } from './caller-roster.js';
 import { ClusterLimiter } from './cluster-limiter.js';
 import { createLimiterMetrics } from './metrics.js';
-import { settledTokens } from './settlement.js';
+import { salvageSettlements, settledTokens } from './settlement.js';
 
 /** Redelivery delay of a settlement that failed (Redis down). */
 const SETTLE_RETRY_MS = 1_000;
@@ -124,9 +124,12 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   async function consumeSettlements(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      const parsed = CallsCompleted.safeParse(decodeJson(msg.data));
+      const raw = decodeJson(msg.data);
+      const parsed = CallsCompleted.safeParse(raw);
       if (!parsed.success) {
         metrics.settlements.inc({ outcome: 'malformed' });
+        // Unreadable as a whole, its reservations are still released: best effort, the message is not redelivered.
+        await Promise.allSettled(salvageSettlements(raw).map(({ reservation, tokens }) => limiter.settle(reservation, tokens)));
         msg.term();
         continue;
       }

@@ -2,6 +2,7 @@ import type { ReplyWriter } from '@switchyard/bus';
 import type { CallEnvelope, CallOutcome, Usage } from '@switchyard/contracts';
 import type { Deployment } from '@switchyard/config';
 import { withoutNullUsage, type ProviderClient } from '@switchyard/providers';
+import { StreamedText } from './streamed-usage.js';
 
 export interface CallResult {
   status: number;
@@ -53,10 +54,14 @@ export async function relayCall(options: {
     case 'stream': {
       writer.head({ ...head, status: response.status, contentType: 'text/event-stream' });
       let usage: Usage | null = null;
+      const streamed = new StreamedText();
+      // Settlement needs a usage even when the provider sends none: then it is counted from the text.
+      const usageOf = (): Usage => usage ?? streamed.usage(envelope, deployment);
       const frames = new FrameCoalescer((text) => writer.chunk(encoder.encode(text)));
       try {
         for await (const event of response.events) {
           if (event.usage) usage = event.usage;
+          else if (usage === null) streamed.add(event.data);
           // The gateway always asks the provider for usage; the client sees the
           // usage-only chunk only when it asked for it.
           if (event.usageOnly && !envelope.clientWantsUsage) continue;
@@ -86,10 +91,10 @@ export async function relayCall(options: {
           retryAfterSeconds: null,
           headers: {},
         });
-        return { status: response.status, outcome: cancelled ? 'cancelled' : 'provider_error', usage, providerCalled: true };
+        return { status: response.status, outcome: cancelled ? 'cancelled' : 'provider_error', usage: usageOf(), providerCalled: true };
       }
       writer.end({ usage, latencyMs: elapsed() });
-      return { status: response.status, outcome: 'ok', usage, providerCalled: true };
+      return { status: response.status, outcome: 'ok', usage: usageOf(), providerCalled: true };
     }
     case 'failure': {
       // A connection error after the request went out (a definite: false one) may still have been served.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf } from '@switchyard/bus';
+import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, type SalvagedEnvelope } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -77,7 +77,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   }
 
   async function handleCall(msg: Msg): Promise<void> {
-    const opened = openRoutedMessage(nc, msg, msg.headers?.get(BusHeaders.replyTo) || undefined, logger);
+    const opened = openRoutedMessage(nc, msg, msg.headers?.get(BusHeaders.replyTo) || undefined, logger, releaseUnprocessable);
     if (!opened) return;
     const { writer, envelope } = opened;
     const deployment = deployments.get(envelope.deploymentId);
@@ -86,6 +86,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
         Errors.internal(`Deployment ${envelope.deploymentId} is not in this upstream-caller's configuration.`),
         { definite: true, deploymentId: envelope.deploymentId, attempt: envelope.attempt },
       );
+      releaseUnprocessable({ requestId: envelope.requestId, deploymentId: envelope.deploymentId, attempt: envelope.attempt, reservation: envelope.reservation });
       return;
     }
     const abort = new AbortController();
@@ -143,6 +144,30 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     recordCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
   }
 
+  /** A call this replica cannot make still completes, with no provider call, so the limiter frees its reservation. */
+  function releaseUnprocessable(salvaged: SalvagedEnvelope): void {
+    if (!salvaged.reservation) return;
+    const deployment = salvaged.deploymentId ? deployments.get(salvaged.deploymentId) : undefined;
+    events.add({
+      eventId: randomUUID(),
+      requestId: salvaged.requestId ?? 'unknown',
+      attempt: salvaged.attempt,
+      endpoint: 'chat.completions',
+      modelGroup: deployment?.modelName ?? 'unknown',
+      deploymentId: salvaged.deploymentId ?? salvaged.reservation.deploymentId,
+      provider: deployment?.provider ?? 'unknown',
+      providerModel: deployment?.providerModel ?? 'unknown',
+      stream: false,
+      status: 500,
+      outcome: 'invalid_response',
+      usage: null,
+      providerCalled: false,
+      latencyMs: 0,
+      finishedAt: new Date().toISOString(),
+      reservation: salvaged.reservation,
+    });
+  }
+
   /**
    * The client's body as text (the provider gets it edited in place, never
    * re-serialised) and parsed (for the fields the call needs). The ingress
@@ -177,6 +202,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       status: result.status,
       outcome: result.outcome,
       usage: result.usage,
+      providerCalled: result.providerCalled,
       latencyMs,
       finishedAt: new Date().toISOString(),
       reservation: envelope.reservation,
