@@ -9,7 +9,7 @@ import { AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import { CellCache } from './adaptive/cell-cache.js';
 import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
-import { buildIngressApp } from './app.js';
+import { buildIngressApp, OPEN_AUTH_WARNING } from './app.js';
 import { createDispatcher } from './dispatch.js';
 import { warmTokenizers } from './estimate.js';
 
@@ -66,6 +66,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     app,
     async start(host, port) {
       await app.listen({ host, port });
+      if (deps.config.general.masterKey === null) deps.logger.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     },
