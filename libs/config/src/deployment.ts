@@ -6,7 +6,7 @@ import type { ModelEntry } from './litellm-schema.js';
 import type { Deployment, ProviderName } from './model.js';
 import { formatPath } from './path.js';
 import type { Problems } from './path.js';
-import type { Secret } from './secret.js';
+import { secretForms, secretList, urlCredentials, type Secret } from './secret.js';
 
 /** Endpoints a provider has without `api_base`; the others get theirs from the providers lib. */
 const DEFAULT_API_BASE: Partial<Record<ProviderName, string>> = {
@@ -109,8 +109,29 @@ export function draftDeployment(
       modelInfo: explicitId == null ? modelInfo : { id: explicitId, ...modelInfo },
       inputCostPerToken: params.input_cost_per_token ?? null,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
+      secrets: deploymentSecrets({ apiKey, apiBase, extraHeaders: { ...params.extra_headers } }),
     },
   };
+}
+
+/**
+ * The secrets a deployment's calls carry: its key, every `extra_headers`
+ * value (a header is where proxies take their credentials; a value that is
+ * not secret costs nothing but a redaction), credentials in `api_base`.
+ */
+export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders'>): () => readonly string[] {
+  return secretList([deployment.apiKey?.reveal(), ...Object.values(deployment.extraHeaders), ...urlCredentials(deployment.apiBase)]);
+}
+
+/** Adds the gateway's own secrets (master key, Redis password) to every deployment's list, once at load. */
+export function addSharedSecrets(deployments: Deployment[], shared: ReadonlyArray<Secret | null>): void {
+  const values = shared.flatMap((secret) => (secret === null ? [] : [secret.reveal(), ...urlCredentials(secret.reveal())]));
+  const sharedForms = secretForms(values);
+  if (sharedForms.length === 0) return;
+  for (const deployment of deployments) {
+    const forms = Object.freeze([...new Set([...deployment.secrets(), ...sharedForms])].sort((a, b) => b.length - a.length));
+    deployment.secrets = () => forms;
+  }
 }
 
 /** `rpm`/`tpm` may sit in litellm_params or beside it; two different values are a mistake, not a choice. */

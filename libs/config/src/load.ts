@@ -3,7 +3,7 @@ import { parseDocument } from 'yaml';
 import type { YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from './default-config.js';
-import { assignIds, draftDeployment } from './deployment.js';
+import { addSharedSecrets, assignIds, draftDeployment } from './deployment.js';
 import type { DeploymentDraft } from './deployment.js';
 import {
   AdaptiveRouterEntrySchema,
@@ -106,6 +106,7 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
   const general = buildGeneralSettings(generalRaw.success ? generalRaw.data : {}, env, problems);
 
   if (!problems.empty) throw new ConfigError(source, problems.list);
+  addSharedSecrets(deployments, [general.masterKey, router.redisUrl]);
   return {
     source,
     deployments,

@@ -67,6 +67,13 @@ export interface Deployment {
   /** `input_cost_per_token` from litellm_params (else model_info), when given. */
   inputCostPerToken: number | null;
   mock: MockBehaviour | null;
+  /**
+   * Every form (raw, base64, URL-encoded, ...) of every secret this deployment's
+   * calls carry, plus the gateway's own (master key, Redis password): what the
+   * providers lib scrubs from provider bytes. Computed once at load; a function
+   * so that logging a deployment never prints them.
+   */
+  secrets: () => readonly string[];
 }
 
 export interface AdaptiveRouterModel {
