@@ -1,8 +1,14 @@
-import type { NatsConnection, ObjectStore } from 'nats';
+import { nanos, type NatsConnection, type ObjectStore } from 'nats';
 import { maxPayloadOf } from './connection.js';
+import { applyStreamLimits, type StreamLimits } from './streams.js';
 
-/** How long an unclaimed oversized body is kept: longer than any call may wait. */
-const BODY_TTL_NS = 30 * 60 * 1_000_000_000;
+/**
+ * How long and how much an unclaimed body is kept when the opener has no
+ * configured limits (libs/config's defaults: 15 min, longer than a call and
+ * one retry wait; 1 GiB). A full store refuses new bodies rather than
+ * dropping ones in use.
+ */
+export const DEFAULT_BODY_LIMITS: StreamLimits = { maxAgeMs: 15 * 60 * 1000, maxBytes: 1024 * 1024 * 1024 };
 
 /**
  * Request bodies too large for one NATS message (a many-message chat) go to a
@@ -12,11 +18,14 @@ const BODY_TTL_NS = 30 * 60 * 1_000_000_000;
 export class BodyStore {
   readonly #nc: NatsConnection;
   readonly #bucket: string;
+  readonly #limits: StreamLimits | undefined;
   #store: Promise<ObjectStore> | null = null;
 
-  constructor(nc: NatsConnection, bucket: string) {
+  /** With `limits` (the ingress passes the configured ones) an existing store is brought to them when opened. */
+  constructor(nc: NatsConnection, bucket: string, limits?: StreamLimits) {
     this.#nc = nc;
     this.#bucket = bucket;
+    this.#limits = limits;
   }
 
   /** The largest body that travels inline in a message. */
@@ -42,10 +51,23 @@ export class BodyStore {
     await store.delete(key).catch(() => undefined);
   }
 
+  /** Opens (creating if missing) the store, so that its limits are in force from the start. */
+  async open(): Promise<void> {
+    await this.#open();
+  }
+
   #open(): Promise<ObjectStore> {
+    const { maxAgeMs, maxBytes } = this.#limits ?? DEFAULT_BODY_LIMITS;
     this.#store ??= this.#nc
       .jetstream()
-      .views.os(this.#bucket, { ttl: BODY_TTL_NS })
+      .views.os(this.#bucket, { ttl: nanos(maxAgeMs), max_bytes: maxBytes })
+      .then(async (store) => {
+        if (this.#limits) {
+          const jsm = await this.#nc.jetstreamManager();
+          await applyStreamLimits(jsm, await jsm.streams.info(`OBJ_${this.#bucket}`), this.#limits);
+        }
+        return store;
+      })
       .catch((error: unknown) => {
         this.#store = null;
         throw error;

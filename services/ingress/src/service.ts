@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { BodyStore, pingBus, ReplyInbox } from '@switchyard/bus';
+import { BodyStore, ensureEventsStream, limitStream, pingBus, ReplyInbox } from '@switchyard/bus';
 import type { GatewayConfig } from '@switchyard/config';
 import type { BusNames } from '@switchyard/contracts';
 import type { Redis } from '@switchyard/redis';
@@ -39,7 +39,9 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   let shuttingDown = false;
   warmTokenizers(deps.config.deployments);
   const inbox = new ReplyInbox(deps.nc);
-  const dispatcher = createDispatcher(deps.nc, deps.names, inbox, new BodyStore(deps.nc, deps.names.bodyBucket));
+  const retention = deps.config.general.retention;
+  const bodies = new BodyStore(deps.nc, deps.names.bodyBucket, { maxAgeMs: retention.bodiesMaxAgeMs, maxBytes: retention.bodiesMaxBytes });
+  const dispatcher = createDispatcher(deps.nc, deps.names, inbox, bodies);
   const checks: ReadinessCheck[] = [{ name: 'nats', check: () => pingBus(deps.nc) }];
   let cells: CellCache | null = null;
   let adaptive = null;
@@ -47,6 +49,8 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     const redis = deps.redis;
     if (!redis) throw new Error('the config has adaptive routers: the ingress needs Redis (REDIS_URL) for session ownership');
     cells = await CellCache.open(deps.nc, deps.names.cellsBucket, deps.logger);
+    // Cells never expire (they are the learned state): only their size is bounded.
+    await limitStream(deps.nc, `KV_${deps.names.cellsBucket}`, { maxBytes: retention.cellsMaxBytes });
     adaptive = {
       routing: new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix)),
       turns: createTurnPublisher(deps.nc, deps.names, deps.logger),
@@ -67,6 +71,12 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     async start(host, port) {
       await app.listen({ host, port });
       if (deps.config.general.masterKey === null) deps.logger.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
+      // The ingress is the one service with the retention settings at hand: it brings the streams to them.
+      // Best effort: without JetStream now, requests still flow, and the next start applies them.
+      await Promise.all([
+        ensureEventsStream(deps.nc, deps.names, { maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes }),
+        bodies.open(),
+      ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     },

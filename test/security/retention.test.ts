@@ -1,0 +1,88 @@
+import { connect, nanos, type JetStreamManager, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BodyStore, DEFAULT_BODY_LIMITS, DEFAULT_EVENTS_LIMITS, ensureEventsStream, limitStream } from '@switchyard/bus';
+import { parseGatewayConfig } from '@switchyard/config';
+import { busNames } from '@switchyard/contracts';
+import { startInProcessStack, uniquePrefix } from '../harness/index.js';
+
+/*
+ * Prompts travel in turn events and oversized bodies: JetStream keeps them
+ * only as long and as much as general_settings says, and an existing
+ * stream is brought to the configured limits when the ingress starts.
+ */
+
+const MIB = 1024 * 1024;
+
+describe('security retention: JetStream limits from general_settings', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  const created: string[] = [];
+
+  beforeAll(async () => {
+    nc = await connect({ servers: inject('servers').natsUrl });
+    jsm = await nc.jetstreamManager();
+  });
+  afterAll(async () => {
+    for (const name of created) await jsm.streams.delete(name).catch(() => false);
+    await nc?.close();
+  });
+
+  it('security retention: the bus defaults are the config defaults', () => {
+    const config = parseGatewayConfig('model_list:\n  - model_name: m\n    litellm_params: { model: mock/m }\n', { source: '<test>', env: {} });
+    const retention = config.general.retention;
+    expect(DEFAULT_EVENTS_LIMITS).toEqual({ maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes });
+    expect(DEFAULT_BODY_LIMITS).toEqual({ maxAgeMs: retention.bodiesMaxAgeMs, maxBytes: retention.bodiesMaxBytes });
+    expect(retention.eventsMaxAgeMs).toBe(24 * 3600 * 1000);
+  });
+
+  it('security retention: an events age beyond what the learner remembers event ids for is refused at load', () => {
+    const yaml = 'model_list:\n  - model_name: m\n    litellm_params: { model: mock/m }\ngeneral_settings:\n  events_max_age_seconds: 864000\n';
+    expect(() => parseGatewayConfig(yaml, { source: '<test>', env: {} })).toThrow(/events_max_age_seconds: at most 604800/);
+  });
+
+  it('security retention: after start, the events stream and the body store have the configured limits', async () => {
+    const stack = await startInProcessStack({
+      servers: inject('servers'),
+      config: `model_list:
+  - model_name: m
+    litellm_params: { model: mock/m }
+general_settings:
+  events_max_age_seconds: 3600
+  events_max_bytes: ${64 * MIB}
+  bodies_max_age_seconds: 120
+  bodies_max_bytes: ${32 * MIB}
+`,
+      scale: { learner: 0 },
+    });
+    try {
+      created.push(stack.names.eventsStream, `OBJ_${stack.names.bodyBucket}`);
+      const events = await jsm.streams.info(stack.names.eventsStream);
+      expect(events.config).toMatchObject({ max_age: nanos(3600 * 1000), max_bytes: 64 * MIB });
+      const bodies = await jsm.streams.info(`OBJ_${stack.names.bodyBucket}`);
+      expect(bodies.config).toMatchObject({ max_age: nanos(120 * 1000), max_bytes: 32 * MIB });
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('security retention: streams made before limits existed (7 days, no byte limit) are updated to the configured ones', async () => {
+    const names = busNames(uniquePrefix());
+    created.push(names.eventsStream, `OBJ_${names.bodyBucket}`, `KV_${names.cellsBucket}`);
+    await jsm.streams.add({ name: names.eventsStream, subjects: [`${names.prefix}.events.>`], max_age: nanos(7 * 24 * 3600 * 1000) });
+    await nc.jetstream().views.os(names.bodyBucket, { ttl: nanos(30 * 60 * 1000) });
+    await nc.jetstream().views.kv(names.cellsBucket, { history: 1 });
+
+    // A consumer without limits leaves the stream as it is; the ingress's limits change it.
+    await ensureEventsStream(nc, names);
+    expect((await jsm.streams.info(names.eventsStream)).config).toMatchObject({ max_age: nanos(7 * 24 * 3600 * 1000), max_bytes: -1 });
+    await ensureEventsStream(nc, names, { maxAgeMs: 2 * 3600 * 1000, maxBytes: 8 * MIB });
+    expect((await jsm.streams.info(names.eventsStream)).config).toMatchObject({ max_age: nanos(2 * 3600 * 1000), max_bytes: 8 * MIB });
+
+    await new BodyStore(nc, names.bodyBucket, { maxAgeMs: 300 * 1000, maxBytes: 4 * MIB }).open();
+    expect((await jsm.streams.info(`OBJ_${names.bodyBucket}`)).config).toMatchObject({ max_age: nanos(300 * 1000), max_bytes: 4 * MIB });
+
+    await limitStream(nc, `KV_${names.cellsBucket}`, { maxBytes: 2 * MIB });
+    const cells = (await jsm.streams.info(`KV_${names.cellsBucket}`)).config;
+    expect(cells).toMatchObject({ max_bytes: 2 * MIB, max_age: 0 });
+  });
+});
