@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { PendingReply, type ReplyMessage } from '@switchyard/bus';
 import { parseGatewayConfig } from '@switchyard/config';
-import type { CallEnvelope } from '@switchyard/contracts';
+import { Errors, type CallEnvelope } from '@switchyard/contracts';
 import { createLogger, createMetricsRegistry } from '@switchyard/telemetry';
 import { buildIngressApp, OPEN_AUTH_WARNING } from './app.js';
 import type { AttemptResult, Dispatcher } from './dispatch.js';
@@ -18,11 +18,15 @@ import { exceedsJsonDepth } from './json-depth.js';
 
 const COMPLETION = { id: 'c1', object: 'chat.completion', created: 1, model: 'm', choices: [], usage: null };
 
-function fakeDispatcher() {
+function fakeDispatcher(options: { fail: boolean }) {
   const envelopes: CallEnvelope[] = [];
   const dispatcher: Dispatcher = {
     async attempt(envelope): Promise<AttemptResult> {
       envelopes.push(envelope);
+      if (options.fail) {
+        const error = Errors.upstreamFailed('the provider failed', 'upstream_error');
+        return { kind: 'failure', error, definite: true, retryable: false, providerCalled: true, headers: { 'x-switchyard-deployment': envelope.deploymentId } };
+      }
       const head = { status: 200, contentType: 'application/json', deploymentId: envelope.deploymentId, attempt: envelope.attempt, headers: {} };
       const reply = new PendingReply('fake', () => undefined);
       const end = { usage: null, latencyMs: 1 };
@@ -63,9 +67,9 @@ afterEach(async () => {
   app = null;
 });
 
-function build(general = '  {}') {
+function build(general = '  {}', options = { fail: false }) {
   const config = parseGatewayConfig(configYaml(general), { source: '<test>', env: {} });
-  const fake = fakeDispatcher();
+  const fake = fakeDispatcher(options);
   app = buildIngressApp({
     config,
     dispatcher: fake.dispatcher,
@@ -143,6 +147,14 @@ describe('ingress input: Unicode model names in headers', () => {
       expect(deployment).toBe(envelopes[0]!.deploymentId);
       expect(deployment.startsWith(`${model}/`)).toBe(true);
     }
+  });
+
+  it('ingress input: a failed call to a Unicode name gets its OpenAI-shaped error, not a bare 500', async () => {
+    const { app, envelopes } = build('  {}', { fail: true });
+    const response = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: '模型', messages: [{ role: 'user', content: 'hi' }] } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json().error).toMatchObject({ message: 'the provider failed', code: 'upstream_error' });
+    expect(decodeURIComponent(String(response.headers['x-switchyard-deployment']))).toBe(envelopes[0]!.deploymentId);
   });
 });
 
