@@ -1,6 +1,6 @@
 import { connect, nanos, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BodyStore, DEFAULT_BODY_LIMITS, DEFAULT_EVENTS_LIMITS, ensureEventsStream, limitStream } from '@switchyard/bus';
+import { BodyStore, DEFAULT_BODY_MAX_AGE_MS, DEFAULT_EVENTS_MAX_AGE_MS, ensureEventsStream, limitStream } from '@switchyard/bus';
 import { parseGatewayConfig } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { startInProcessStack, uniquePrefix } from '../harness/index.js';
@@ -30,9 +30,15 @@ describe('security retention: JetStream limits from general_settings', () => {
   it('security retention: the bus defaults are the config defaults', () => {
     const config = parseGatewayConfig('model_list:\n  - model_name: m\n    litellm_params: { model: mock/m }\n', { source: '<test>', env: {} });
     const retention = config.general.retention;
-    expect(DEFAULT_EVENTS_LIMITS).toEqual({ maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes });
-    expect(DEFAULT_BODY_LIMITS).toEqual({ maxAgeMs: retention.bodiesMaxAgeMs, maxBytes: retention.bodiesMaxBytes });
-    expect(retention.eventsMaxAgeMs).toBe(24 * 3600 * 1000);
+    expect(DEFAULT_EVENTS_MAX_AGE_MS).toBe(retention.eventsMaxAgeMs);
+    expect(DEFAULT_BODY_MAX_AGE_MS).toBe(retention.bodiesMaxAgeMs);
+    expect(retention).toEqual({
+      eventsMaxAgeMs: 24 * 3600 * 1000,
+      eventsMaxBytes: 1024 * MIB,
+      bodiesMaxAgeMs: 15 * 60 * 1000,
+      bodiesMaxBytes: 1024 * MIB,
+      cellsMaxBytes: 64 * MIB,
+    });
   });
 
   it('security retention: an events age beyond what the learner remembers event ids for is refused at load', () => {
@@ -56,6 +62,14 @@ general_settings:
     });
     try {
       created.push(stack.names.eventsStream, `OBJ_${stack.names.bodyBucket}`);
+      // A body too large for one bus message goes through the body store, which it creates.
+      const content = 'x'.repeat(1536 * 1024);
+      const response = await fetch(`${stack.ingressUrls[0]}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] }),
+      });
+      expect(response.status).toBe(200);
       const events = await jsm.streams.info(stack.names.eventsStream);
       expect(events.config).toMatchObject({ max_age: nanos(3600 * 1000), max_bytes: 64 * MIB });
       const bodies = await jsm.streams.info(`OBJ_${stack.names.bodyBucket}`);
@@ -72,13 +86,13 @@ general_settings:
     await nc.jetstream().views.os(names.bodyBucket, { ttl: nanos(30 * 60 * 1000) });
     await nc.jetstream().views.kv(names.cellsBucket, { history: 1 });
 
-    // A consumer without limits leaves the stream as it is; the ingress's limits change it.
+    // A service without the limits leaves the stream as it is; the ingress's limits change it.
     await ensureEventsStream(nc, names);
     expect((await jsm.streams.info(names.eventsStream)).config).toMatchObject({ max_age: nanos(7 * 24 * 3600 * 1000), max_bytes: -1 });
     await ensureEventsStream(nc, names, { maxAgeMs: 2 * 3600 * 1000, maxBytes: 8 * MIB });
     expect((await jsm.streams.info(names.eventsStream)).config).toMatchObject({ max_age: nanos(2 * 3600 * 1000), max_bytes: 8 * MIB });
 
-    await new BodyStore(nc, names.bodyBucket, { maxAgeMs: 300 * 1000, maxBytes: 4 * MIB }).open();
+    await new BodyStore(nc, names.bodyBucket, { maxAgeMs: 300 * 1000, maxBytes: 4 * MIB }).applyLimits();
     expect((await jsm.streams.info(`OBJ_${names.bodyBucket}`)).config).toMatchObject({ max_age: nanos(300 * 1000), max_bytes: 4 * MIB });
 
     await limitStream(nc, `KV_${names.cellsBucket}`, { maxBytes: 2 * MIB });

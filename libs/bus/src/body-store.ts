@@ -3,12 +3,13 @@ import { maxPayloadOf } from './connection.js';
 import { applyStreamLimits, type StreamLimits } from './streams.js';
 
 /**
- * How long and how much an unclaimed body is kept when the opener has no
- * configured limits (libs/config's defaults: 15 min, longer than a call and
- * one retry wait; 1 GiB). A full store refuses new bodies rather than
+ * How long an unclaimed body is kept when the opener is not given the limits
+ * (libs/config's default: 15 min, longer than a call and one retry's wait).
+ * The byte limit comes only with the configured limits (the ingress): see
+ * DEFAULT_EVENTS_MAX_AGE_MS. A full store refuses new bodies rather than
  * dropping ones in use.
  */
-export const DEFAULT_BODY_LIMITS: StreamLimits = { maxAgeMs: 15 * 60 * 1000, maxBytes: 1024 * 1024 * 1024 };
+export const DEFAULT_BODY_MAX_AGE_MS = 15 * 60 * 1000;
 
 /**
  * Request bodies too large for one NATS message (a many-message chat) go to a
@@ -51,16 +52,23 @@ export class BodyStore {
     await store.delete(key).catch(() => undefined);
   }
 
-  /** Opens (creating if missing) the store, so that its limits are in force from the start. */
-  async open(): Promise<void> {
-    await this.#open();
+  /**
+   * Brings an existing store to the configured limits (a store that does not
+   * exist yet gets them when the first body creates it: creating it now would
+   * reserve its bytes on a NATS that may never need it).
+   */
+  async applyLimits(): Promise<void> {
+    if (!this.#limits) return;
+    const jsm = await this.#nc.jetstreamManager();
+    const info = await jsm.streams.info(`OBJ_${this.#bucket}`).catch(() => null);
+    if (info !== null) await applyStreamLimits(jsm, info, this.#limits);
   }
 
   #open(): Promise<ObjectStore> {
-    const { maxAgeMs, maxBytes } = this.#limits ?? DEFAULT_BODY_LIMITS;
+    const ttl = nanos(this.#limits?.maxAgeMs ?? DEFAULT_BODY_MAX_AGE_MS);
     this.#store ??= this.#nc
       .jetstream()
-      .views.os(this.#bucket, { ttl: nanos(maxAgeMs), max_bytes: maxBytes })
+      .views.os(this.#bucket, this.#limits ? { ttl, max_bytes: this.#limits.maxBytes } : { ttl })
       .then(async (store) => {
         if (this.#limits) {
           const jsm = await this.#nc.jetstreamManager();

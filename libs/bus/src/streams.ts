@@ -20,11 +20,13 @@ export interface StreamLimits {
 }
 
 /**
- * The events stream's limits when a service that has no config of them
- * creates it (the same as libs/config's defaults: 24 h, 1 GiB; a test keeps
- * the two equal). The ingress applies the configured ones at start.
+ * The events stream's age when a service that is not given the limits
+ * creates it (libs/config's default, 24 h; a test keeps the two equal).
+ * No byte limit then: JetStream reserves a stream's max_bytes out of the
+ * server's storage when the stream is created, so only the ingress, which
+ * applies the configured limits at start, sets one.
  */
-export const DEFAULT_EVENTS_LIMITS: StreamLimits = { maxAgeMs: 24 * 3600 * 1000, maxBytes: 1024 * 1024 * 1024 };
+export const DEFAULT_EVENTS_MAX_AGE_MS = 24 * 3600 * 1000;
 
 /**
  * Brings an existing stream's age and size limits to `limits` when they
@@ -53,14 +55,14 @@ export async function limitStream(nc: NatsConnection, stream: string, limits: Pa
  */
 export async function ensureEventsStream(nc: NatsConnection, names: BusNames, limits?: StreamLimits): Promise<void> {
   const jsm = await nc.jetstreamManager();
-  const { maxAgeMs, maxBytes } = limits ?? DEFAULT_EVENTS_LIMITS;
+  const maxAgeMs = limits?.maxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS;
   const config = {
     name: names.eventsStream,
     subjects: [`${names.prefix}.events.>`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: nanos(maxAgeMs),
-    max_bytes: maxBytes,
+    max_bytes: limits?.maxBytes ?? -1,
     duplicate_window: Math.min(DUPLICATE_WINDOW_NS, nanos(maxAgeMs)),
   };
   let info: StreamInfo;

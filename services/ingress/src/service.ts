@@ -75,7 +75,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
       // Best effort: without JetStream now, requests still flow, and the next start applies them.
       await Promise.all([
         ensureEventsStream(deps.nc, deps.names, { maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes }),
-        bodies.open(),
+        bodies.applyLimits(),
       ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
