@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { BodyStore, ensureEventsStream, limitStream, pingBus, ReplyInbox } from '@switchyard/bus';
+import { BodyStore, busState, ensureEventsStream, limitStream, pingBus, ReplyInbox } from '@switchyard/bus';
 import type { GatewayConfig } from '@switchyard/config';
 import type { BusNames } from '@switchyard/contracts';
 import type { Redis } from '@switchyard/redis';
@@ -66,17 +66,26 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     checks,
     isShuttingDown: () => shuttingDown,
   });
+  /**
+   * The ingress brings the streams to the configured retention limits (services without them never set
+   * byte limits). Best effort: with the bus down now, requests fail fast anyway, and the next start applies them.
+   */
+  const applyRetention = async (): Promise<void> => {
+    if (!busState(deps.nc).connected) {
+      deps.logger.warn('the bus is down at start: JetStream retention limits not applied');
+      return;
+    }
+    await Promise.all([
+      ensureEventsStream(deps.nc, deps.names, { maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes }),
+      bodies.applyLimits(),
+    ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
+  };
   return {
     app,
     async start(host, port) {
       await app.listen({ host, port });
       if (deps.config.general.masterKey === null) deps.logger.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
-      // The ingress is the one service with the retention settings at hand: it brings the streams to them.
-      // Best effort: without JetStream now, requests still flow, and the next start applies them.
-      await Promise.all([
-        ensureEventsStream(deps.nc, deps.names, { maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes }),
-        bodies.applyLimits(),
-      ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
+      await applyRetention();
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     },
