@@ -114,6 +114,15 @@ describe('security input: Unicode names and slow clients against the running sta
     expect(metrics).toMatch(/switchyard_http_requests_total\{[^}]*model="模型"[^}]*\} [1-9]/);
   });
 
+  it('security input: a response that lasts longer than the body timeout is not cut (the timeout bounds receiving the request only)', async () => {
+    // 4 chunks 500 ms apart: the stream lasts about 1.5 s, the body timeout is 1 s.
+    mock.behave('provider-unicode-0', { reply: 'one two three four', streamChunks: 4, chunkDelayMs: 500 });
+    const stream = await client.chat.completions.create({ model: NAMES[0], messages: [{ role: 'user', content: 'slow' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('one two three four');
+  });
+
   it('security input: a body sent one byte at a time loses its connection with a 408 once the body timeout passes', async () => {
     const body = JSON.stringify({ model: NAMES[0], messages: [{ role: 'user', content: 'x'.repeat(200) }] });
     const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${MASTER_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;

@@ -1,6 +1,8 @@
 import { connect, nanos, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BodyStore, DEFAULT_BODY_MAX_AGE_MS, DEFAULT_EVENTS_MAX_AGE_MS, ensureEventsStream, limitStream } from '@switchyard/bus';
+import { BodyStore, DEFAULT_BODY_MAX_AGE_MS, DEFAULT_EVENTS_MAX_AGE_MS, ensureEventsStream } from '@switchyard/bus';
+import { ensureCellsBucket } from '@switchyard/ingress';
+import { createLogger } from '@switchyard/telemetry';
 import { parseGatewayConfig } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { startInProcessStack, uniquePrefix } from '../harness/index.js';
@@ -81,10 +83,9 @@ general_settings:
 
   it('security retention: streams made before limits existed (7 days, no byte limit) are updated to the configured ones', async () => {
     const names = busNames(uniquePrefix());
-    created.push(names.eventsStream, `OBJ_${names.bodyBucket}`, `KV_${names.cellsBucket}`);
+    created.push(names.eventsStream, `OBJ_${names.bodyBucket}`);
     await jsm.streams.add({ name: names.eventsStream, subjects: [`${names.prefix}.events.>`], max_age: nanos(7 * 24 * 3600 * 1000) });
     await nc.jetstream().views.os(names.bodyBucket, { ttl: nanos(30 * 60 * 1000) });
-    await nc.jetstream().views.kv(names.cellsBucket, { history: 1 });
 
     // A service without the limits leaves the stream as it is; the ingress's limits change it.
     await ensureEventsStream(nc, names);
@@ -95,8 +96,15 @@ general_settings:
     await new BodyStore(nc, names.bodyBucket, { maxAgeMs: 300 * 1000, maxBytes: 4 * MIB }).applyLimits();
     expect((await jsm.streams.info(`OBJ_${names.bodyBucket}`)).config).toMatchObject({ max_age: nanos(300 * 1000), max_bytes: 4 * MIB });
 
-    await limitStream(nc, `KV_${names.cellsBucket}`, { maxBytes: 2 * MIB });
-    const cells = (await jsm.streams.info(`KV_${names.cellsBucket}`)).config;
-    expect(cells).toMatchObject({ max_bytes: 2 * MIB, max_age: 0 });
+  });
+
+  it('security retention: the cells bucket is created with its size limit and no age limit, and an existing one is left alone', async () => {
+    const names = busNames(uniquePrefix());
+    created.push(`KV_${names.cellsBucket}`);
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    await ensureCellsBucket(nc, names.cellsBucket, 2 * MIB, logger);
+    expect((await jsm.streams.info(`KV_${names.cellsBucket}`)).config).toMatchObject({ max_bytes: 2 * MIB, max_age: 0, max_msgs_per_subject: 1 });
+    await ensureCellsBucket(nc, names.cellsBucket, 4 * MIB, logger);
+    expect((await jsm.streams.info(`KV_${names.cellsBucket}`)).config).toMatchObject({ max_bytes: 2 * MIB });
   });
 });

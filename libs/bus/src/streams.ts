@@ -40,12 +40,6 @@ export async function applyStreamLimits(jsm: JetStreamManager, info: StreamInfo,
   if (Object.keys(wanted).length > 0) await jsm.streams.update(info.config.name, wanted);
 }
 
-/** `applyStreamLimits` for a stream known by name (a KV bucket is stream `KV_<bucket>`, an object store `OBJ_<bucket>`). */
-export async function limitStream(nc: NatsConnection, stream: string, limits: Partial<StreamLimits>): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  await applyStreamLimits(jsm, await jsm.streams.info(stream), limits);
-}
-
 /**
  * Creates the events stream if it is missing. Every service that publishes
  * or consumes events calls it at start, so start order does not matter;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { BodyStore, busState, ensureEventsStream, limitStream, pingBus, ReplyInbox } from '@switchyard/bus';
+import { BodyStore, busState, ensureEventsStream, pingBus, ReplyInbox } from '@switchyard/bus';
 import type { GatewayConfig } from '@switchyard/config';
 import type { BusNames } from '@switchyard/contracts';
 import type { Redis } from '@switchyard/redis';
@@ -32,6 +32,26 @@ export interface IngressService {
 }
 
 /**
+ * Creates the cells bucket with its size limit when it is missing. Cells never
+ * expire (they are the learned state), so only their size is bounded. An
+ * existing bucket is not updated live: a stream update breaks the ordered
+ * consumers that every ingress replica watches the bucket with; the operator
+ * is told instead.
+ */
+export async function ensureCellsBucket(nc: NatsConnection, bucket: string, maxBytes: number, logger: Logger): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const existing = await jsm.streams.info(`KV_${bucket}`).catch(() => null);
+  if (existing === null) {
+    await nc.jetstream().views.kv(bucket, { history: 1, max_bytes: maxBytes });
+  } else if (existing.config.max_bytes !== maxBytes) {
+    logger.warn(
+      { bucket, maxBytes: existing.config.max_bytes, configured: maxBytes },
+      'the cells bucket keeps its size limit: general_settings.cells_max_bytes applies to a new bucket (nats kv update to change it)',
+    );
+  }
+}
+
+/**
  * Builds the ingress. With adaptive routers it first loads the learned cells
  * from the KV bucket, so the first request already samples the persisted state.
  */
@@ -48,9 +68,8 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   if (deps.config.routers.length > 0) {
     const redis = deps.redis;
     if (!redis) throw new Error('the config has adaptive routers: the ingress needs Redis (REDIS_URL) for session ownership');
+    await ensureCellsBucket(deps.nc, deps.names.cellsBucket, retention.cellsMaxBytes, deps.logger);
     cells = await CellCache.open(deps.nc, deps.names.cellsBucket, deps.logger);
-    // Cells never expire (they are the learned state): only their size is bounded.
-    await limitStream(deps.nc, `KV_${deps.names.cellsBucket}`, { maxBytes: retention.cellsMaxBytes });
     adaptive = {
       routing: new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix)),
       turns: createTurnPublisher(deps.nc, deps.names, deps.logger),
