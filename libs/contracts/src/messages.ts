@@ -117,6 +117,11 @@ export const CallCompleted = z.object({
   status: z.number().int(),
   outcome: CallOutcome,
   usage: Usage.nullable(),
+  /**
+   * False when the call never reached the provider (e.g. its client left
+   * first): nothing can have been billed. Absent in events of older callers.
+   */
+  providerCalled: z.boolean().optional(),
   latencyMs: z.number().min(0),
   finishedAt: z.string(),
   reservation: Reservation.nullable(),
@@ -151,6 +156,6 @@ export const CallerPresence = z.object({
 });
 export type CallerPresence = z.infer<typeof CallerPresence>;
 
-/** Cancel broadcast: the client of this request disconnected. */
-export const CancelRequest = z.object({ requestId: z.string() });
+/** Cancel broadcast: the client of this request (the gateway's own request id, never a client's) disconnected. */
+export const CancelRequest = z.object({ requestId: z.string().min(1).max(128) });
 export type CancelRequest = z.infer<typeof CancelRequest>;

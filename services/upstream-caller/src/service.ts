@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf } from '@switchyard/bus';
+import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, type ReplyWriter } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -17,6 +17,7 @@ import { relayCall, type CallResult } from './relay.js';
 import { createCallerMetrics } from './metrics.js';
 import { CompletedEventsPublisher } from './completed-events.js';
 import { announcePresence, type Presence } from './presence.js';
+import { CallCancellations } from './cancellations.js';
 
 const DEFAULT_PRESENCE_INTERVAL_MS = 500;
 
@@ -61,7 +62,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize },
   });
   const tracer = switchyardTracer();
-  const active = new Map<string, AbortController>();
+  const calls = new CallCancellations();
   const tasks = new Set<Promise<void>>();
   const subscriptions: Subscription[] = [];
   const loops: Promise<void>[] = [];
@@ -88,8 +89,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       );
       return;
     }
-    const abort = new AbortController();
-    active.set(envelope.requestId, abort);
+    const call = calls.begin(envelope.requestId);
     metrics.inFlight.inc();
     const startedAt = performance.now();
     const parent = traceContextOf(msg);
@@ -114,7 +114,9 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     let result: CallResult;
     try {
       const body = await readBody(msg, envelope);
-      result = await relayCall({ client, deployment, envelope, body, writer, signal: abort.signal, startedAt });
+      result = call.signal.aborted
+        ? cancelledBeforeCall(writer, envelope, deployment)
+        : await relayCall({ client, deployment, envelope, body, writer, signal: call.signal, startedAt });
     } catch (error) {
       logger.error({ err: error, requestId: envelope.requestId }, 'call failed before reaching the provider');
       writer.fail(Errors.internal('The upstream-caller could not prepare the provider call.'), {
@@ -124,7 +126,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       });
       result = { status: 500, outcome: 'invalid_response', usage: null, providerCalled: false };
     } finally {
-      active.delete(envelope.requestId);
+      call.end();
       metrics.inFlight.dec();
     }
     const latencyMs = performance.now() - startedAt;
@@ -141,6 +143,16 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       metrics.latency.observe({ deployment: deployment.id }, latencyMs / 1000);
     }
     recordCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
+  }
+
+  /** The client left before its call reached the provider (the cancel overtook it): no call, nothing to bill. */
+  function cancelledBeforeCall(writer: ReplyWriter, envelope: CallEnvelope, deployment: Deployment): CallResult {
+    writer.fail(Errors.upstreamFailed('The client disconnected before the provider was called.', 'client_closed_request', 499), {
+      definite: true,
+      deploymentId: deployment.id,
+      attempt: envelope.attempt,
+    });
+    return { status: 499, outcome: 'cancelled', usage: null, providerCalled: false };
   }
 
   async function readBody(msg: Msg, envelope: CallEnvelope): Promise<Record<string, unknown>> {
@@ -173,6 +185,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       status: result.status,
       outcome: result.outcome,
       usage: result.usage,
+      providerCalled: result.providerCalled,
       latencyMs,
       finishedAt: new Date().toISOString(),
       reservation: envelope.reservation,
@@ -198,14 +211,14 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
 
   return {
     get inFlight() {
-      return active.size;
+      return calls.size;
     },
     async start() {
       await ensureEventsStream(nc, names);
       consume(names.subjects.call, QueueGroups.upstreamCaller, handleCall);
       consume(names.subjects.cancel, undefined, (msg) => {
         const parsed = CancelRequest.safeParse(decodeJson(msg.data));
-        if (parsed.success) active.get(parsed.data.requestId)?.abort(new Error('client disconnected'));
+        if (parsed.success) calls.cancel(parsed.data.requestId);
       });
       // Announced after subscribing on the same connection: a limiter that hears the beat can hand calls here.
       presence = announcePresence({
