@@ -27,6 +27,7 @@ export function captureLogs(): CapturedLogs {
     level: 'info',
     destination: {
       write(text: string) {
+        if (process.env.TEST_LOG_LEVEL) process.stderr.write(text);
         if (!text.includes('"audit":true')) return;
         const line = JSON.parse(text) as AuditLine;
         lines.push(line);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { startInProcessStack, startMockProvider, type InProcessStack, type MockProvider } from '../harness/index.js';
 import { manyModelsConfig, post, PROVIDER_KEY_ENV, sseEvents, sseJson } from '../request-path/fixtures.js';
 import { captureLogs, type CapturedLogs } from './audit-log.js';
+import { sendLeaving } from './leaving-client.js';
 
 /**
  * A client's `x-request-id` is a label, never a key: two clients that send
@@ -122,17 +123,11 @@ describe('security: client request ids are never keys', () => {
   it("security: one client's hang-up cancels only its own stream, not another's with the same x-request-id", async () => {
     mock.behave('provider-model-0', { streamChunks: 20, chunkDelayMs: 100, reply: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ') });
     const clientId = `hangup-${Date.now()}`;
-    const leaving = new AbortController();
-    const first = await fetch(`${urls[0]}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': clientId },
-      body: chatBody('leaver', 0, { stream: true }),
-      signal: leaving.signal,
-    });
+    const leaving = sendLeaving(urls[0], '/v1/chat/completions', JSON.parse(chatBody('leaver', 0, { stream: true })), { 'x-request-id': clientId });
     const staying = ask(urls[1], chatBody('stayer', 0, { stream: true }), clientId);
     await mock.waitForCalls(2);
-    await first.body!.getReader().read(); // the first bytes arrived: the client now leaves mid-stream
-    leaving.abort();
+    await leaving.firstBytes(); // the first bytes arrived: the client now leaves mid-stream
+    leaving.leave();
 
     const answer = await staying;
     expect(answer.status).toBe(200);
