@@ -128,7 +128,8 @@ describe('security: a client that leaves cancels its work', () => {
     await mock.waitForAborted(1);
     const audit = await logs.waitForAudit((line) => line.clientRequestId === clientId);
     expect(audit.outcome).toBe('client_closed');
-    expect((await completed.of(audit.requestId)).outcome).toBe('cancelled');
+    // The event is keyed by the server id and joins with the client's own id.
+    expect(await completed.of(audit.requestId)).toMatchObject({ outcome: 'cancelled', clientRequestId: clientId });
 
     const next = await nextRequestAdmitted(model, leftAt);
     expect(next.afterMs).toBeLessThan(LEASE_MS);

@@ -26,7 +26,10 @@ export type Reservation = z.infer<typeof Reservation>;
  */
 export const CallEnvelope = z.object({
   v: z.literal(1),
+  /** The gateway's own id of the request (never a client's): the key of its body, inbox, cancel and events. */
   requestId: z.string().min(1).max(128),
+  /** The client's own x-request-id, validated: carried so events join with it, never used as a key. */
+  clientRequestId: z.string().max(128).nullable().default(null),
   endpoint: Endpoint,
   /** The `model` the client asked for (group, alias or router name). */
   requestedModel: z.string(),
@@ -107,6 +110,8 @@ export type CallOutcome = z.infer<typeof CallOutcome>;
 export const CallCompleted = z.object({
   eventId: z.string().min(1),
   requestId: z.string(),
+  /** The client's own x-request-id, when it sent one: joins the event with the client's logs. */
+  clientRequestId: z.string().nullable().optional(),
   attempt: z.number().int().min(1),
   endpoint: Endpoint,
   modelGroup: z.string(),

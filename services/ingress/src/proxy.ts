@@ -157,6 +157,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         const envelope: CallEnvelope = {
           v: 1,
           requestId: request.id,
+          clientRequestId: request.clientRequestId,
           endpoint,
           requestedModel: body.model,
           modelGroup: resolved.group,

@@ -175,6 +175,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     events.add({
       eventId: randomUUID(),
       requestId: envelope.requestId,
+      clientRequestId: envelope.clientRequestId,
       attempt: envelope.attempt,
       endpoint: envelope.endpoint,
       modelGroup: envelope.modelGroup,
