@@ -43,7 +43,7 @@ function ingressFailure(error: GatewayError, definite: boolean): AttemptResult {
 }
 
 /** The client left before the reply started: nobody to answer, nothing worth retrying. */
-export function clientClosed(): GatewayError {
+function clientClosed(): GatewayError {
   return new GatewayError({
     status: CLIENT_CLOSED_STATUS,
     type: 'api_error',
