@@ -150,6 +150,12 @@ describe('security: client request ids are never keys', () => {
     expect(unsafe.headers.get('x-request-id')).toBe(unsafe.headers.get('x-switchyard-request-id'));
     expect((await logs.waitForAudit((entry) => entry.requestId === unsafe.headers.get('x-switchyard-request-id'))).clientRequestId).toBeNull();
 
+    // Errors carry both ids too.
+    const failed = await post(urls[1], '/v1/chat/completions', { model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'my-trace-2' });
+    expect(failed.status).toBe(404);
+    expect(failed.headers.get('x-request-id')).toBe('my-trace-2');
+    expect(failed.headers.get('x-switchyard-request-id')).toMatch(SERVER_ID);
+
     // The SDK reports x-request-id as `_request_id`: the server id when the user set none.
     const client = new OpenAI({ apiKey: 'unused', baseURL: `${urls[1]}/v1`, maxRetries: 0 });
     const completion = await client.chat.completions.create({ model: 'model-0', messages: [{ role: 'user', content: 'sdk' }] });
