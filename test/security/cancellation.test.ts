@@ -169,6 +169,7 @@ describe('security: a client that leaves cancels its work', () => {
       clientWantsUsage: false,
       estimatedPromptTokens: 4,
       maxCompletionTokens: null,
+      choices: 1,
       timeoutMs: TIMEOUT_S * 1000,
       callerId: null,
       bodyRef: null,
