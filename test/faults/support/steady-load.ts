@@ -73,6 +73,15 @@ export class SteadyLoad {
     return total;
   }
 
+  /** Resolves once `n` requests have been answered 2xx (bounded). */
+  async until(n: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.ok() < n) {
+      if (Date.now() > deadline) throw new Error(`load: fewer than ${n} requests served after ${timeoutMs} ms: ${JSON.stringify(this.summary())}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   #tick(): void {
     const due = Math.floor(((Date.now() - this.#startedAt) * this.#options.perSecond) / 1000);
     while (this.#sent + this.#skipped < due) {
