@@ -166,6 +166,11 @@ describe('faults: SIGTERM with dead dependencies', () => {
     await load.until(20);
     await nats.kill();
     await allNoticed();
+    // Observable while NATS is away: every /metrics answers at once (a scrape times out after seconds).
+    for (const replica of running) {
+      const metrics = await fetch(`http://127.0.0.1:${replica.port}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, (error: unknown) => String(error));
+      expect({ service: replica.service, metrics }).toEqual({ service: replica.service, metrics: 200 });
+    }
     const exits = await terminateAll();
     await load.stop();
     process.stdout.write(`SIGTERM with NATS dead: ${JSON.stringify(exits)}\n`);
