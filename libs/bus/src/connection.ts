@@ -9,12 +9,14 @@ export interface ConnectOptions {
   logger: Logger;
   /** Where to count disconnects and reconnects (`switchyard_nats_connection_events_total`). */
   registry?: Registry;
-  /** Bytes of publishes held while reconnecting, at most (default 8 MiB, as nats.go's ReconnectBufSize). */
+  /**
+   * Bytes of publishes held while reconnecting, at most (nats.go's
+   * ReconnectBufSize is 8 MiB; nats.js has no such bound). Opt-in for now:
+   * installed by default it made the in-process learning tests fail, for a
+   * reason not found yet (see the issue 12 report).
+   */
   reconnectBufferBytes?: number;
 }
-
-/** nats.go's default ReconnectBufSize; nats.js has no such bound. */
-const DEFAULT_RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
  * Connects with unlimited reconnects: a NATS restart must never leave a
@@ -40,7 +42,7 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
         registers: [options.registry],
       })
     : null;
-  boundReconnectBuffer(nc, options.reconnectBufferBytes ?? DEFAULT_RECONNECT_BUFFER_BYTES, () => refused?.inc());
+  if (options.reconnectBufferBytes !== undefined) boundReconnectBuffer(nc, options.reconnectBufferBytes, () => refused?.inc());
   const state = busState(nc);
   const events = options.registry
     ? new Counter({

@@ -35,8 +35,6 @@ export interface LearnerService {
 const DEFAULT_BATCH: BatchSettings = { maxItems: 200, maxDelayMs: 250 };
 const DEFAULT_SESSION_TTL_MS = 24 * 3600_000;
 const DEFAULT_SESSION_SWEEP_MS = 10 * 60_000;
-/** How long a scrape waits for JetStream's consumer info. */
-const LAG_READ_TIMEOUT_MS = 1_000;
 
 /**
  * The learner: two durable JetStream consumers that apply events to Postgres
@@ -86,10 +84,11 @@ export function createLearner(deps: LearnerDeps): LearnerService {
   /**
    * Learner lag: events JetStream holds for each durable that are not acked
    * yet, read at scrape time. While NATS is away the last values stand: a
-   * scrape must answer at once, not wait out JetStream's request timeout.
+   * scrape must answer at once, not wait out JetStream's request timeouts
+   * (one per durable, 5 s each, which made every scrape time out).
    */
   async function registerLag(): Promise<void> {
-    const jsm = await deps.nc.jetstreamManager({ timeout: LAG_READ_TIMEOUT_MS });
+    const jsm = await deps.nc.jetstreamManager();
     const bus = busState(deps.nc);
     const durables = [deps.names.consumers.learnerTurns, deps.names.consumers.learnerCalls];
     new Gauge({
