@@ -13,7 +13,7 @@ const runtime = createServiceRuntime({ service: 'learner', logLevel: env.LOG_LEV
 runService(runtime.logger, async () => {
   const tracing = startTracing('learner', process.env);
   await ensureDatabase(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL, 10, (error) => runtime.logger.warn({ err: { message: error.message } }, 'postgres connection lost: reconnecting on the next query'));
+  const db = createDb(env.DATABASE_URL, 10, (error) => runtime.logger.warn({ err: { message: error.message } }, 'postgres connection lost: its work is retried, a new connection on the next query'));
   const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
   const learner = createLearner({
     nc,
