@@ -11,12 +11,15 @@ export interface ConnectOptions {
   registry?: Registry;
   /**
    * Bytes of publishes held while reconnecting, at most (nats.go's
-   * ReconnectBufSize is 8 MiB; nats.js has no such bound). Opt-in for now:
-   * installed by default it made the in-process learning tests fail, for a
-   * reason not found yet (see the issue 12 report).
+   * ReconnectBufSize is 8 MiB; nats.js has no such bound). Every service's
+   * main passes RECONNECT_BUFFER_BYTES; tests that build services in process
+   * leave it unbounded unless they test the bound itself.
    */
   reconnectBufferBytes?: number;
 }
+
+/** What a service holds of its publishes while NATS is unreachable: nats.go's default. */
+export const RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
  * Connects with unlimited reconnects: a NATS restart must never leave a
