@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { BodyStore, busState, ensureEventsStream, pingBus, ReplyInbox } from '@switchyard/bus';
@@ -99,6 +100,12 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
       bodies.applyLimits(),
     ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
   };
+  // Counted on the raw server, so hijacked streams count until their socket closes.
+  let requestsInFlight = 0;
+  app.server.on('request', (_request, response: ServerResponse) => {
+    requestsInFlight += 1;
+    response.once('close', () => (requestsInFlight -= 1));
+  });
   return {
     app,
     async start(host, port) {
@@ -113,7 +120,12 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
       // fastify.close() stops accepting and waits for in-flight requests (streams too). A kept-alive
       // connection that goes idle after the signal would hold it open until its keep-alive timeout:
       // idle connections are closed as they appear.
-      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      // A connection that never sent a whole request is not "idle" to Node and would hold the close
+      // until its headers timeout: once no request is in flight, every connection left is closed.
+      const closeIdle = setInterval(() => {
+        app.server.closeIdleConnections();
+        if (requestsInFlight === 0) app.server.closeAllConnections();
+      }, 100);
       try {
         await app.close();
       } finally {
