@@ -3,3 +3,5 @@ export * from './classifier.js';
 export * from './signals.js';
 export * from './bandit.js';
 export * from './conversation.js';
+export * from './signals-legacy.js';
+export * from './signal-eval.js';

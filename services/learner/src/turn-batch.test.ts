@@ -63,7 +63,7 @@ function turn(overrides: Partial<TurnEvent> = {}): TurnEvent {
 
 /** β+1: the user gives up. */
 const giveUp = (overrides: Partial<TurnEvent> = {}) => turn({ userText: 'never mind', ...overrides });
-/** α+1 (once per session, from turn index 2): the user is satisfied. */
+/** α+1 (once per session, from turn index 1): the user is satisfied. */
 const thanks = (overrides: Partial<TurnEvent> = {}) => turn({ requestType: 'general', userText: 'thanks, that worked', ...overrides });
 
 async function cells(): Promise<Array<{ router: string; request_type: string; model: string; alpha: number; beta: number; samples: number; version: number }>> {
@@ -90,8 +90,8 @@ describe('learner: applyTurnBatch', () => {
       { router: 'auto', requestType: 'code_generation', model: 'model-a', alpha: 1, beta: 0, samples: 1, version: 1 },
     ]);
     expect(await applyTurnBatch(db, [thanks({ turnIndex: 4 })])).toEqual({ applied: 1, changed: [] });
-    // Another session earns its own credit; a thanks before turn index 2 is politeness.
-    await applyTurnBatch(db, [turn({ sessionKey: 's2', turnIndex: 1 }), thanks({ sessionKey: 's2', turnIndex: 1 })]);
+    // Another session earns its own credit; a thanks on the first turn judges no response.
+    await applyTurnBatch(db, [turn({ sessionKey: 's2', turnIndex: 0 }), thanks({ sessionKey: 's2', turnIndex: 0 })]);
     await applyTurnBatch(db, [turn({ sessionKey: 's3', turnIndex: 1 }), thanks({ sessionKey: 's3', turnIndex: 2 })]);
     expect(await cells()).toEqual([
       { router: 'auto', request_type: 'code_generation', model: 'model-a', alpha: 2, beta: 0, samples: 2, version: 2 },
@@ -149,8 +149,8 @@ describe('learner: applyTurnBatch', () => {
 
   it('learner: each signal of the event history earns its delta', async () => {
     const result = await applyTurnBatch(db, [
-      // misalignment: the same request reworded (J = 1/9)
-      turn({ requestType: 'writing', previousUserText: 'alpha bravo charlie delta echo', userText: 'alpha foxtrot golf hotel india' }),
+      // misalignment: the same request reworded (content-word J = 4/6)
+      turn({ requestType: 'writing', previousUserText: 'alpha bravo charlie delta echo', userText: 'alpha bravo charlie delta foxtrot' }),
       // stagnation: the assistant said the same thing twice
       turn({ requestType: 'factual_lookup', previousAssistantText: 'the answer is forty two', assistantText: 'The answer is forty two.' }),
       // failure: a tool result of the turn is an error
