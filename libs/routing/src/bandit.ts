@@ -19,13 +19,32 @@ export interface AdaptiveRouterModel {
   costPerToken: number;
 }
 
+/**
+ * How a pick combines quality and cost.
+ *
+ * - `weighted` (LiteLLM's score, the default): score = w_quality x q +
+ *   w_cost x cost_score, where cost_score = 1 - (c - min) / (max - min) over
+ *   the eligible models. The cost term is min-max normalised: it swings by
+ *   w_cost between the cheapest and the dearest model whatever their price
+ *   ratio (1.1x or 33x alike), so with weights 0.7 / 0.3 the dearest model
+ *   is picked only when its quality beats the cheapest one's by more than
+ *   0.3 / 0.7 = 0.43. That is what the weights mean, and rarely what an
+ *   operator means.
+ * - `cheapest_within`: the cheapest model whose quality (a Thompson draw, or
+ *   the mean when not exploring) is within `qualityTolerance` of the best
+ *   model's. Quality first, then price: "don't pay for quality nobody notices".
+ */
+export type RoutingObjective = { kind: 'weighted' } | { kind: 'cheapest_within'; qualityTolerance: number };
+
 export interface AdaptiveRouterConfig {
   name: string;
   models: readonly AdaptiveRouterModel[];
-  /** Each in [0, 1], summing to 1 (validated by the config package). */
+  /** Each in [0, 1], summing to 1 (validated by the config package). Used by the `weighted` objective. */
   weights: { quality: number; cost: number };
   /** Probability of Thompson-sampling a pick; otherwise the posterior means are used. */
   explorationRate: number;
+  /** Default `weighted`. */
+  objective?: RoutingObjective;
 }
 
 /** Parameters of a Beta distribution. */
@@ -51,6 +70,8 @@ export const BANDIT_DEFAULTS = {
   massCap: 200,
   weights: { quality: 0.7, cost: 0.3 },
   explorationRate: 1,
+  /** `cheapest_within`: how much expected quality an operator trades for a cheaper model. */
+  qualityTolerance: 0.05,
   /** Tier of a model whose config gives none (read by the config package). */
   defaultTier: 2 as QualityTier,
 } as const;
@@ -188,6 +209,7 @@ export function pickModel(
   const explored =
     router.explorationRate >= 1 ? true : router.explorationRate <= 0 ? false : options.random() < router.explorationRate;
 
+  const objective = router.objective ?? { kind: 'weighted' };
   const scores = eligible.map((model): ModelScore => {
     const { alpha, beta } = posterior(priorFor(model, type), cells(model.name), options.massCap);
     const quality = explored ? sampleBeta(alpha, beta, options.random) : betaMean({ alpha, beta });
@@ -195,6 +217,11 @@ export function pickModel(
     const score = router.weights.quality * quality + router.weights.cost * costScore;
     return { model: model.name, alpha, beta, quality, costScore, score };
   });
+  if (objective.kind === 'cheapest_within') {
+    // Score: 1 + cost score inside the tolerance band (cheapest wins), the quality alone outside it (never above 1).
+    const top = Math.max(...scores.map((entry) => entry.quality));
+    for (const entry of scores) entry.score = entry.quality >= top - objective.qualityTolerance ? 1 + entry.costScore : entry.quality;
+  }
   // Strictly greater replaces the leader, so ties stay with the earlier model.
   const best = scores.reduce((leader, entry) => (entry.score > leader.score ? entry : leader));
   return { model: best.model, explored, scores };

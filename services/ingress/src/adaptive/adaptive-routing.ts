@@ -98,6 +98,7 @@ export class AdaptiveRouting {
         router_name: router.name,
         available_models: router.models.map((model) => model.name),
         weights: router.weights,
+        objective: router.objective.kind === 'cheapest_within' ? { kind: 'cheapest_within', quality_tolerance: router.objective.qualityTolerance } : { kind: 'weighted' },
         cells: REQUEST_TYPES.flatMap((requestType) =>
           router.models.map((model) => {
             const evidence = this.#cells.evidence(router.name, requestType, model.name);
