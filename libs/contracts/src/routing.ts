@@ -59,6 +59,17 @@ export const TurnEvent = z.object({
   /** HTTP status the gateway answered this turn with. */
   status: z.number().int().nullable(),
   at: z.string(),
+  /**
+   * Who teaches with this turn: the caller id (a hash of its key, as in the
+   * audit log, never the key) or `anonymous`. The learner caps each teacher's
+   * evidence per cell and window (issue 18). Defaults keep events published
+   * before these fields learnable.
+   */
+  teacher: z.string().min(1).max(128).default('anonymous'),
+  /** Multiplies the turn's deltas: 0 when the caller may not teach, or pinned the session's model with a minimum tier. */
+  weight: z.number().min(0).max(10).default(1),
+  /** The router's cap: evidence one teacher may add to one cell per window; null: none. */
+  evidenceCap: z.object({ perTeacher: z.number().positive(), windowSeconds: z.number().int().positive() }).nullable().default(null),
 });
 export type TurnEvent = z.infer<typeof TurnEvent>;
 

@@ -38,9 +38,24 @@ export interface RouterSessionsTable {
   updated_at: Generated<Date>;
 }
 
+/** Evidence per (cell, teacher, window): mass (weighted alpha + beta, capped), its alpha and beta, and what the last batch was granted. */
+export interface TeacherEvidenceTable {
+  router: string;
+  request_type: string;
+  model: string;
+  teacher: string;
+  window_start: Date;
+  mass: number;
+  alpha: number;
+  beta: number;
+  last_accepted: number;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   processed_events: ProcessedEventsTable;
   deployment_usage: DeploymentUsageTable;
   bandit_cells: BanditCellsTable;
   router_sessions: RouterSessionsTable;
+  teacher_evidence: TeacherEvidenceTable;
 }

@@ -26,6 +26,8 @@ export interface IngressAppDeps {
   registry: Registry;
   checks: ReadinessCheck[];
   isShuttingDown: () => boolean;
+  /** Caller identity from the Authorization header; default: the master key check. Where virtual keys plug in. */
+  authenticate?: ((authorization: string | undefined) => string | null) | undefined;
 }
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
@@ -52,7 +54,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     // While closing, requests still arriving on kept-alive connections get our own OpenAI-shaped 503 (onRequest below).
     return503OnClosing: false,
   });
-  const authenticate = createAuthenticator(config.general.masterKey);
+  const authenticate = deps.authenticate ?? createAuthenticator(config.general.masterKey);
   const metrics = createIngressMetrics(deps.registry);
   const startedAt = Math.floor(Date.now() / 1000);
 

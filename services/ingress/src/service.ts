@@ -9,7 +9,7 @@ import { AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import { CellCache } from './adaptive/cell-cache.js';
 import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
-import { buildIngressApp } from './app.js';
+import { buildIngressApp, type IngressAppDeps } from './app.js';
 import { createDispatcher } from './dispatch.js';
 import { warmTokenizers } from './estimate.js';
 
@@ -21,6 +21,8 @@ export interface IngressDeps {
   registry: Registry;
   /** Needed when the config has adaptive routers: session ownership lives in Redis. */
   redis?: Redis;
+  /** Caller identity from the Authorization header (default: the master key); see IngressAppDeps. */
+  authenticate?: IngressAppDeps['authenticate'];
 }
 
 export interface IngressService {
@@ -61,6 +63,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     registry: deps.registry,
     checks,
     isShuttingDown: () => shuttingDown,
+    authenticate: deps.authenticate,
   });
   return {
     app,

@@ -5,7 +5,7 @@ import { Counter, Gauge, type Logger, type Registry } from '@switchyard/telemetr
 import type { BatchSettings } from './batched-consumer.js';
 import { createCallsConsumer } from './calls-consumer.js';
 import { createCellsPublisher } from './cells-publisher.js';
-import { expireProcessedEvents, expireSessions } from './sessions.js';
+import { expireProcessedEvents, expireSessions, expireTeacherEvidence } from './sessions.js';
 import { createTurnsConsumer } from './turns-consumer.js';
 
 export interface LearnerDeps {
@@ -68,7 +68,7 @@ export function createLearner(deps: LearnerDeps): LearnerService {
   let sweeping: Promise<void> | null = null;
 
   const sweep = (): Promise<void> => {
-    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db)])
+    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db), expireTeacherEvidence(db)])
       .then(([deleted, forgotten]) => {
         sessionsExpired.inc(deleted);
         if (deleted > 0 || forgotten > 0) logger.info({ sessions: deleted, eventIds: forgotten }, 'expired idle sessions and old event ids');

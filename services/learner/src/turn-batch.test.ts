@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`truncate processed_events, bandit_cells, router_sessions`.execute(db);
+  await sql`truncate processed_events, bandit_cells, router_sessions, teacher_evidence`.execute(db);
 });
 
 /** A turn that says nothing about quality unless `overrides` make it. */
@@ -57,6 +57,9 @@ function turn(overrides: Partial<TurnEvent> = {}): TurnEvent {
     earlierToolCalls: [],
     status: 200,
     at: new Date().toISOString(),
+    teacher: 'anonymous',
+    weight: 1,
+    evidenceCap: null,
     ...overrides,
   };
 }
@@ -235,5 +238,48 @@ describe('learner: session expiry', () => {
     expect(await expireProcessedEvents(db)).toBe(1);
     const left = await db.selectFrom('processed_events').select('event_id').where('event_id', 'in', ['ancient', 'fresh']).execute();
     expect(left.map((row) => row.event_id)).toEqual(['fresh']);
+  });
+});
+
+describe('learner: teaching weights and the per-teacher cap', () => {
+  const cap = { perTeacher: 3, windowSeconds: 3600 };
+  const at = '2026-12-02T10:15:00.000Z';
+  const attack = (i: number, overrides: Partial<TurnEvent> = {}) => giveUp({ sessionKey: `attack-${i}`, teacher: 'key_attacker', evidenceCap: cap, at, ...overrides });
+
+  it('learner: one teacher adds at most its cap to a cell per window, within a batch and across batches, and other teachers keep theirs', async () => {
+    const first = await applyTurnBatch(db, [attack(1), attack(2)]);
+    expect(first.changed).toMatchObject([{ beta: 2, samples: 2 }]);
+    // The cap is reached in the middle of this batch: of three asked, one is granted.
+    await applyTurnBatch(db, [attack(3), attack(4), attack(5)]);
+    expect(await applyTurnBatch(db, Array.from({ length: 20 }, (_, i) => attack(10 + i)))).toMatchObject({ applied: 20, changed: [] });
+    await applyTurnBatch(db, [giveUp({ sessionKey: 'alice-1', teacher: 'key_alice', evidenceCap: cap, at })]);
+    expect(await cells()).toMatchObject([{ request_type: 'code_generation', model: 'model-a', alpha: 0, beta: 4 }]);
+    const teachers = await db.selectFrom('teacher_evidence').select(['teacher', 'mass', 'beta']).orderBy('teacher').execute();
+    expect(teachers).toEqual([
+      { teacher: 'key_alice', mass: 1, beta: 1 },
+      { teacher: 'key_attacker', mass: 3, beta: 3 },
+    ]);
+  });
+
+  it('learner: the next window grants the teacher its cap again', async () => {
+    await applyTurnBatch(db, Array.from({ length: 5 }, (_, i) => attack(i)));
+    await applyTurnBatch(db, Array.from({ length: 5 }, (_, i) => attack(100 + i, { at: '2026-12-02T11:00:00.000Z' })));
+    expect(await cells()).toMatchObject([{ beta: 6 }]);
+  });
+
+  it('learner: a weight scales the deltas and a weight of 0 changes no cell, but the turn still counts for its session', async () => {
+    expect(await applyTurnBatch(db, [giveUp({ weight: 0 }), giveUp({ sessionKey: 's2', weight: 0.25 })])).toMatchObject({ applied: 2, changed: [{ beta: 0.25, samples: 1 }] });
+    const sessions = await db.selectFrom('router_sessions').select(['session_key', 'turns']).orderBy('session_key').execute();
+    expect(sessions).toEqual([
+      { session_key: 's1', turns: 1 },
+      { session_key: 's2', turns: 1 },
+    ]);
+  });
+
+  it('learner: a redelivered batch adds nothing to the teacher counters either', async () => {
+    const events = [attack(1), attack(2)];
+    await applyTurnBatch(db, events);
+    await applyTurnBatch(db, events);
+    expect(await db.selectFrom('teacher_evidence').select(['mass', 'last_accepted']).execute()).toEqual([{ mass: 2, last_accepted: 2 }]);
   });
 });

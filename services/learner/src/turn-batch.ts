@@ -1,4 +1,5 @@
 import { claimFreshEvents } from './event-ids.js';
+import { grantTeacherEvidence, teacherGroupKey, windowStartOf, type TeacherDelta } from './teacher-evidence.js';
 import { CellEvidence, RequestType, type TurnEvent } from '@switchyard/contracts';
 import { sql, type Database, type Kysely, type Transaction } from '@switchyard/db';
 import { cellTypeFor, deltasFor, detectSignals, SIGNAL_DEFAULTS, type SessionSignalState, type TurnInput } from '@switchyard/routing';
@@ -19,6 +20,9 @@ interface LockedSession {
   turns: number;
 }
 
+/** Evidence without a cap is still recorded per teacher, by day: what the state endpoint shows. */
+const UNCAPPED_WINDOW_SECONDS = 86_400;
+
 interface CellDelta {
   router: string;
   requestType: RequestType;
@@ -36,11 +40,14 @@ interface CellDelta {
  * 2. the fresh events' sessions are created if missing and locked;
  * 3. each fresh event's signals are read from the event itself (it carries the
  *    texts it is compared with) and the two session flags in Postgres;
- * 4. the deltas are added to the cells by one upsert that adds in SQL;
- * 5. the sessions' flags and turn counts are updated in SQL.
+ * 4. each turn's deltas are weighted (the ingress's teaching policy), and
+ *    each teacher's share of a cell per window is capped in SQL
+ *    (teacher-evidence.ts);
+ * 5. the granted deltas are added to the cells by one upsert that adds in SQL;
+ * 6. the sessions' flags and turn counts are updated in SQL.
  *
  * Every lock is taken in one global order (event ids, then sessions, then
- * cells, each sorted), so concurrent learners never deadlock. A crash before
+ * teacher counters, then cells, each sorted), so concurrent learners never deadlock. A crash before
  * the commit leaves nothing; after it, redelivery finds the ids and adds
  * nothing.
  */
@@ -51,17 +58,35 @@ export async function applyTurnBatch(db: Kysely<Database>, events: readonly Turn
     if (fresh.length === 0) return { applied: 0, changed: [] };
 
     const sessions = await lockSessions(trx, fresh);
-    const cells = new Map<string, CellDelta>();
+    const judgedTurns: TeacherDelta[] = [];
     for (const event of fresh) {
       const session = sessions.get(sessionId(event.router, event.sessionKey));
       if (session === undefined) throw new Error(`session ${event.router}/${event.sessionKey} is not locked`);
       session.turns += 1;
       const judged = judgeTurn(event, session);
-      if (judged === null) continue;
-      const key = cellId(event.router, judged.requestType, event.owner);
-      const cell = cells.get(key) ?? { router: event.router, requestType: judged.requestType, model: event.owner, alpha: 0, beta: 0, samples: 0 };
-      cell.alpha += judged.alpha;
-      cell.beta += judged.beta;
+      if (judged === null || event.weight === 0) continue;
+      // The cap window is fixed by the event's own time; without a cap the evidence is still recorded by teacher.
+      const windowSeconds = event.evidenceCap?.windowSeconds ?? UNCAPPED_WINDOW_SECONDS;
+      judgedTurns.push({
+        router: event.router,
+        requestType: judged.requestType,
+        model: event.owner,
+        teacher: event.teacher,
+        windowStart: windowStartOf(event.at, windowSeconds),
+        cap: event.evidenceCap?.perTeacher ?? null,
+        alpha: judged.alpha * event.weight,
+        beta: judged.beta * event.weight,
+      });
+    }
+    const granted = await grantTeacherEvidence(trx, judgedTurns);
+    const cells = new Map<string, CellDelta>();
+    for (const turn of judgedTurns) {
+      const share = granted.get(teacherGroupKey(turn)) ?? 0;
+      if (share <= 0) continue;
+      const key = cellId(turn.router, turn.requestType, turn.model);
+      const cell = cells.get(key) ?? { router: turn.router, requestType: turn.requestType as RequestType, model: turn.model, alpha: 0, beta: 0, samples: 0 };
+      cell.alpha += turn.alpha * share;
+      cell.beta += turn.beta * share;
       cell.samples += 1;
       cells.set(key, cell);
     }

@@ -23,6 +23,16 @@ export interface AdaptiveChoice {
   sessionKey: string | null;
   /** The session's owner, whose earlier response this turn's reaction judges. */
   owner: string | null;
+  /** Who teaches with this turn, and how much (the router's teaching policy). */
+  teaching: TurnTeaching;
+}
+
+export interface TurnTeaching {
+  /** The caller id, or `anonymous` when the gateway has no auth. */
+  teacher: string;
+  /** 0: the caller may not teach this router, or chose the owner with a minimum tier (constrained_pick_weight). */
+  weight: number;
+  evidenceCap: { perTeacher: number; windowSeconds: number } | null;
 }
 
 export interface RoutingRequest {
@@ -72,8 +82,12 @@ export class AdaptiveRouting {
       messages,
     });
 
-    const owner = sessionKey ? await this.#owners.ownerOf(router.name, sessionKey) : null;
-    if (owner && eligible(owner)) return { router: router.name, model: owner, requestType, sessionKey, owner };
+    // A minimum tier that leaves out some model narrows the pick: the caller, not the bandit, decides the owner.
+    const constrains = minTier !== null && router.models.some((model) => model.tier < minTier);
+    const stored = sessionKey ? await this.#owners.ownerOf(router.name, sessionKey) : null;
+    if (stored && eligible(stored.model)) {
+      return { router: router.name, model: stored.model, requestType, sessionKey, owner: stored.model, teaching: teachingOf(router, request.callerId, stored.constrained || constrains) };
+    }
 
     const picked = pickModel(router, requestType, (model) => this.#cells.evidence(router.name, requestType, model), {
       ...(minTier !== null ? { minTier } : {}),
@@ -86,8 +100,15 @@ export class AdaptiveRouting {
         'no_eligible_model',
       );
     }
-    const sessionOwner = sessionKey ? (owner ?? (await this.#owners.claim(router.name, sessionKey, picked.model))) : null;
-    return { router: router.name, model: picked.model, requestType, sessionKey, owner: sessionOwner };
+    const claimed = sessionKey ? (stored ?? (await this.#owners.claim(router.name, sessionKey, picked.model, constrains))) : null;
+    return {
+      router: router.name,
+      model: picked.model,
+      requestType,
+      sessionKey,
+      owner: claimed?.model ?? null,
+      teaching: teachingOf(router, request.callerId, (claimed?.constrained ?? false) || constrains),
+    };
   }
 
   /** The state endpoint: every cell of each router, posterior (prior + capped evidence) and samples. */
@@ -116,6 +137,24 @@ export class AdaptiveRouting {
       })),
     };
   }
+}
+
+/**
+ * The teaching policy applied to one turn. Which keys may teach is decided
+ * here, where the caller is known; the cap travels with the event and the
+ * learner enforces it in SQL. A session whose owner the caller chose with a
+ * minimum tier teaches with `constrainedPickWeight` (0 by default): the
+ * header restricts what the caller is served, never which model learns.
+ */
+export function teachingOf(router: AdaptiveRouterSettings, callerId: string | null, constrained: boolean): TurnTeaching {
+  const teacher = callerId ?? 'anonymous';
+  const { keys, maxEvidencePerKey, windowSeconds, constrainedPickWeight } = router.teaching;
+  const allowed = keys === 'all' || (Array.isArray(keys) && keys.includes(teacher));
+  return {
+    teacher,
+    weight: !allowed ? 0 : constrained ? constrainedPickWeight : 1,
+    evidenceCap: maxEvidencePerKey === null ? null : { perTeacher: maxEvidencePerKey, windowSeconds },
+  };
 }
 
 function header(request: RoutingRequest, name: string): string | undefined {
