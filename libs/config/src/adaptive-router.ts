@@ -25,6 +25,8 @@ const RouterParamsSchema = z.looseObject({
         window_seconds: z.number().int().min(1).max(7 * 86_400).nullish(),
         /** Weight of turns whose session the caller pinned with a minimum quality tier (0: they teach nothing). */
         constrained_pick_weight: z.number().min(0).max(1).nullish(),
+        /** Weight of an explicit score (POST /v1/feedback) against one implicit signal. */
+        explicit_feedback_weight: z.number().min(0).max(100).nullish(),
       })
       .strict()
       .nullish(),
@@ -38,15 +40,21 @@ const PreferencesSchema = z.object({
 
 /**
  * Defaults of a router's objective and teaching policy.
- * `maxEvidencePerKey` 25 per cell per hour: more than the prior's mass (10),
- * so one busy key still teaches, and an eighth of the posterior cap (200), so
- * no key alone can outweigh a cell's history within an hour.
+ * `maxEvidencePerKey`: no cap by default. The gateway authenticates one
+ * master key today, so every caller is the same key (or `anonymous`): a cap
+ * would only slow all learning down, and there are no "other keys" to
+ * protect. With several keys, set it (e.g. 25 per cell per hour: more than
+ * the prior's mass of 10, an eighth of the posterior cap of 200).
+ * `constrainedPickWeight` 0: a caller who pins the model with a minimum tier
+ * never decides which model learns, whatever the cap.
  */
 export const TEACHING_DEFAULTS = {
   qualityTolerance: 0.05,
-  maxEvidencePerKey: 25,
+  maxEvidencePerKey: null,
   windowSeconds: 3600,
   constrainedPickWeight: 0,
+  /** An explicit score of +/-10 counts as three implicit signals: someone chose to say it. */
+  explicitFeedbackWeight: 3,
 } as const;
 
 const ADAPTIVE_MODELS = /^(auto_router\/adaptive_router|adaptive_router\/.+)$/;
@@ -119,6 +127,7 @@ export function buildAdaptiveRouters(
         maxEvidencePerKey: teaching.max_evidence_per_key === undefined ? TEACHING_DEFAULTS.maxEvidencePerKey : teaching.max_evidence_per_key,
         windowSeconds: teaching.window_seconds ?? TEACHING_DEFAULTS.windowSeconds,
         constrainedPickWeight: teaching.constrained_pick_weight ?? TEACHING_DEFAULTS.constrainedPickWeight,
+        explicitFeedbackWeight: teaching.explicit_feedback_weight ?? TEACHING_DEFAULTS.explicitFeedbackWeight,
       },
     });
   }

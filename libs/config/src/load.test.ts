@@ -258,7 +258,7 @@ describe('config: deployment ids', () => {
 });
 
 describe('config: adaptive routers', () => {
-  const DEFAULT_TEACHING = { keys: 'all', maxEvidencePerKey: 25, windowSeconds: 3600, constrainedPickWeight: 0 };
+  const DEFAULT_TEACHING = { keys: 'all', maxEvidencePerKey: null, windowSeconds: 3600, constrainedPickWeight: 0, explicitFeedbackWeight: 3 };
   const ROUTERS = `
 model_list:
   - model_name: cheap
@@ -342,11 +342,11 @@ model_list:
   it('config: a router may choose its objective and teaching policy', () => {
     const text = ROUTERS.replace(
       'weights: { quality: 0.8, cost: 0.2 }',
-      'objective: cheapest_within\n        quality_tolerance: 0.1\n        teaching: { keys: [key_0123456789abcdef], max_evidence_per_key: null, window_seconds: 600, constrained_pick_weight: 0.25 }',
+      'objective: cheapest_within\n        quality_tolerance: 0.1\n        teaching: { keys: [key_0123456789abcdef], max_evidence_per_key: 12, window_seconds: 600, constrained_pick_weight: 0.25 }',
     );
     expect(parse(text).routers[0]).toMatchObject({
       objective: { kind: 'cheapest_within', qualityTolerance: 0.1 },
-      teaching: { keys: ['key_0123456789abcdef'], maxEvidencePerKey: null, windowSeconds: 600, constrainedPickWeight: 0.25 },
+      teaching: { keys: ['key_0123456789abcdef'], maxEvidencePerKey: 12, windowSeconds: 600, constrainedPickWeight: 0.25 },
     });
   });
 

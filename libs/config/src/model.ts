@@ -95,6 +95,8 @@ export interface TeachingPolicy {
   windowSeconds: number;
   /** Weight of the turns of a session whose owner was picked under the caller's minimum quality tier. */
   constrainedPickWeight: number;
+  /** Weight of an explicit score (POST /v1/feedback), full scale, against one implicit signal. */
+  explicitFeedbackWeight: number;
 }
 
 export const ROUTING_STRATEGIES = ['simple-shuffle'] as const;

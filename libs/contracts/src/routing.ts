@@ -73,6 +73,30 @@ export const TurnEvent = z.object({
 });
 export type TurnEvent = z.infer<typeof TurnEvent>;
 
+/**
+ * JetStream event: an explicit score of one routed response (POST
+ * /v1/feedback). The ingress resolved the request id to the cell it was
+ * routed by and checked that the scorer is the caller who made the request.
+ * The event id derives from (request id, caller): one score per response
+ * counts, however often it is sent.
+ */
+export const FeedbackEvent = z.object({
+  eventId: z.string().min(1),
+  requestId: z.string().min(1),
+  router: z.string(),
+  requestType: RequestType,
+  /** The model that served the scored request. */
+  model: z.string(),
+  teacher: z.string().min(1).max(128),
+  /** In [-1, 1]: the client's value scaled; positive adds alpha, negative beta. */
+  score: z.number().min(-1).max(1),
+  /** The router's explicit-feedback weight times the client's own weight (Portkey's `weight`). */
+  weight: z.number().min(0).max(100),
+  evidenceCap: z.object({ perTeacher: z.number().positive(), windowSeconds: z.number().int().positive() }).nullable(),
+  at: z.string(),
+});
+export type FeedbackEvent = z.infer<typeof FeedbackEvent>;
+
 /** What the learner publishes per changed cell (NATS KV) and the ingress samples from. */
 export const CellEvidence = z.object({
   router: z.string(),

@@ -7,6 +7,7 @@ import { createCallsConsumer } from './calls-consumer.js';
 import { createCellsPublisher } from './cells-publisher.js';
 import { expireProcessedEvents, expireSessions, expireTeacherEvidence } from './sessions.js';
 import { createTurnsConsumer } from './turns-consumer.js';
+import { createFeedbackConsumer } from './feedback-consumer.js';
 
 export interface LearnerDeps {
   nc: NatsConnection;
@@ -63,7 +64,7 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     registers: [deps.registry],
   });
   const cells = createCellsPublisher({ nc: deps.nc, bucket: deps.names.cellsBucket, logger, failures: kvFailures });
-  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved)];
+  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved), createFeedbackConsumer(resolved, cells)];
   let sweepTimer: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> | null = null;
 

@@ -23,7 +23,7 @@ interface LockedSession {
 /** Evidence without a cap is still recorded per teacher, by day: what the state endpoint shows. */
 const UNCAPPED_WINDOW_SECONDS = 86_400;
 
-interface CellDelta {
+export interface CellDelta {
   router: string;
   requestType: RequestType;
   model: string;
@@ -185,7 +185,7 @@ async function lockSessions(trx: Transaction<Database>, fresh: readonly TurnEven
 }
 
 /** One upsert, rows in key order, that adds the deltas in SQL and returns the cells as committed. */
-async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]): Promise<CellEvidence[]> {
+export async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]): Promise<CellEvidence[]> {
   if (deltas.length === 0) return [];
   const rows = deltas
     .sort((a, b) => compare(a.router, b.router) || compare(a.requestType, b.requestType) || compare(a.model, b.model))

@@ -11,6 +11,7 @@ import {
   type RandomSource,
 } from '@switchyard/routing';
 import type { CellCache } from './cell-cache.js';
+import type { FeedbackTargets } from './feedback-targets.js';
 import type { SessionOwners } from './session-owners.js';
 
 /** What the router decided for one request. */
@@ -33,12 +34,16 @@ export interface TurnTeaching {
   /** 0: the caller may not teach this router, or chose the owner with a minimum tier (constrained_pick_weight). */
   weight: number;
   evidenceCap: { perTeacher: number; windowSeconds: number } | null;
+  /** The caller's minimum tier chose the session's owner. */
+  constrained: boolean;
 }
 
 export interface RoutingRequest {
   body: Record<string, unknown>;
   headers: Record<string, string | string[] | undefined>;
   callerId: string | null;
+  /** The gateway's id of the request: remembered so that POST /v1/feedback can score it. */
+  requestId?: string;
 }
 
 const MIN_TIER_HEADERS = ['x-switchyard-min-quality-tier', 'x-litellm-min-quality-tier'];
@@ -56,12 +61,47 @@ export class AdaptiveRouting {
   readonly #owners: SessionOwners;
   readonly #random: RandomSource;
 
-  constructor(config: GatewayConfig, cells: CellCache, owners: SessionOwners, random: RandomSource = Math.random) {
+  readonly #targets: FeedbackTargets | null;
+
+  constructor(config: GatewayConfig, cells: CellCache, owners: SessionOwners, random: RandomSource = Math.random, targets: FeedbackTargets | null = null) {
     this.#routers = new Map(config.routers.map((router) => [router.name, router]));
     this.#cells = cells;
     this.#owners = owners;
     this.#random = random;
+    this.#targets = targets;
   }
+
+  /** The weight of an explicit score: the router's explicit weight, times the teaching weight of the caller. */
+  feedbackWeight(name: string, callerId: string | null, constrained: boolean): number {
+    const router = this.#routers.get(name);
+    if (!router) return 0;
+    return router.teaching.explicitFeedbackWeight * teachingOf(router, callerId, constrained).weight;
+  }
+
+  evidenceCap(name: string): TurnTeaching['evidenceCap'] {
+    const router = this.#routers.get(name);
+    return router ? teachingOf(router, null, false).evidenceCap : null;
+  }
+
+  /**
+   * Remembers what a score of this request would judge, before the request
+   * goes on: a client may score it the moment its response arrives. Best
+   * effort: without Redis the request is still served, only its score is refused.
+   */
+  async #remember(request: RoutingRequest, choice: AdaptiveChoice): Promise<AdaptiveChoice> {
+    if (this.#targets && request.requestId) {
+      const target = {
+        router: choice.router,
+        requestType: choice.requestType,
+        model: choice.model,
+        callerId: choice.teaching.teacher,
+        constrained: choice.teaching.constrained,
+      };
+      await this.#targets.remember(request.requestId, target).catch(() => undefined);
+    }
+    return choice;
+  }
+
 
   has(name: string): boolean {
     return this.#routers.has(name);
@@ -86,7 +126,8 @@ export class AdaptiveRouting {
     const constrains = minTier !== null && router.models.some((model) => model.tier < minTier);
     const stored = sessionKey ? await this.#owners.ownerOf(router.name, sessionKey) : null;
     if (stored && eligible(stored.model)) {
-      return { router: router.name, model: stored.model, requestType, sessionKey, owner: stored.model, teaching: teachingOf(router, request.callerId, stored.constrained || constrains) };
+      const teaching = teachingOf(router, request.callerId, stored.constrained || constrains);
+      return this.#remember(request, { router: router.name, model: stored.model, requestType, sessionKey, owner: stored.model, teaching });
     }
 
     const picked = pickModel(router, requestType, (model) => this.#cells.evidence(router.name, requestType, model), {
@@ -101,14 +142,14 @@ export class AdaptiveRouting {
       );
     }
     const claimed = sessionKey ? (stored ?? (await this.#owners.claim(router.name, sessionKey, picked.model, constrains))) : null;
-    return {
+    return this.#remember(request, {
       router: router.name,
       model: picked.model,
       requestType,
       sessionKey,
       owner: claimed?.model ?? null,
       teaching: teachingOf(router, request.callerId, (claimed?.constrained ?? false) || constrains),
-    };
+    });
   }
 
   /** The state endpoint: every cell of each router, posterior (prior + capped evidence) and samples. */
@@ -154,6 +195,7 @@ export function teachingOf(router: AdaptiveRouterSettings, callerId: string | nu
     teacher,
     weight: !allowed ? 0 : constrained ? constrainedPickWeight : 1,
     evidenceCap: maxEvidencePerKey === null ? null : { perTeacher: maxEvidencePerKey, windowSeconds },
+    constrained,
   };
 }
 

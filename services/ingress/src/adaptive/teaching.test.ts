@@ -9,7 +9,7 @@ function router(teaching: Partial<TeachingPolicy> = {}): AdaptiveRouterSettings 
     weights: { quality: 0.7, cost: 0.3 },
     explorationRate: 1,
     objective: { kind: 'weighted' },
-    teaching: { keys: 'all', maxEvidencePerKey: 25, windowSeconds: 3600, constrainedPickWeight: 0, ...teaching },
+    teaching: { keys: 'all', maxEvidencePerKey: 25, windowSeconds: 3600, constrainedPickWeight: 0, explicitFeedbackWeight: 3, ...teaching },
   };
 }
 
