@@ -95,7 +95,17 @@ describe('routing: explicit feedback', () => {
     const writing = await eventually(async () => (await cell('writing')) ?? undefined, 30_000, 'the writing score applied');
     expect(writing).toEqual({ alpha: 0.75, beta: 0, samples: 1 });
     expect(await cell('code_generation')).toEqual({ alpha: 0, beta: 3, samples: 1 });
-    const state = (await (await fetch(`${url}/routers/smart/state`)).json()) as { routers: Array<{ cells: Array<{ request_type: string; samples: number }> }> };
-    expect(state.routers[0]!.cells.find((entry) => entry.request_type === 'code_generation')!.samples).toBe(1);
+    // The state endpoint shows the interval and where the evidence came from (the KV bucket reaches the ingress after the commit).
+    type StateCell = { request_type: string; samples: number; credible_interval_90: [number, number]; evidence: unknown };
+    const code = await eventually(async () => {
+      const state = (await (await fetch(`${url}/routers/smart/state`)).json()) as { routers: Array<{ cells: StateCell[] }> };
+      const found = state.routers[0]!.cells.find((entry) => entry.request_type === 'code_generation')!;
+      return found.samples === 1 ? found : undefined;
+    }, 30_000, 'the code score on the state endpoint');
+    expect(code.evidence).toEqual({ implicit: { alpha: 0, beta: 0 }, explicit: { alpha: 0, beta: 3 }, by_teacher: [{ teacher: 'key_alice', alpha: 0, beta: 3 }] });
+    const [low, high] = code.credible_interval_90;
+    expect(low).toBeGreaterThan(0);
+    expect(high).toBeLessThan(1);
+    expect(low).toBeLessThan(high);
   });
 });

@@ -108,6 +108,10 @@ export const CellEvidence = z.object({
   samples: z.number().int().min(0),
   /** Increases with every update, so a stale value never overwrites a newer one. */
   version: z.number().int().min(0),
+  /** The part of the evidence explicit scores gave; the rest came from conversation signals. */
+  explicit: z.object({ alpha: z.number(), beta: z.number() }).default({ alpha: 0, beta: 0 }),
+  /** The teachers who gave most of the evidence in the learner's memory of them (8 days), at most 10. */
+  teachers: z.array(z.object({ teacher: z.string(), alpha: z.number(), beta: z.number() })).max(10).default([]),
 });
 export type CellEvidence = z.infer<typeof CellEvidence>;
 

@@ -83,6 +83,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('teacher_evidence').execute();
     },
   },
+  '0004_cell_explicit_evidence': {
+    async up(db: Kysely<unknown>) {
+      // The part of a cell's evidence that came from explicit scores (POST /v1/feedback); the rest is implicit signals.
+      await db.schema.alterTable('bandit_cells').addColumn('explicit_alpha', 'double precision', (col) => col.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('bandit_cells').addColumn('explicit_beta', 'double precision', (col) => col.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('bandit_cells').dropColumn('explicit_beta').execute();
+      await db.schema.alterTable('bandit_cells').dropColumn('explicit_alpha').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

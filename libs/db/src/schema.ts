@@ -25,6 +25,9 @@ export interface BanditCellsTable {
   beta: number;
   samples: ColumnType<number, number, number>;
   version: ColumnType<number, number, number>;
+  /** The part of alpha and beta that explicit scores gave. */
+  explicit_alpha: Generated<number>;
+  explicit_beta: Generated<number>;
   updated_at: Generated<Date>;
 }
 

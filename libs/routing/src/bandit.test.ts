@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BANDIT_DEFAULTS, betaMean, pickModel, posterior, priorFor, sampleBeta } from './bandit.js';
+import { BANDIT_DEFAULTS, betaMean, credibleInterval, pickModel, posterior, priorFor, sampleBeta } from './bandit.js';
 import type { AdaptiveRouterConfig, AdaptiveRouterModel, Evidence, PickResult } from './bandit.js';
 import { seededRandom } from './simple-shuffle.js';
 import type { RandomSource } from './simple-shuffle.js';
@@ -301,5 +301,25 @@ describe('routing: pickModel objectives', () => {
     const random = seededRandom(7);
     const picks = Array.from({ length: 400 }, () => picked(pickModel(r, 'code_generation', evidence(0.45, 0.85), { random })).model);
     expect(picks.filter((name) => name === 'dear').length).toBeGreaterThan(390);
+  });
+});
+
+describe('routing: credible intervals', () => {
+  it.each([
+    { params: { alpha: 1, beta: 1 }, interval: [0.05, 0.95] },
+    { params: { alpha: 2, beta: 1 }, interval: [Math.sqrt(0.05), Math.sqrt(0.95)] },
+    { params: { alpha: 1, beta: 3 }, interval: [1 - Math.cbrt(0.95), 1 - Math.cbrt(0.05)] },
+  ])('routing: the 90% interval of Beta($params.alpha, $params.beta) is exact where it has a closed form', ({ params, interval }) => {
+    const [low, high] = credibleInterval(params);
+    expect(low).toBeCloseTo(interval[0]!, 6);
+    expect(high).toBeCloseTo(interval[1]!, 6);
+  });
+
+  it('routing: more evidence narrows the interval around the mean', () => {
+    const [a, b] = credibleInterval({ alpha: 7, beta: 3 });
+    const [c, d] = credibleInterval({ alpha: 140, beta: 60 });
+    expect(d - c).toBeLessThan((b - a) / 3);
+    expect(c).toBeLessThan(0.7);
+    expect(d).toBeGreaterThan(0.7);
   });
 });

@@ -35,6 +35,8 @@ export async function applyFeedbackBatch(db: Kysely<Database>, events: readonly 
       const cell = cells.get(key) ?? { router: delta.router, requestType: delta.requestType as CellDelta['requestType'], model: delta.model, alpha: 0, beta: 0, samples: 0 };
       cell.alpha += delta.alpha * share;
       cell.beta += delta.beta * share;
+      cell.explicitAlpha = (cell.explicitAlpha ?? 0) + delta.alpha * share;
+      cell.explicitBeta = (cell.explicitBeta ?? 0) + delta.beta * share;
       cell.samples += 1;
       cells.set(key, cell);
     }

@@ -90,7 +90,10 @@ describe('learner: applyTurnBatch', () => {
     const first = await applyTurnBatch(db, [thanks({ turnIndex: 2 }), thanks({ turnIndex: 3 })]);
     expect(first.applied).toBe(2);
     expect(first.changed).toEqual([
-      { router: 'auto', requestType: 'code_generation', model: 'model-a', alpha: 1, beta: 0, samples: 1, version: 1 },
+      {
+        router: 'auto', requestType: 'code_generation', model: 'model-a', alpha: 1, beta: 0, samples: 1, version: 1,
+        explicit: { alpha: 0, beta: 0 }, teachers: [{ teacher: 'anonymous', alpha: 1, beta: 0 }],
+      },
     ]);
     expect(await applyTurnBatch(db, [thanks({ turnIndex: 4 })])).toEqual({ applied: 1, changed: [] });
     // Another session earns its own credit; a thanks on the first turn judges no response.

@@ -1,4 +1,5 @@
 import { claimFreshEvents } from './event-ids.js';
+import { withTeachers } from './cell-teachers.js';
 import { grantTeacherEvidence, teacherGroupKey, windowStartOf, type TeacherDelta } from './teacher-evidence.js';
 import { CellEvidence, RequestType, type TurnEvent } from '@switchyard/contracts';
 import { sql, type Database, type Kysely, type Transaction } from '@switchyard/db';
@@ -30,6 +31,9 @@ export interface CellDelta {
   alpha: number;
   beta: number;
   samples: number;
+  /** The part of alpha and beta from explicit scores. */
+  explicitAlpha?: number;
+  explicitBeta?: number;
 }
 
 /**
@@ -197,6 +201,8 @@ export async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]
       beta: delta.beta,
       samples: delta.samples,
       version: 1,
+      explicit_alpha: delta.explicitAlpha ?? 0,
+      explicit_beta: delta.explicitBeta ?? 0,
     }));
   const updated = await trx
     .insertInto('bandit_cells')
@@ -206,13 +212,15 @@ export async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]
         alpha: sql`bandit_cells.alpha + excluded.alpha`,
         beta: sql`bandit_cells.beta + excluded.beta`,
         samples: sql`bandit_cells.samples + excluded.samples`,
+        explicit_alpha: sql`bandit_cells.explicit_alpha + excluded.explicit_alpha`,
+        explicit_beta: sql`bandit_cells.explicit_beta + excluded.explicit_beta`,
         version: sql`bandit_cells.version + 1`,
         updated_at: sql`now()`,
       }),
     )
-    .returning(['router', 'request_type', 'model', 'alpha', 'beta', 'samples', 'version'])
+    .returning(['router', 'request_type', 'model', 'alpha', 'beta', 'samples', 'version', 'explicit_alpha', 'explicit_beta'])
     .execute();
-  return updated.map(cellEvidenceOf);
+  return withTeachers(trx, updated.map(cellEvidenceOf));
 }
 
 /** Adds each session's turns and sets its credit flag, in SQL (the rows are locked). */
@@ -238,8 +246,11 @@ export function cellEvidenceOf(row: {
   beta: number;
   samples: number;
   version: number;
+  explicit_alpha?: number;
+  explicit_beta?: number;
 }): CellEvidence {
   return CellEvidence.parse({
+    explicit: { alpha: row.explicit_alpha ?? 0, beta: row.explicit_beta ?? 0 },
     router: row.router,
     requestType: row.request_type,
     model: row.model,

@@ -3,6 +3,7 @@ import { Errors, REQUEST_TYPES, type RequestType } from '@switchyard/contracts';
 import {
   betaMean,
   classifyRequest,
+  credibleInterval,
   lastUserText,
   pickModel,
   posterior,
@@ -165,6 +166,8 @@ export class AdaptiveRouting {
           router.models.map((model) => {
             const evidence = this.#cells.evidence(router.name, requestType, model.name);
             const params = posterior(priorFor(model, requestType), evidence);
+            const [low, high] = credibleInterval(params);
+            const explicit = evidence?.explicit ?? { alpha: 0, beta: 0 };
             return {
               request_type: requestType,
               model: model.name,
@@ -172,6 +175,13 @@ export class AdaptiveRouting {
               beta: params.beta,
               quality_mean: betaMean(params),
               samples: evidence?.samples ?? 0,
+              // Why this model is (not) picked: how sure the posterior is, and where its evidence came from (before the mass cap's discount).
+              credible_interval_90: [low, high],
+              evidence: {
+                implicit: { alpha: (evidence?.alpha ?? 0) - explicit.alpha, beta: (evidence?.beta ?? 0) - explicit.beta },
+                explicit,
+                by_teacher: evidence?.teachers ?? [],
+              },
             };
           }),
         ),
