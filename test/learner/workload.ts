@@ -261,7 +261,10 @@ export async function kvCells(
   const values = await Promise.all(
     cells.map(async (cell) => {
       const entry = await kv.get(cellKey(cell.router, cell.requestType, cell.model));
-      return entry?.operation === 'PUT' ? entry.json<Cell & { version: number }>() : null;
+      if (entry?.operation !== 'PUT') return null;
+      // The cell's evidence as Postgres holds it; its explicit part and top teachers are beside the point here.
+      const { explicit: _explicit, teachers: _teachers, ...evidence } = entry.json<Cell & { version: number; explicit?: unknown; teachers?: unknown }>();
+      return evidence;
     }),
   );
   const info = await (await nc.jetstreamManager()).streams.info(`KV_${bucket}`);

@@ -13,9 +13,6 @@ export interface TeacherDelta {
   beta: number;
 }
 
-/** Stands for "no cap" in SQL: larger than any evidence a cell can hold. */
-const NO_CAP = 1e300;
-
 /**
  * Grants each (cell, teacher, window) at most its cap of evidence mass
  * (alpha + beta), in the batch's transaction, and returns the share of the
@@ -38,8 +35,40 @@ export async function grantTeacherEvidence(trx: Transaction<Database>, deltas: r
       group.beta += delta.beta;
     } else groups.set(key, { ...delta });
   }
-  const ordered = [...groups.entries()].filter(([, group]) => group.alpha + group.beta > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (ordered.length === 0) return new Map();
+  const sorted = [...groups.entries()].filter(([, group]) => group.alpha + group.beta > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const shares = new Map<string, number>();
+  // Without a cap everything is granted: one additive upsert records it by teacher, no lock round trip.
+  const uncapped = sorted.filter(([, group]) => group.cap === null);
+  if (uncapped.length > 0) {
+    await trx
+      .insertInto('teacher_evidence')
+      .values(
+        uncapped.map(([, group]) => ({
+          router: group.router,
+          request_type: group.requestType,
+          model: group.model,
+          teacher: group.teacher,
+          window_start: group.windowStart,
+          mass: group.alpha + group.beta,
+          alpha: group.alpha,
+          beta: group.beta,
+          last_accepted: group.alpha + group.beta,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['router', 'request_type', 'model', 'teacher', 'window_start']).doUpdateSet({
+          mass: sql`teacher_evidence.mass + excluded.mass`,
+          alpha: sql`teacher_evidence.alpha + excluded.alpha`,
+          beta: sql`teacher_evidence.beta + excluded.beta`,
+          last_accepted: sql`excluded.last_accepted`,
+          updated_at: sql`now()`,
+        }),
+      )
+      .execute();
+    for (const [key] of uncapped) shares.set(key, 1);
+  }
+  const ordered = sorted.filter(([, group]) => group.cap !== null);
+  if (ordered.length === 0) return shares;
   const keys = ordered.map(([, group]) => ({
     router: group.router,
     request_type: group.requestType,
@@ -55,7 +84,7 @@ export async function grantTeacherEvidence(trx: Transaction<Database>, deltas: r
      for update`.execute(trx);
   const values = ordered.map(
     ([, group]) =>
-      sql`(${group.router}::text, ${group.requestType}::text, ${group.model}::text, ${group.teacher}::text, ${group.windowStart.toISOString()}::timestamptz, ${group.alpha}::float8, ${group.beta}::float8, ${group.cap ?? NO_CAP}::float8)`,
+      sql`(${group.router}::text, ${group.requestType}::text, ${group.model}::text, ${group.teacher}::text, ${group.windowStart.toISOString()}::timestamptz, ${group.alpha}::float8, ${group.beta}::float8, ${group.cap}::float8)`,
   );
   const granted = await sql<{ router: string; request_type: string; model: string; teacher: string; window_start: Date; last_accepted: number; asked: number }>`
     update teacher_evidence as t
@@ -67,7 +96,6 @@ export async function grantTeacherEvidence(trx: Transaction<Database>, deltas: r
       from (values ${sql.join(values)}) as v(router, request_type, model, teacher, window_start, alpha, beta, cap)
      where t.router = v.router and t.request_type = v.request_type and t.model = v.model and t.teacher = v.teacher and t.window_start = v.window_start
     returning t.router, t.request_type, t.model, t.teacher, t.window_start, t.last_accepted, v.alpha + v.beta as asked`.execute(trx);
-  const shares = new Map<string, number>();
   for (const row of granted.rows) {
     const key = teacherGroupKey({ router: row.router, requestType: row.request_type, model: row.model, teacher: row.teacher, windowStart: new Date(row.window_start) });
     shares.set(key, Math.min(1, Number(row.last_accepted) / Number(row.asked)));
