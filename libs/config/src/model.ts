@@ -124,6 +124,20 @@ export interface AdaptiveRouterSettings {
   models: AdaptiveRouterModel[];
   weights: { quality: number; cost: number };
   explorationRate: number;
+  objective: { kind: 'weighted' } | { kind: 'cheapest_within'; qualityTolerance: number };
+  teaching: TeachingPolicy;
+}
+
+/** Who may teach a router, and how much one key may move it (issue 18). */
+export interface TeachingPolicy {
+  keys: 'all' | 'none' | string[];
+  /** Evidence (alpha + beta, weighted) one key may add to one cell per window; null: no cap. */
+  maxEvidencePerKey: number | null;
+  windowSeconds: number;
+  /** Weight of the turns of a session whose owner was picked under the caller's minimum quality tier. */
+  constrainedPickWeight: number;
+  /** Weight of an explicit score (POST /v1/feedback), full scale, against one implicit signal. */
+  explicitFeedbackWeight: number;
 }
 
 /** Every routing strategy LiteLLM accepts in `router_settings.routing_strategy`. */

@@ -4,3 +4,5 @@ export * from './signals.js';
 export * from './bandit.js';
 export * from './conversation.js';
 export * from './load-strategies.js';
+export * from './signals-legacy.js';
+export * from './signal-eval.js';

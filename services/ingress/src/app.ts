@@ -3,6 +3,7 @@ import secureJson from 'secure-json-parse';
 import type { GatewayConfig } from '@switchyard/config';
 import { Errors, type Endpoint } from '@switchyard/contracts';
 import { readiness, type Logger, type ReadinessCheck, type Registry } from '@switchyard/telemetry';
+import { registerFeedbackRoutes, type FeedbackDeps } from './adaptive/feedback-route.js';
 import { createAuthenticator } from './auth.js';
 import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
@@ -30,6 +31,10 @@ export interface IngressAppDeps {
   registry: Registry;
   checks: ReadinessCheck[];
   isShuttingDown: () => boolean;
+  /** POST /v1/feedback, when the config has adaptive routers. */
+  feedback?: FeedbackDeps | null;
+  /** Caller identity from the Authorization header; default: the master key check. Where virtual keys plug in. */
+  authenticate?: ((authorization: string | undefined) => string | null) | undefined;
 }
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
@@ -84,7 +89,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
   });
-  const authenticate = createAuthenticator(config.general.masterKey);
+  const authenticate = deps.authenticate ?? createAuthenticator(config.general.masterKey);
   const metrics = createIngressMetrics(deps.registry);
   const startedAt = Math.floor(Date.now() / 1000);
 
@@ -147,6 +152,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   }
   registerModelRoutes(app, config, startedAt);
 
+  registerFeedbackRoutes(app, deps.feedback ?? null);
   // The adaptive routers' learned state (the LiteLLM path too).
   for (const path of ['/routers/:name/state', '/adaptive_router/:name/state']) {
     app.get<{ Params: { name: string } }>(path, async (request) => {

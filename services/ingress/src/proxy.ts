@@ -129,7 +129,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const routerHeaders: Record<string, string> = {};
     let modelName = body.model;
     if (deps.adaptive?.routing.has(body.model)) {
-      const choice = await deps.adaptive.routing.choose(body.model, { body, headers: request.headers, callerId: request.callerId });
+      const choice = await deps.adaptive.routing.choose(body.model, { body, headers: request.headers, callerId: request.callerId, requestId: request.id });
       modelName = choice.model;
       routerHeaders['x-switchyard-router-model'] = choice.model;
       routerHeaders['x-litellm-adaptive-router-model'] = choice.model;

@@ -8,9 +8,11 @@ import type { Redis } from '@switchyard/redis';
 import type { Logger, ReadinessCheck, Registry } from '@switchyard/telemetry';
 import { AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import { CellCache } from './adaptive/cell-cache.js';
+import type { FeedbackDeps } from './adaptive/feedback-route.js';
+import { FeedbackTargets } from './adaptive/feedback-targets.js';
 import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
-import { buildIngressApp, OPEN_AUTH_WARNING } from './app.js';
+import { buildIngressApp, OPEN_AUTH_WARNING, type IngressAppDeps } from './app.js';
 import { createDispatcher } from './dispatch.js';
 import { warmTokenizers } from './estimate.js';
 
@@ -22,6 +24,8 @@ export interface IngressDeps {
   registry: Registry;
   /** Needed when the config has adaptive routers: session ownership lives in Redis. */
   redis?: Redis;
+  /** Caller identity from the Authorization header (default: the master key); see IngressAppDeps. */
+  authenticate?: IngressAppDeps['authenticate'];
 }
 
 export interface IngressService {
@@ -66,15 +70,16 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   const checks: ReadinessCheck[] = [{ name: 'nats', check: () => pingBus(deps.nc) }];
   let cells: CellCache | null = null;
   let adaptive = null;
+  let feedback: FeedbackDeps | null = null;
   if (deps.config.routers.length > 0) {
     const redis = deps.redis;
     if (!redis) throw new Error('the config has adaptive routers: the ingress needs Redis (REDIS_URL) for session ownership');
     await ensureCellsBucket(deps.nc, deps.names.cellsBucket, retention.cellsMaxBytes, deps.logger);
     cells = await CellCache.open(deps.nc, deps.names.cellsBucket, deps.logger);
-    adaptive = {
-      routing: new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix)),
-      turns: createTurnPublisher(deps.nc, deps.names, deps.logger),
-    };
+    const targets = new FeedbackTargets(redis, deps.names.prefix);
+    const routing = new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix), Math.random, targets);
+    adaptive = { routing, turns: createTurnPublisher(deps.nc, deps.names, deps.logger) };
+    feedback = { routing, targets, nc: deps.nc, names: deps.names, logger: deps.logger };
     checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
   }
   const app = buildIngressApp({
@@ -85,6 +90,8 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     registry: deps.registry,
     checks,
     isShuttingDown: () => shuttingDown,
+    authenticate: deps.authenticate,
+    feedback,
   });
   /**
    * The ingress brings the streams to the configured retention limits (services without them never set

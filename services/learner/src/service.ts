@@ -6,8 +6,9 @@ import { Counter, Gauge, type Logger, type Registry } from '@switchyard/telemetr
 import type { BatchSettings } from './batched-consumer.js';
 import { createCallsConsumer } from './calls-consumer.js';
 import { createCellsPublisher } from './cells-publisher.js';
-import { expireProcessedEvents, expireSessions } from './sessions.js';
+import { expireProcessedEvents, expireSessions, expireTeacherEvidence } from './sessions.js';
 import { createTurnsConsumer } from './turns-consumer.js';
+import { createFeedbackConsumer } from './feedback-consumer.js';
 
 export interface LearnerDeps {
   nc: NatsConnection;
@@ -64,12 +65,12 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     registers: [deps.registry],
   });
   const cells = createCellsPublisher({ nc: deps.nc, bucket: deps.names.cellsBucket, logger, failures: kvFailures });
-  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved)];
+  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved), createFeedbackConsumer(resolved, cells)];
   let sweepTimer: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> | null = null;
 
   const sweep = (): Promise<void> => {
-    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db)])
+    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db), expireTeacherEvidence(db)])
       .then(([deleted, forgotten]) => {
         sessionsExpired.inc(deleted);
         if (deleted > 0 || forgotten > 0) logger.info({ sessions: deleted, eventIds: forgotten }, 'expired idle sessions and old event ids');
