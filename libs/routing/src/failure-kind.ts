@@ -90,3 +90,22 @@ export function errorKindOf(kind: FailureKind): ErrorKind | null {
 export function countsTowardCooldown(kind: FailureKind): boolean {
   return kind === 'rate_limit' || kind === 'authentication' || kind === 'not_found' || kind === 'timeout' || kind === 'internal_server' || kind === 'connection';
 }
+
+/**
+ * The kind of a finished call's failure from its call-completed event (which
+ * carries the status the client got and the outcome, not the error code);
+ * null for calls that did not fail or whose failure says nothing of the
+ * deployment (cancelled by the client, an unreadable 2xx).
+ */
+export function failureKindOfCall(call: { outcome: string; status: number }): FailureKind | null {
+  switch (call.outcome) {
+    case 'timeout':
+      return 'timeout';
+    case 'connection_error':
+      return 'connection';
+    case 'provider_error':
+      return failureKindOf({ status: call.status, code: null, providerCalled: true });
+    default:
+      return null;
+  }
+}
