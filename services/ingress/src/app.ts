@@ -8,6 +8,7 @@ import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
 import { createIngressMetrics } from './metrics.js';
 import { registerModelRoutes } from './models-routes.js';
+import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { requestIdFrom } from './request-id.js';
 
@@ -26,6 +27,8 @@ export interface IngressAppDeps {
   registry: Registry;
   checks: ReadinessCheck[];
   isShuttingDown: () => boolean;
+  /** Where `GET /health/deployments` reads the cooldowns (the limiters); null in tests without a bus. */
+  deploymentHealth?: DeploymentHealthSource | null;
 }
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
@@ -103,6 +106,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     }
   }
   registerModelRoutes(app, config, startedAt);
+  registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
 
   // The adaptive routers' learned state (the LiteLLM path too).
   for (const path of ['/routers/:name/state', '/adaptive_router/:name/state']) {

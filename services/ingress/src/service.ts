@@ -11,6 +11,7 @@ import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
 import { buildIngressApp } from './app.js';
 import { createDispatcher } from './dispatch.js';
+import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
 
 export interface IngressDeps {
@@ -61,6 +62,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     registry: deps.registry,
     checks,
     isShuttingDown: () => shuttingDown,
+    deploymentHealth: limiterHealthSource(deps.nc, deps.names),
   });
   return {
     app,
