@@ -39,6 +39,26 @@ export interface MockProviderBehaviour {
   billToolsAsPrompt: boolean;
   /** Never send a usage chunk in a stream, even when stream_options.include_usage asks (many servers don't). */
   omitStreamUsage: boolean;
+  /** Extra response headers on every answer. */
+  headers: Record<string, string>;
+  /** After the content chunks of a stream, send this as a `data:` event and end without `[DONE]` (a provider's mid-stream error). */
+  streamError: unknown;
+}
+
+/**
+ * `{{header:NAME}}` in a behaviour's `errorBody`, `streamError`, `headers`
+ * or `reply` becomes the value of the request's header NAME: a provider or
+ * proxy that echoes the credentials it was sent.
+ */
+function echoHeaders(text: string, req: IncomingMessage): string {
+  return text.replace(/\{\{header:([a-z0-9-]+)\}\}/gi, (_match, name: string) => {
+    const value = req.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : (value ?? '');
+  });
+}
+
+function echoedJson(value: unknown, req: IncomingMessage): string {
+  return echoHeaders(typeof value === 'string' ? value : JSON.stringify(value), req);
 }
 
 export interface RecordedRequest {
@@ -94,6 +114,8 @@ const DEFAULTS: MockProviderBehaviour = {
   honourChoices: false,
   billToolsAsPrompt: false,
   omitStreamUsage: false,
+  headers: {},
+  streamError: undefined,
 };
 
 /** Request fields other than the messages whose text a model reads (and OpenAI bills as prompt). */
@@ -212,10 +234,12 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     if (gone()) return;
     if (b.dropConnection) return void req.socket.destroy();
     const requestId = `req_mock_${++sequence}`;
+    for (const [name, value] of Object.entries(b.headers)) res.setHeader(name, echoHeaders(value, req));
     if (b.status >= 300) {
       const headers: Record<string, string> = { 'x-request-id': requestId };
       if (b.retryAfter > 0) headers['retry-after'] = String(b.retryAfter);
-      return sendJson(res, b.status, b.errorBody ?? errorFor(b.status), headers);
+      const errorBody = b.errorBody ?? errorFor(b.status);
+      return sendJson(res, b.status, typeof errorBody === 'string' ? echoHeaders(errorBody, req) : JSON.parse(echoedJson(errorBody, req)), headers);
     }
     if (b.garbage) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -245,7 +269,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       billed += usageBase.prompt_tokens;
       return sendJson(res, 200, { object: 'list', data, model, usage: { ...usageBase, total_tokens: usageBase.prompt_tokens } }, { 'x-request-id': requestId });
     }
-    let reply = b.reply !== '' ? b.reply : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
+    let reply = b.reply !== '' ? echoHeaders(b.reply, req) : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
     const limits = [body.max_tokens, body.max_completion_tokens].filter((value): value is number => typeof value === 'number');
     if (b.honourMaxTokens && limits.length > 0) reply = reply.slice(0, Math.max(...limits) * 4);
     const returned = b.honourChoices && typeof body.n === 'number' && body.n > 1 ? body.n : 1;
@@ -286,6 +310,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       res.write(chunk(piece, index === 0));
     }
     if (parts.length >= b.cutStreamAfter) return void req.socket.destroy();
+    if (b.streamError !== undefined) return void res.end(`data: ${echoedJson(b.streamError, req)}\n\n`);
     let tail = chunk(null, false);
     if (includeUsage) tail += `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices: [], usage })}\n\n`;
     res.end(`${tail}data: [DONE]\n\n`);

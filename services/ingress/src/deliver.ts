@@ -4,6 +4,7 @@ import type { InboxEvent, PendingReply } from '@switchyard/bus';
 import { Errors, type OpenAIErrorBody, type Usage } from '@switchyard/contracts';
 import type { AttemptResult } from './dispatch.js';
 import { errorHeaders } from './errors.js';
+import { safeHeaders } from './header-values.js';
 
 type Response = Extract<AttemptResult, { kind: 'response' }>;
 
@@ -77,12 +78,12 @@ export async function deliverStream(
   const pending: PendingReply = response.reply;
   const res: ServerResponse = reply.raw;
   reply.hijack();
-  res.writeHead(response.head.status, {
+  res.writeHead(response.head.status, safeHeaders({
     ...headers,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
-  });
+  }));
   res.flushHeaders();
   let clientGone = false;
   const onClose = () => {
