@@ -82,6 +82,14 @@ export interface MockProvider {
   callsByModel(): Record<string, number>;
   /** The most recent requests (up to `maxRecorded`), oldest first. */
   readonly requests: readonly RecordedRequest[];
+  /**
+   * Calls whose client (the gateway) closed the connection before the answer
+   * was complete: a cancelled call. Connections the mock cuts itself
+   * (`dropConnection`, `cutStreamAfter`) are not counted.
+   */
+  readonly aborted: number;
+  /** Resolves with the aborted count once it reaches `n`; rejects after `timeoutMs`. */
+  waitForAborted(n: number, timeoutMs?: number): Promise<number>;
   /** Zeroes the counters, forgets recorded requests and every behaviour. */
   reset(): void;
   /** Sets behaviour for one model, or for every model with '*'; per-model settings win. */
@@ -199,6 +207,24 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
   const behaviours = new Map<string, Partial<MockProviderBehaviour>>();
   let recorded: RecordedRequest[] = [];
   let waiters: Array<{ n: number; resolve: (count: number) => void }> = [];
+  let aborted = 0;
+  let abortWaiters: Array<{ n: number; resolve: (count: number) => void }> = [];
+  const cutByMock = new WeakSet<ServerResponse>();
+
+  function cut(req: IncomingMessage, res: ServerResponse): void {
+    cutByMock.add(res);
+    req.socket.destroy();
+  }
+
+  function watchAbort(res: ServerResponse): void {
+    res.once('close', () => {
+      if (res.writableFinished || cutByMock.has(res)) return;
+      aborted += 1;
+      const ready = abortWaiters.filter((w) => aborted >= w.n);
+      abortWaiters = abortWaiters.filter((w) => aborted < w.n);
+      for (const waiter of ready) waiter.resolve(aborted);
+    });
+  }
 
   function behaviourFor(model: string): MockProviderBehaviour {
     return { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
@@ -232,7 +258,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     const gone = (): boolean => res.destroyed || req.socket.destroyed;
     if (b.latencyMs > 0) await wait(b.latencyMs);
     if (gone()) return;
-    if (b.dropConnection) return void req.socket.destroy();
+    if (b.dropConnection) return cut(req, res);
     const requestId = `req_mock_${++sequence}`;
     for (const [name, value] of Object.entries(b.headers)) res.setHeader(name, echoHeaders(value, req));
     if (b.status >= 300) {
@@ -304,12 +330,12 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': requestId });
     const parts = pieces(reply, b.streamChunks);
     for (const [index, piece] of parts.entries()) {
-      if (index >= b.cutStreamAfter) return void req.socket.destroy();
+      if (index >= b.cutStreamAfter) return cut(req, res);
       if (index > 0 && b.chunkDelayMs > 0) await wait(b.chunkDelayMs);
       if (gone()) return;
       res.write(chunk(piece, index === 0));
     }
-    if (parts.length >= b.cutStreamAfter) return void req.socket.destroy();
+    if (parts.length >= b.cutStreamAfter) return cut(req, res);
     if (b.streamError !== undefined) return void res.end(`data: ${echoedJson(b.streamError, req)}\n\n`);
     let tail = chunk(null, false);
     if (includeUsage) tail += `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices: [], usage })}\n\n`;
@@ -345,7 +371,8 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     }
     const model = azureModel ?? (typeof body.model === 'string' ? body.model : '');
     count({ path, model, headers: req.headers, body, text: raw });
-    answer(kind, model, body, req, res).catch(() => req.socket.destroy());
+    watchAbort(res);
+    answer(kind, model, body, req, res).catch(() => cut(req, res));
   }
 
   const server = createServer((req, res) => {
@@ -379,9 +406,30 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     get requests() {
       return recorded.length > maxRecorded ? recorded.slice(-maxRecorded) : recorded;
     },
+    get aborted() {
+      return aborted;
+    },
+    waitForAborted(n, timeoutMs = 10_000) {
+      if (aborted >= n) return Promise.resolve(aborted);
+      return new Promise<number>((resolve, reject) => {
+        const waiter = {
+          n,
+          resolve: (value: number) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+        };
+        const timer = setTimeout(() => {
+          abortWaiters = abortWaiters.filter((w) => w !== waiter);
+          reject(new Error(`mock provider: expected ${n} aborted calls within ${timeoutMs} ms, got ${aborted}`));
+        }, timeoutMs);
+        abortWaiters.push(waiter);
+      });
+    },
     reset() {
       calls = 0;
       billed = 0;
+      aborted = 0;
       byModel.clear();
       behaviours.clear();
       recorded = [];

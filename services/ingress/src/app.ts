@@ -12,12 +12,14 @@ import { createIngressMetrics } from './metrics.js';
 import { registerModelRoutes } from './models-routes.js';
 import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
-import { requestIdFrom } from './request-id.js';
+import { clientRequestIdFrom, newRequestId, requestIdHeaders } from './request-id.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Hash of the caller's key, or null when no master key is configured. */
     callerId: string | null;
+    /** The client's own x-request-id, when safe: echoed and audited, never a key (request.id is the gateway's). */
+    clientRequestId: string | null;
   }
 }
 
@@ -71,7 +73,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.general.maxRequestBodyBytes,
     requestIdHeader: false,
-    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    genReqId: () => newRequestId(),
     // While closing, requests still arriving on kept-alive connections get our own OpenAI-shaped 503 (onRequest below).
     return503OnClosing: false,
     // A client that trickles its head or body in (1 byte/s) gets a 408 and loses the socket; node checks
@@ -90,6 +92,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   const startedAt = Math.floor(Date.now() / 1000);
 
   app.decorateRequest('callerId', null);
+  app.decorateRequest('clientRequestId', null);
   // Only JSON bodies: a text/plain body (what fetch sends for a bare string) is a 415, not a confusing 400.
   app.removeAllContentTypeParsers();
   const maxDepth = config.general.maxJsonDepth;
@@ -119,7 +122,8 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => sendError(reply, Errors.notFound(`Unknown endpoint: ${request.method} ${request.url.split('?')[0]}`)));
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    request.clientRequestId = clientRequestIdFrom(request.headers['x-request-id']);
+    void reply.headers(requestIdHeaders(request));
     if (OPS_PATHS.has(request.url.split('?')[0]!)) return;
     if (deps.isShuttingDown()) {
       reply.header('connection', 'close');
