@@ -50,6 +50,8 @@ export interface RunnerHooks {
   send(step: AttemptStep): Promise<AttemptResult>;
   /** Waits a backoff; resolves false when the request should not go on (the client left). */
   wait(ms: number): Promise<boolean>;
+  /** True when nothing more should be sent (the client left). */
+  isCancelled?(): boolean;
   onAttemptFailed?(entry: AttemptEntry, next: { role: AttemptRole; group: string } | null): void;
 }
 
@@ -94,6 +96,7 @@ export async function runAttempts(request: PolicyRequest, context: PolicyContext
       definite: result.definite,
       retryAfterSeconds: result.error.retryAfterSeconds ?? null,
     });
+    if (hooks.isCancelled?.()) return { result, step, trail, ...counts, stopReason: 'client_gone' };
     next = nextAttempt(request, failures, context);
     hooks.onAttemptFailed?.(entry, next.kind === 'attempt' ? { role: next.role, group: next.group } : null);
     if (next.kind === 'stop') return { result, step, trail, ...counts, stopReason: next.reason };
