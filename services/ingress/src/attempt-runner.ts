@@ -76,7 +76,8 @@ export async function runAttempts(request: PolicyRequest, context: PolicyContext
       trail.push({ attempt, role: step.role, group: step.group, deployment: result.head.deploymentId, status: result.head.status, outcome: 'ok', latencyMs, providerCalled: true });
       return { result, step, trail, ...counts, stopReason: null };
     }
-    const deployment = result.deploymentId ?? null;
+    // The limiter names the deployment it admitted (or refused); without that, the first candidate is the one it would have tried.
+    const deployment = result.deploymentId ?? step.candidates[0]?.id ?? null;
     const entry: AttemptEntry = {
       attempt,
       role: step.role,
