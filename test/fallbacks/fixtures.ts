@@ -50,8 +50,14 @@ export const CONTENT_POLICY_ERROR = {
 };
 
 /** Posts a chat request and checks the response status. */
-export async function chatAt(url: string, model: string, expectedStatus: number, extra: Record<string, unknown> = {}): Promise<Response> {
-  const response = await post(url, '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'Say hello' }], ...extra });
+export async function chatAt(
+  url: string,
+  model: string,
+  expectedStatus: number,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const response = await post(url, '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'Say hello' }], ...extra }, headers);
   expect(response.status, await response.clone().text()).toBe(expectedStatus);
   return response;
 }
