@@ -18,7 +18,7 @@ import type { LiteLLMModuleSettings } from './litellm-schema.js';
 import { buildAdaptiveRouters } from './adaptive-router.js';
 import type { Deployment, GatewayConfig } from './model.js';
 import { formatPath, Problems } from './path.js';
-import { patternOrder } from './resolve.js';
+import { matchPattern, patternOrder } from './resolve.js';
 import {
   buildAliases,
   buildGeneralSettings,
@@ -128,8 +128,8 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
   const aliases = buildAliases(routerBase, groups, routerNames, problems);
   const generalRaw = section(raw, 'general_settings', GeneralSettingsSchema, problems) ?? {};
   const general = buildGeneralSettings(generalRaw, env, problems);
-  const knownGroups = new Set([...groups.keys(), ...aliases.keys()]);
-  const reliability = buildReliability(routerRaw, litellmRaw ?? {}, generalRaw, knownGroups, problems);
+  const serves = (name: string) => groups.has(name) || aliases.has(name) || [...sortedWildcards.keys()].some((pattern) => matchPattern(pattern, name) !== null);
+  const reliability = buildReliability(routerRaw, litellmRaw ?? {}, generalRaw, serves, warnings);
   const router = { ...routerBase, reliability };
   const routing = routingMessages(router, deployments);
   warnings.push(...routing.warnings, ...limitWarnings(deployments));

@@ -104,14 +104,25 @@ router_settings: { allowed_fails: 2 }
     expect([gpt4?.cooldownTimeMs, gpt4?.retryOnTimeout, mini?.cooldownTimeMs, mini?.retryOnTimeout]).toEqual([30_000, true, null, false]);
   });
 
-  it('config: a fallback to a group that does not exist stops the start, naming the field', () => {
-    expect(problemsOf('router_settings:\n  fallbacks: [{ gpt-4: [gpt-5] }]\n  default_fallbacks: [nope]\n')).toEqual([
-      'router_settings.default_fallbacks[0]: fallback group "nope" does not exist',
-      'router_settings.fallbacks[0].gpt-4[0]: fallback group "gpt-5" does not exist (groups: gpt-4, gpt-4o-mini, claude-long)',
-    ]);
-    expect(problemsOf('router_settings:\n  context_window_fallbacks: [{ gpt-9: [gpt-4] }]\n')).toEqual([
-      'router_settings.context_window_fallbacks[0].gpt-9: model group "gpt-9" does not exist (groups: gpt-4, gpt-4o-mini, claude-long)',
-    ]);
+  it('config: a fallback naming a model not served here is a warning naming the field, and is left out', () => {
+    const config = parse('router_settings:\n  fallbacks: [{ gpt-4: [gpt-5, gpt-4o-mini] }, { gpt-9: [gpt-4] }]\n  default_fallbacks: [nope]\n');
+    expect(config.router.reliability.fallbacks).toEqual({ 'gpt-4': ['gpt-4o-mini'] });
+    expect(config.router.reliability.defaultFallbacks).toEqual([]);
+    expect(config.warnings).toEqual(
+      expect.arrayContaining([
+        'router_settings.fallbacks[0].gpt-4[0]: fallback model "gpt-5" is not served here: left out',
+        'router_settings.fallbacks[1].gpt-9: model "gpt-9" is not served here: its fallbacks are ignored',
+        'router_settings.default_fallbacks[0]: fallback model "nope" is not served here: left out',
+      ]),
+    );
+  });
+
+  it('config: a fallback may name a model a wildcard route serves', () => {
+    const config = parseGatewayConfig(
+      MODELS + '  - model_name: "groq/*"\n    litellm_params: { model: "groq/*" }\nrouter_settings:\n  fallbacks: [{ gpt-4: [groq/llama-3] }]\n',
+      { source: 'f.yaml', env: { GROQ_API_KEY: 'k' } },
+    );
+    expect(config.router.reliability.fallbacks).toEqual({ 'gpt-4': ['groq/llama-3'] });
   });
 
   it('config: a misspelt retry_policy key is reported, a wrong value refused', () => {

@@ -7,25 +7,27 @@ import {
   type ErrorKind,
   type ReliabilitySettings,
 } from './model.js';
-import type { Problems } from './path.js';
-import { listNames } from './settings.js';
+import { formatPath } from './path.js';
 
 type FallbackList = Array<Record<string, string[]>> | null | undefined;
 
 /**
  * Retries, fallbacks and cooldowns with LiteLLM's names and defaults:
  * router_settings wins over litellm_settings (LiteLLM's Router reads
- * `litellm.<key>` when its own argument is unset). Every group a fallback
- * list names must exist (a group or an alias): a fallback to nothing would
- * only show at the worst moment, during an outage.
+ * `litellm.<key>` when its own argument is unset). A fallback list naming a
+ * model this gateway does not serve is a warning naming the field, and that
+ * entry is left out: LiteLLM loads such files (and fails the fallback at
+ * the worst moment, during an outage), so a LiteLLM user's file must load
+ * here too, but the operator hears of it at start.
  */
 export function buildReliability(
   router: LiteLLMRouterSettings,
   litellm: LiteLLMModuleSettings,
   general: LiteLLMGeneralSettings,
-  known: ReadonlySet<string>,
-  problems: Problems,
+  serves: (name: string) => boolean,
+  warnings: string[],
 ): ReliabilitySettings {
+  const warn = (path: PropertyKey[], message: string) => warnings.push(`${formatPath(path)}: ${message}`);
   const fallbackMap = (field: 'fallbacks' | 'context_window_fallbacks' | 'content_policy_fallbacks'): Record<string, string[]> => {
     const fromRouter = router[field] != null;
     const list: FallbackList = router[field] ?? litellm[field];
@@ -34,18 +36,23 @@ export function buildReliability(
     (list ?? []).forEach((entry, i) => {
       for (const [group, targets] of Object.entries(entry)) {
         const at = [section, field, i, group];
-        if (group !== '*' && !known.has(group)) problems.add(at, `model group "${group}" does not exist (groups: ${listNames([...known])})`);
-        targets.forEach((target, j) => {
-          if (!known.has(target)) problems.add([...at, j], `fallback group "${target}" does not exist (groups: ${listNames([...known])})`);
+        if (group !== '*' && !serves(group)) {
+          warn(at, `model "${group}" is not served here: its fallbacks are ignored`);
+          continue;
+        }
+        const served = targets.filter((target, j) => {
+          if (!serves(target)) warn([...at, j], `fallback model "${target}" is not served here: left out`);
+          return serves(target) && target !== group;
         });
-        out[group] = [...(out[group] ?? []), ...targets.filter((target) => target !== group)];
+        out[group] = [...(out[group] ?? []), ...served];
       }
     });
     return out;
   };
-  const defaults = router.default_fallbacks ?? litellm.default_fallbacks ?? [];
-  defaults.forEach((target, i) => {
-    if (!known.has(target)) problems.add(['router_settings', 'default_fallbacks', i], `fallback group "${target}" does not exist`);
+  const defaultsSection = router.default_fallbacks != null ? 'router_settings' : 'litellm_settings';
+  const defaults = (router.default_fallbacks ?? litellm.default_fallbacks ?? []).filter((target, i) => {
+    if (!serves(target)) warn([defaultsSection, 'default_fallbacks', i], `fallback model "${target}" is not served here: left out`);
+    return serves(target);
   });
   return {
     numRetries: router.num_retries ?? litellm.num_retries ?? 0,
