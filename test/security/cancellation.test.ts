@@ -167,6 +167,7 @@ describe('security: a client that leaves cancels its work', () => {
       attempt: 1,
       stream: false,
       clientWantsUsage: false,
+      choices: 1,
       estimatedPromptTokens: 4,
       maxCompletionTokens: null,
       timeoutMs: TIMEOUT_S * 1000,

@@ -1,7 +1,7 @@
 import type { ConsumerMessages, Msg, NatsConnection, Subscription } from 'nats';
 import type { Redis } from 'ioredis';
 import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
-import { CallsCompleted, DeploymentHealthReply, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
+import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
 import { cooldownRuleFor, failureKindOfCall } from '@switchyard/routing';
