@@ -170,6 +170,7 @@ describe('security: a client that leaves cancels its work', () => {
       choices: 1,
       estimatedPromptTokens: 4,
       maxCompletionTokens: null,
+      choices: 1,
       timeoutMs: TIMEOUT_S * 1000,
       callerId: null,
       bodyRef: null,

@@ -60,7 +60,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     js: nc.jetstream(),
     subject: names.subjects.callCompleted,
     logger,
-    metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize },
+    metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize, dropped: metrics.eventsDropped },
   });
   const tracer = switchyardTracer();
   const calls = new CallCancellations();
