@@ -171,6 +171,7 @@ describe('config: defaults', () => {
       redisUrl: null,
       modelGroupAlias: {},
       hiddenAliases: [],
+      reliability: expect.objectContaining({ numRetries: 0, maxFallbacks: 5 }) as unknown,
     });
     expect(config.general).toEqual({
       masterKey: null,

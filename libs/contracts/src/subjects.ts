@@ -16,6 +16,8 @@ export const Subjects = {
   cancel: 'route.cancel',
   /** upstream-caller -> JetStream: provider calls finished (a CallsCompleted batch). */
   callCompleted: 'events.call.completed',
+  /** ingress -> limiter (request/reply): every deployment's cooldown state and recent failures. */
+  deploymentHealth: 'limiter.deployment-health',
   /** ingress -> JetStream: one learned turn of an adaptive-router conversation. */
   turn: 'events.turn',
   /** ingress -> JetStream: a client's or evaluator's explicit score of a routed response (FeedbackEvent). */

@@ -6,3 +6,6 @@ export * from './conversation.js';
 export * from './load-strategies.js';
 export * from './signals-legacy.js';
 export * from './signal-eval.js';
+export * from './failure-kind.js';
+export * from './attempt-policy.js';
+export * from './cooldown-policy.js';

@@ -11,6 +11,7 @@ import { needsEncoding, safeHeaders } from './header-values.js';
 import { exceedsJsonDepth } from './json-depth.js';
 import { createIngressMetrics } from './metrics.js';
 import { registerModelRoutes } from './models-routes.js';
+import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { clientRequestIdFrom, newRequestId, requestIdHeaders } from './request-id.js';
 
@@ -35,6 +36,8 @@ export interface IngressAppDeps {
   feedback?: FeedbackDeps | null;
   /** Caller identity from the Authorization header; default: the master key check. Where virtual keys plug in. */
   authenticate?: ((authorization: string | undefined) => string | null) | undefined;
+  /** Where `GET /health/deployments` reads the cooldowns (the limiters); null in tests without a bus. */
+  deploymentHealth?: DeploymentHealthSource | null;
 }
 
 const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
@@ -151,6 +154,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     }
   }
   registerModelRoutes(app, config, startedAt);
+  registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
 
   registerFeedbackRoutes(app, deps.feedback ?? null);
   // The adaptive routers' learned state (the LiteLLM path too).

@@ -48,8 +48,8 @@ describe('ingress: one attempt', () => {
     expect(dispatcher.attempts).toHaveLength(1);
     expect(dispatcher.attempts[0]!.envelope).toMatchObject({
       v: 1,
-      // The gateway's own id is the key; the client's x-request-id only rides along.
-      requestId: expect.stringMatching(/^req_[0-9a-f]{32}$/),
+      // The gateway's own id; the client's x-request-id is only a label beside it.
+      requestId: expect.stringMatching(/^req_[0-9a-f]{32}$/) as unknown,
       clientRequestId: 'req-abc',
       endpoint: 'chat.completions',
       requestedModel: 'model-2',
