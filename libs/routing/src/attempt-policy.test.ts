@@ -202,17 +202,20 @@ describe('routing: failure kinds', () => {
 describe('routing: cooldown policy', () => {
   const dep = deployment('gpt4-a', 'gpt4');
   it('routing: deployment failures count, request failures do not, nor anything with cooldowns disabled', () => {
-    expect(cooldownRuleFor('internal_server', dep, settings())).toEqual({ allowedFails: 3, cooldownMs: 5_000, windowMs: 60_000 });
-    expect(cooldownRuleFor('bad_request', dep, settings())).toBeNull();
-    expect(cooldownRuleFor('context_window', dep, settings())).toBeNull();
-    expect(cooldownRuleFor('limiter_denied', dep, settings())).toBeNull();
-    expect(cooldownRuleFor('rate_limit', dep, settings({ disableCooldowns: true }))).toBeNull();
+    expect(cooldownRuleFor('internal_server', dep, settings(), { groupSize: 2, fallbackGroups: 0 })).toEqual({ allowedFails: 3, cooldownMs: 5_000, windowMs: 60_000 });
+    expect(cooldownRuleFor('bad_request', dep, settings(), { groupSize: 2, fallbackGroups: 0 })).toBeNull();
+    expect(cooldownRuleFor('context_window', dep, settings(), { groupSize: 2, fallbackGroups: 0 })).toBeNull();
+    expect(cooldownRuleFor('limiter_denied', dep, settings(), { groupSize: 2, fallbackGroups: 0 })).toBeNull();
+    expect(cooldownRuleFor('rate_limit', dep, settings({ disableCooldowns: true }), { groupSize: 2, fallbackGroups: 0 })).toBeNull();
+    // Alone in its group and without a fallback, a deployment never cools down: there is nothing to skip to.
+    expect(cooldownRuleFor('internal_server', dep, settings(), { groupSize: 1, fallbackGroups: 0 })).toBeNull();
+    expect(cooldownRuleFor('internal_server', dep, settings(), { groupSize: 1, fallbackGroups: 1 })).not.toBeNull();
   });
 
   it('routing: allowed_fails_policy per kind and per-deployment cooldown_time win', () => {
-    const rule = cooldownRuleFor('rate_limit', deployment('x', 'g', { cooldownTimeMs: 30_000 }), settings({ allowedFails: 1, allowedFailsPolicy: { RateLimitError: 10 } }));
+    const rule = cooldownRuleFor('rate_limit', deployment('x', 'g', { cooldownTimeMs: 30_000 }), settings({ allowedFails: 1, allowedFailsPolicy: { RateLimitError: 10 } }), { groupSize: 2, fallbackGroups: 0 });
     expect(rule).toEqual({ allowedFails: 10, cooldownMs: 30_000, windowMs: 60_000 });
-    expect(cooldownRuleFor('timeout', dep, settings({ allowedFails: 1, allowedFailsPolicy: { RateLimitError: 10 } }))?.allowedFails).toBe(1);
+    expect(cooldownRuleFor('timeout', dep, settings({ allowedFails: 1, allowedFailsPolicy: { RateLimitError: 10 } }), { groupSize: 2, fallbackGroups: 0 })?.allowedFails).toBe(1);
   });
 
   it('routing: the limiter skips cooling candidates and keeps the order', () => {

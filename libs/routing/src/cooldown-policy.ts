@@ -18,9 +18,20 @@ export interface CooldownRule {
   windowMs: number;
 }
 
-/** How to count a deployment's failure, or null when it does not count (or cooldowns are off). */
-export function cooldownRuleFor(kind: FailureKind, deployment: Deployment, settings: ReliabilitySettings): CooldownRule | null {
+/**
+ * How to count a deployment's failure, or null when it does not count (or
+ * cooldowns are off). A deployment that nothing else could stand in for
+ * (alone in its group, and the group has no fallback) never cools down:
+ * skipping it would only turn each of its errors into a 429.
+ */
+export function cooldownRuleFor(
+  kind: FailureKind,
+  deployment: Deployment,
+  settings: ReliabilitySettings,
+  standIns: { groupSize: number; fallbackGroups: number },
+): CooldownRule | null {
   if (settings.disableCooldowns || !countsTowardCooldown(kind)) return null;
+  if (standIns.groupSize < 2 && standIns.fallbackGroups === 0) return null;
   const errorKind = errorKindOf(kind);
   const allowedFails = (errorKind === null ? undefined : settings.allowedFailsPolicy[errorKind]) ?? settings.allowedFails;
   const cooldownMs = deployment.cooldownTimeMs ?? settings.cooldownTimeMs;

@@ -43,6 +43,12 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   const { nc, names, config, logger } = deps;
   const metrics = createLimiterMetrics(deps.registry);
   const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
+  // What could stand in for each deployment when it cools down: the rest of its group, or a fallback group.
+  const standIns = new Map<string, { groupSize: number; fallbackGroups: number }>();
+  for (const [group, members] of [...config.groups, ...config.wildcards]) {
+    const fallbackGroups = (config.router.reliability.fallbacks[group] ?? config.router.reliability.fallbacks['*'] ?? config.router.reliability.defaultFallbacks).length;
+    for (const member of members) standIns.set(member.id, { groupSize: members.length, fallbackGroups });
+  }
   const limiter = new ClusterLimiter({ redis: deps.redis, keyPrefix: names.prefix, ...deps.window });
   const cooldowns = new CooldownStore(deps.redis, names.prefix);
   const reliability = config.router.reliability;
@@ -148,7 +154,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       const kind = failureKindOfCall(event);
       const deployment = deployments.get(event.deploymentId);
       if (kind === null || !deployment) continue;
-      const rule = cooldownRuleFor(kind, deployment, reliability);
+      const rule = cooldownRuleFor(kind, deployment, reliability, standIns.get(deployment.id) ?? { groupSize: 1, fallbackGroups: 0 });
       if (!rule) continue;
       try {
         const started = await cooldowns.recordFailure(deployment.id, rule, { at: event.finishedAt, kind, status: event.status });
