@@ -117,12 +117,14 @@ async function* relayStream(
   call: ProviderCall,
   control: CallControl,
   body: ResponseData['body'],
+  req: ProviderRequest,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
   try {
-    yield* parseSse(body);
+    yield* parseSse(body, req.translation?.transforms.stream(req.translation.ctx));
     finished = true;
   } catch (err) {
+    if (err instanceof ProviderStreamError) throw err;
     throw streamErrorOf(call, control, err);
   } finally {
     control.dispose();
@@ -178,7 +180,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
         return invalidResponseFailure(deployment, res.statusCode, `expected an event stream, got ${contentType}`);
       }
       control.stopDeadline();
-      const events = relayStream(call, control, res.body);
+      const events = relayStream(call, control, res.body, req);
       handedOver = true;
       return { kind: 'stream', status: res.statusCode, headers, events };
     }
@@ -188,6 +190,10 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
       return invalidResponseFailure(deployment, res.statusCode, 'the body is not JSON');
+    }
+    if (req.translation !== undefined) {
+      const translated = req.translation.transforms.response(parsed, req.translation.ctx);
+      return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: Buffer.from(JSON.stringify(translated.body)), usage: translated.usage, headers };
     }
     return { kind: 'json', status: res.statusCode, contentType, body, usage: usageFrom(parsed), headers };
   } catch (err) {

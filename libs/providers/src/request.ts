@@ -107,6 +107,7 @@ export function buildProviderRequest(
   const { root, custom } = resolveRoot(deployment, config);
   const apiKey = resolveApiKey(deployment, config, custom);
   const headers: Record<string, string> = {
+    ...config.headers,
     'content-type': 'application/json',
     accept: opts.stream && endpoint !== 'embeddings' ? 'text/event-stream' : 'application/json',
     ...(apiKey === null ? {} : config.authHeaders(apiKey)),
@@ -117,10 +118,15 @@ export function buildProviderRequest(
     const lower = name.toLowerCase();
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
-  return {
-    url: config.url(root, endpoint, deployment),
-    method: 'POST',
-    headers,
-    body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage),
-  };
+  const url = config.url(root, endpoint, deployment);
+  if (config.transforms === undefined) {
+    return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
+  }
+  const transforms = config.transforms[endpoint];
+  if (transforms === undefined) {
+    throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
+  }
+  const ctx = { deployment, stream: opts.stream };
+  const providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
+  return { url, method: 'POST', headers, body: JSON.stringify(providerBody), translation: { transforms, ctx: { ...ctx, providerBody } } };
 }

@@ -1,5 +1,6 @@
 import type { Deployment } from '@switchyard/config';
 import type { CallOutcome, Endpoint, OpenAIErrorBody, Usage } from '@switchyard/contracts';
+import type { EndpointTransforms, ResponseContext } from './transforms.js';
 
 /** One provider call: the upstream-caller builds it from a call envelope and the raw body. */
 export interface ProviderCall {
@@ -21,6 +22,8 @@ export interface ProviderRequest {
   method: 'POST';
   headers: Record<string, string>;
   body: string;
+  /** Set for a provider that does not speak OpenAI: how its answers become OpenAI's. */
+  translation?: { transforms: EndpointTransforms; ctx: ResponseContext };
 }
 
 export interface BuildOptions {

@@ -1,5 +1,6 @@
 import type { Deployment, ProviderName } from '@switchyard/config';
 import type { Endpoint } from '@switchyard/contracts';
+import type { EndpointTransforms } from '../transforms.js';
 
 export type HttpProviderName = Exclude<ProviderName, 'mock'>;
 
@@ -26,6 +27,15 @@ export interface ProviderConfig {
   root(apiBase: string): string;
   url(root: string, endpoint: Endpoint, deployment: Deployment): string;
   authHeaders(apiKey: string): Record<string, string>;
+  /** Headers every call carries, keyed lower-case (a version header). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The endpoints the provider serves, and how each one is translated.
+   * Absent: an OpenAI-compatible provider serving every endpoint, its body
+   * edited in place and its answers relayed as they are (the passthrough).
+   * Present: only the endpoints listed, each through its transforms.
+   */
+  readonly transforms?: Readonly<Partial<Record<Endpoint, EndpointTransforms>>>;
 }
 
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
