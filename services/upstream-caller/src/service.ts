@@ -10,7 +10,7 @@ import {
   type BusNames,
   type CallEnvelope,
 } from '@switchyard/contracts';
-import type { Deployment, GatewayConfig } from '@switchyard/config';
+import { deploymentFor, type Deployment, type GatewayConfig } from '@switchyard/config';
 import { createProviderClient, type ProviderClient } from '@switchyard/providers';
 import { injectContext, SpanKind, SpanStatusCode, switchyardTracer, trace, type Context, type Logger, type Registry } from '@switchyard/telemetry';
 import { relayCall, type CallResult } from './relay.js';
@@ -80,7 +80,9 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     const opened = openRoutedMessage(nc, msg, msg.headers?.get(BusHeaders.replyTo) || undefined, logger, releaseUnprocessable);
     if (!opened) return;
     const { writer, envelope } = opened;
-    const deployment = deployments.get(envelope.deploymentId);
+    const configured = deployments.get(envelope.deploymentId);
+    // A wildcard route is called as its copy for the model the client asked for (`anthropic/*` -> the claude named).
+    const deployment = configured?.wildcard == null ? configured : (deploymentFor(config, envelope.deploymentId, envelope.requestedModel) ?? undefined);
     if (!deployment) {
       writer.fail(
         Errors.internal(`Deployment ${envelope.deploymentId} is not in this upstream-caller's configuration.`),
