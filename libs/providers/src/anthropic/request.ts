@@ -21,15 +21,6 @@ const bad = (message: string, param: string | null = null) => Errors.invalidRequ
 
 type Part = Record<string, unknown>;
 
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .filter((part): part is Part => isRecord(part) && part.type === 'text' && typeof part.text === 'string')
-    .map((part) => part.text as string)
-    .join('');
-}
-
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 function imageBlock(part: Part, at: string): AnthropicBlock {
