@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { GatewayError } from '@switchyard/contracts';
+import { ENDPOINTS, Errors, GatewayError } from '@switchyard/contracts';
 import {
   cancelledFailure,
   connectionFailure,
@@ -145,7 +145,7 @@ function failureOf(call: ProviderCall, control: CallControl, err: unknown, respo
 async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: ProviderRequest): Promise<ProviderResponse> {
   const { deployment } = call;
   if (call.signal?.aborted) return cancelledFailure(deployment, false);
-  const streaming = call.stream && call.endpoint !== 'embeddings';
+  const streaming = call.stream && ENDPOINTS[call.endpoint].streams;
   const timeoutMs = streaming ? deployment.streamTimeoutMs : deployment.timeoutMs;
   const control = new CallControl(timeoutMs, call.signal);
   let res: ResponseData;
@@ -193,7 +193,8 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
     }
     if (req.translation !== undefined) {
       const translated = req.translation.transforms.response(parsed, req.translation.ctx);
-      return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: Buffer.from(JSON.stringify(translated.body)), usage: translated.usage, headers };
+      const out = translated.body === null ? body : Buffer.from(JSON.stringify(translated.body));
+      return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: out, usage: translated.usage, headers };
     }
     return { kind: 'json', status: res.statusCode, contentType, body, usage: usageFrom(parsed), headers };
   } catch (err) {
@@ -220,7 +221,10 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
   });
   return {
     async send(call: ProviderCall): Promise<ProviderResponse> {
-      if (call.deployment.provider === 'mock') return callMock(call);
+      if (call.deployment.provider === 'mock') {
+        if (call.endpoint === 'messages') return misconfiguredFailure(Errors.invalidRequest('the built-in mock provider does not serve /v1/messages', 'model', 'unsupported_endpoint'));
+        return callMock(call);
+      }
       let req: ProviderRequest;
       try {
         req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage, bodyText: call.bodyText });

@@ -1,5 +1,5 @@
 import { parseHttpUrl, type Deployment } from '@switchyard/config';
-import { Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
+import { ENDPOINTS, Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
@@ -104,12 +104,17 @@ export function buildProviderRequest(
     const names = deployment.missingEnv.join(', ');
     throw misconfigured(`deployment ${deployment.id} cannot be called: environment variable(s) ${names} not set`);
   }
+  if (!config.endpoints.includes(endpoint)) {
+    throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
+  }
+  const transforms = config.transforms[endpoint];
+  const wire = transforms?.via ?? endpoint;
   const { root, custom } = resolveRoot(deployment, config);
   const apiKey = resolveApiKey(deployment, config, custom);
   const headers: Record<string, string> = {
     ...config.headers,
     'content-type': 'application/json',
-    accept: opts.stream && endpoint !== 'embeddings' ? 'text/event-stream' : 'application/json',
+    accept: opts.stream && ENDPOINTS[endpoint].streams ? 'text/event-stream' : 'application/json',
     ...(apiKey === null ? {} : config.authHeaders(apiKey)),
   };
   // The operator's extra_headers win over the defaults (a proxy in front of
@@ -118,15 +123,22 @@ export function buildProviderRequest(
     const lower = name.toLowerCase();
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
-  const url = config.url(root, endpoint, deployment);
-  if (config.transforms === undefined) {
+  const url = config.url(root, wire, deployment);
+  if (transforms === undefined) {
     return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
   }
-  const transforms = config.transforms[endpoint];
-  if (transforms === undefined) {
-    throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
-  }
   const ctx = { deployment, stream: opts.stream };
-  const providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
-  return { url, method: 'POST', headers, body: JSON.stringify(providerBody), translation: { transforms, ctx: { ...ctx, providerBody } } };
+  let providerBody: Record<string, unknown>;
+  let text: string;
+  if (transforms.request === undefined) {
+    text = providerBodyText(deployment, endpoint, body, opts, config.streamUsage);
+    providerBody = body;
+  } else {
+    providerBody =
+      transforms.via === undefined
+        ? transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx)
+        : buildProviderBody(deployment, transforms.via, transforms.request(body, ctx), opts, config.streamUsage);
+    text = JSON.stringify(providerBody);
+  }
+  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody } } };
 }

@@ -1,5 +1,5 @@
 import type { Deployment } from '@switchyard/config';
-import type { Usage } from '@switchyard/contracts';
+import type { Endpoint, Usage } from '@switchyard/contracts';
 import type { StreamEvent } from './types.js';
 
 /*
@@ -35,17 +35,25 @@ export interface StreamTranslator {
 }
 
 export interface TranslatedResponse {
-  body: Record<string, unknown>;
+  /** The client's body; null relays the provider's bytes as they are. */
+  body: Record<string, unknown> | null;
   usage: Usage | null;
 }
 
 export interface EndpointTransforms {
   /**
-   * The client's OpenAI body (model and deployment defaults already applied)
-   * as the provider's body. Throws a `GatewayError` (400) for what the
-   * provider cannot do, before anything is sent.
+   * The provider endpoint the request is sent to, when it is not the
+   * client's (Anthropic's messages sent to an OpenAI server as chat): the
+   * request is translated first, then edited as that endpoint's body is.
    */
-  request(body: Record<string, unknown>, ctx: TransformContext): Record<string, unknown>;
+  via?: Endpoint;
+  /**
+   * The client's body as the provider's body (without `via`: after the model
+   * and deployment defaults are applied). Absent: the client's bytes go out
+   * edited in place, as for OpenAI-compatible providers. Throws a
+   * `GatewayError` (400) for what the provider cannot do, before anything is sent.
+   */
+  request?(body: Record<string, unknown>, ctx: TransformContext): Record<string, unknown>;
   /** The provider's 2xx JSON as OpenAI's response, with the usage settlement reads. */
   response(json: unknown, ctx: ResponseContext): TranslatedResponse;
   stream(ctx: ResponseContext): StreamTranslator;

@@ -37,6 +37,8 @@ export interface BuildOptions {
 export interface StreamEvent {
   /** The event's `data` exactly as the provider sent it (`[DONE]` for the terminator). */
   data: string;
+  /** The SSE `event:` name the client gets (Anthropic's streams name every event); OpenAI's have none. */
+  event?: string;
   usage: Usage | null;
   /** OpenAI's final usage chunk (`usage` set, `choices: []`): drop it when the client did not ask for usage. */
   usageOnly: boolean;

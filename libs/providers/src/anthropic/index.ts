@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../providers/base.js';
 import type { EndpointTransforms } from '../transforms.js';
+import { MESSAGES_PASSTHROUGH } from './passthrough.js';
 import { chatRequestToMessages } from './request.js';
 import { isJsonMode, messageToChatResponse } from './response.js';
 import { ANTHROPIC_VERSION } from './shapes.js';
@@ -26,5 +27,6 @@ export const anthropic: ProviderConfig = {
   url: (root) => `${root}/v1/messages`,
   authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
   headers: { 'anthropic-version': ANTHROPIC_VERSION },
-  transforms: { 'chat.completions': chat },
+  endpoints: ['chat.completions', 'messages'],
+  transforms: { 'chat.completions': chat, messages: MESSAGES_PASSTHROUGH },
 };
