@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { TEST_RUN_ENV } from './isolation.js';
 import { trackTestStreams } from './leftover-streams.js';
 import { resolveTestServers, type TestServers } from './servers.js';
 
@@ -13,7 +15,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { servers, stop } = await resolveTestServers(process.env);
   project.provide('servers', servers);
-  const removeTestStreams = await trackTestStreams(servers.natsUrl);
+  // Workers are forked after this, so they inherit the run's tag (see uniquePrefix).
+  const run = randomBytes(2).toString('hex');
+  process.env[TEST_RUN_ENV] = run;
+  const removeTestStreams = await trackTestStreams(servers.natsUrl, run);
   return async () => {
     await removeTestStreams();
     await stop();

@@ -47,6 +47,19 @@ export interface StackOptions {
 }
 
 /**
+ * JetStream reserves a stream's max_bytes out of the server's storage when it
+ * is created: with the production defaults (1 GiB a stream) the suite's many
+ * stacks on the shared NATS would run out of it. A test that sets byte limits
+ * itself keeps them.
+ */
+function withTestRetention(config: GatewayConfig, yaml: string): GatewayConfig {
+  if (/_max_bytes\s*:/.test(yaml)) return config;
+  const mib = 1024 * 1024;
+  config.general.retention = { ...config.general.retention, eventsMaxBytes: 64 * mib, bodiesMaxBytes: 64 * mib, cellsMaxBytes: 8 * mib };
+  return config;
+}
+
+/**
  * Every service of the request path in this process, each replica with its
  * own NATS connection (as separate processes would have), on a bus prefix and
  * database of its own.
@@ -54,7 +67,7 @@ export interface StackOptions {
 export async function startInProcessStack(options: StackOptions): Promise<InProcessStack> {
   const config =
     typeof options.config === 'string'
-      ? parseGatewayConfig(options.config, { source: '<test>', env: options.env ?? {} })
+      ? withTestRetention(parseGatewayConfig(options.config, { source: '<test>', env: options.env ?? {} }), options.config)
       : options.config;
   const names = options.reuse?.names ?? busNames(uniquePrefix());
   const logger = options.logger ?? createLogger({ service: 'test', level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' });

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
+/**
+ * The tag of this test run (set by the global setup): the first four hex
+ * digits of every prefix, so that the run's clean-up deletes its own streams
+ * and never those of another run sharing the same NATS at the same moment.
+ */
+export const TEST_RUN_ENV = 'SWITCHYARD_TEST_RUN';
+
 /** A bus prefix of its own for each test: subjects, streams and buckets never collide. */
 export function uniquePrefix(label = 't'): string {
-  return `${label}_${randomBytes(5).toString('hex')}`;
+  const run = /^[0-9a-f]{4}$/.test(process.env[TEST_RUN_ENV] ?? '') ? process.env[TEST_RUN_ENV]! : randomBytes(2).toString('hex');
+  return `${label}_${run}${randomBytes(3).toString('hex')}`;
 }
 
 /** A fresh database on the shared Postgres; `drop()` removes it. */

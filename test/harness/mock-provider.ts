@@ -39,6 +39,26 @@ export interface MockProviderBehaviour {
   billToolsAsPrompt: boolean;
   /** Never send a usage chunk in a stream, even when stream_options.include_usage asks (many servers don't). */
   omitStreamUsage: boolean;
+  /** Extra response headers on every answer. */
+  headers: Record<string, string>;
+  /** After the content chunks of a stream, send this as a `data:` event and end without `[DONE]` (a provider's mid-stream error). */
+  streamError: unknown;
+}
+
+/**
+ * `{{header:NAME}}` in a behaviour's `errorBody`, `streamError`, `headers`
+ * or `reply` becomes the value of the request's header NAME: a provider or
+ * proxy that echoes the credentials it was sent.
+ */
+function echoHeaders(text: string, req: IncomingMessage): string {
+  return text.replace(/\{\{header:([a-z0-9-]+)\}\}/gi, (_match, name: string) => {
+    const value = req.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : (value ?? '');
+  });
+}
+
+function echoedJson(value: unknown, req: IncomingMessage): string {
+  return echoHeaders(typeof value === 'string' ? value : JSON.stringify(value), req);
 }
 
 export interface RecordedRequest {
@@ -62,6 +82,14 @@ export interface MockProvider {
   callsByModel(): Record<string, number>;
   /** The most recent requests (up to `maxRecorded`), oldest first. */
   readonly requests: readonly RecordedRequest[];
+  /**
+   * Calls whose client (the gateway) closed the connection before the answer
+   * was complete: a cancelled call. Connections the mock cuts itself
+   * (`dropConnection`, `cutStreamAfter`) are not counted.
+   */
+  readonly aborted: number;
+  /** Resolves with the aborted count once it reaches `n`; rejects after `timeoutMs`. */
+  waitForAborted(n: number, timeoutMs?: number): Promise<number>;
   /** Zeroes the counters, forgets recorded requests and every behaviour. */
   reset(): void;
   /** Sets behaviour for one model, or for every model with '*'; per-model settings win. */
@@ -94,6 +122,8 @@ const DEFAULTS: MockProviderBehaviour = {
   honourChoices: false,
   billToolsAsPrompt: false,
   omitStreamUsage: false,
+  headers: {},
+  streamError: undefined,
 };
 
 /** Request fields other than the messages whose text a model reads (and OpenAI bills as prompt). */
@@ -177,6 +207,24 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
   const behaviours = new Map<string, Partial<MockProviderBehaviour>>();
   let recorded: RecordedRequest[] = [];
   let waiters: Array<{ n: number; resolve: (count: number) => void }> = [];
+  let aborted = 0;
+  let abortWaiters: Array<{ n: number; resolve: (count: number) => void }> = [];
+  const cutByMock = new WeakSet<ServerResponse>();
+
+  function cut(req: IncomingMessage, res: ServerResponse): void {
+    cutByMock.add(res);
+    req.socket.destroy();
+  }
+
+  function watchAbort(res: ServerResponse): void {
+    res.once('close', () => {
+      if (res.writableFinished || cutByMock.has(res)) return;
+      aborted += 1;
+      const ready = abortWaiters.filter((w) => aborted >= w.n);
+      abortWaiters = abortWaiters.filter((w) => aborted < w.n);
+      for (const waiter of ready) waiter.resolve(aborted);
+    });
+  }
 
   function behaviourFor(model: string): MockProviderBehaviour {
     return { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
@@ -210,12 +258,14 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     const gone = (): boolean => res.destroyed || req.socket.destroyed;
     if (b.latencyMs > 0) await wait(b.latencyMs);
     if (gone()) return;
-    if (b.dropConnection) return void req.socket.destroy();
+    if (b.dropConnection) return cut(req, res);
     const requestId = `req_mock_${++sequence}`;
+    for (const [name, value] of Object.entries(b.headers)) res.setHeader(name, echoHeaders(value, req));
     if (b.status >= 300) {
       const headers: Record<string, string> = { 'x-request-id': requestId };
       if (b.retryAfter > 0) headers['retry-after'] = String(b.retryAfter);
-      return sendJson(res, b.status, b.errorBody ?? errorFor(b.status), headers);
+      const errorBody = b.errorBody ?? errorFor(b.status);
+      return sendJson(res, b.status, typeof errorBody === 'string' ? echoHeaders(errorBody, req) : JSON.parse(echoedJson(errorBody, req)), headers);
     }
     if (b.garbage) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -245,7 +295,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       billed += usageBase.prompt_tokens;
       return sendJson(res, 200, { object: 'list', data, model, usage: { ...usageBase, total_tokens: usageBase.prompt_tokens } }, { 'x-request-id': requestId });
     }
-    let reply = b.reply !== '' ? b.reply : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
+    let reply = b.reply !== '' ? echoHeaders(b.reply, req) : `This is a mock response to: ${prompt.echo.slice(0, 200)}`;
     const limits = [body.max_tokens, body.max_completion_tokens].filter((value): value is number => typeof value === 'number');
     if (b.honourMaxTokens && limits.length > 0) reply = reply.slice(0, Math.max(...limits) * 4);
     const returned = b.honourChoices && typeof body.n === 'number' && body.n > 1 ? body.n : 1;
@@ -280,12 +330,13 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': requestId });
     const parts = pieces(reply, b.streamChunks);
     for (const [index, piece] of parts.entries()) {
-      if (index >= b.cutStreamAfter) return void req.socket.destroy();
+      if (index >= b.cutStreamAfter) return cut(req, res);
       if (index > 0 && b.chunkDelayMs > 0) await wait(b.chunkDelayMs);
       if (gone()) return;
       res.write(chunk(piece, index === 0));
     }
-    if (parts.length >= b.cutStreamAfter) return void req.socket.destroy();
+    if (parts.length >= b.cutStreamAfter) return cut(req, res);
+    if (b.streamError !== undefined) return void res.end(`data: ${echoedJson(b.streamError, req)}\n\n`);
     let tail = chunk(null, false);
     if (includeUsage) tail += `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices: [], usage })}\n\n`;
     res.end(`${tail}data: [DONE]\n\n`);
@@ -320,7 +371,8 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     }
     const model = azureModel ?? (typeof body.model === 'string' ? body.model : '');
     count({ path, model, headers: req.headers, body, text: raw });
-    answer(kind, model, body, req, res).catch(() => req.socket.destroy());
+    watchAbort(res);
+    answer(kind, model, body, req, res).catch(() => cut(req, res));
   }
 
   const server = createServer((req, res) => {
@@ -354,9 +406,30 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     get requests() {
       return recorded.length > maxRecorded ? recorded.slice(-maxRecorded) : recorded;
     },
+    get aborted() {
+      return aborted;
+    },
+    waitForAborted(n, timeoutMs = 10_000) {
+      if (aborted >= n) return Promise.resolve(aborted);
+      return new Promise<number>((resolve, reject) => {
+        const waiter = {
+          n,
+          resolve: (value: number) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+        };
+        const timer = setTimeout(() => {
+          abortWaiters = abortWaiters.filter((w) => w !== waiter);
+          reject(new Error(`mock provider: expected ${n} aborted calls within ${timeoutMs} ms, got ${aborted}`));
+        }, timeoutMs);
+        abortWaiters.push(waiter);
+      });
+    },
     reset() {
       calls = 0;
       billed = 0;
+      aborted = 0;
       byModel.clear();
       behaviours.clear();
       recorded = [];

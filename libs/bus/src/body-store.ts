@@ -1,8 +1,15 @@
-import type { NatsConnection, ObjectStore } from 'nats';
+import { nanos, type NatsConnection, type ObjectStore } from 'nats';
 import { maxPayloadOf } from './connection.js';
+import { applyStreamLimits, type StreamLimits } from './streams.js';
 
-/** How long an unclaimed oversized body is kept: longer than any call may wait. */
-const BODY_TTL_NS = 30 * 60 * 1_000_000_000;
+/**
+ * How long an unclaimed body is kept when the opener is not given the limits
+ * (libs/config's default: 15 min, longer than a call and one retry's wait).
+ * The byte limit comes only with the configured limits (the ingress): see
+ * DEFAULT_EVENTS_MAX_AGE_MS. A full store refuses new bodies rather than
+ * dropping ones in use.
+ */
+export const DEFAULT_BODY_MAX_AGE_MS = 15 * 60 * 1000;
 
 /**
  * Request bodies too large for one NATS message (a many-message chat) go to a
@@ -12,11 +19,14 @@ const BODY_TTL_NS = 30 * 60 * 1_000_000_000;
 export class BodyStore {
   readonly #nc: NatsConnection;
   readonly #bucket: string;
+  readonly #limits: StreamLimits | undefined;
   #store: Promise<ObjectStore> | null = null;
 
-  constructor(nc: NatsConnection, bucket: string) {
+  /** With `limits` (the ingress passes the configured ones) an existing store is brought to them when opened. */
+  constructor(nc: NatsConnection, bucket: string, limits?: StreamLimits) {
     this.#nc = nc;
     this.#bucket = bucket;
+    this.#limits = limits;
   }
 
   /** The largest body that travels inline in a message. */
@@ -42,10 +52,30 @@ export class BodyStore {
     await store.delete(key).catch(() => undefined);
   }
 
+  /**
+   * Brings an existing store to the configured limits (a store that does not
+   * exist yet gets them when the first body creates it: creating it now would
+   * reserve its bytes on a NATS that may never need it).
+   */
+  async applyLimits(): Promise<void> {
+    if (!this.#limits) return;
+    const jsm = await this.#nc.jetstreamManager();
+    const info = await jsm.streams.info(`OBJ_${this.#bucket}`).catch(() => null);
+    if (info !== null) await applyStreamLimits(jsm, info, this.#limits);
+  }
+
   #open(): Promise<ObjectStore> {
+    const ttl = nanos(this.#limits?.maxAgeMs ?? DEFAULT_BODY_MAX_AGE_MS);
     this.#store ??= this.#nc
       .jetstream()
-      .views.os(this.#bucket, { ttl: BODY_TTL_NS })
+      .views.os(this.#bucket, this.#limits ? { ttl, max_bytes: this.#limits.maxBytes } : { ttl })
+      .then(async (store) => {
+        if (this.#limits) {
+          const jsm = await this.#nc.jetstreamManager();
+          await applyStreamLimits(jsm, await jsm.streams.info(`OBJ_${this.#bucket}`), this.#limits);
+        }
+        return store;
+      })
       .catch((error: unknown) => {
         this.#store = null;
         throw error;

@@ -7,6 +7,7 @@ import type { Deployment, ModelLimitsSource, WildcardRoute } from './model.js';
 import { formatPath } from './path.js';
 import type { Problems } from './path.js';
 import { parseModelTarget } from './provider.js';
+import { secretForms, secretList, urlCredentials, type Secret } from './secret.js';
 
 export interface DeploymentDraft {
   /** Path of the `model_list` entry, for messages. */
@@ -99,6 +100,7 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       dropParams: params.drop_params ?? context.dropParams,
       wildcard,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
+      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers } }),
     },
   };
 }
@@ -131,6 +133,26 @@ export function limitsOf(entry: ModelEntry, provider: Deployment['provider'], mo
     contextWindow: info?.max_input_tokens ?? known.contextWindow,
     maxOutputTokens: info?.max_output_tokens ?? info?.max_tokens ?? known.maxOutputTokens,
   };
+}
+
+/**
+ * The secrets a deployment's calls carry: its key, every `extra_headers`
+ * value (a header is where proxies take their credentials; a value that is
+ * not secret costs nothing but a redaction), credentials in `api_base`.
+ */
+export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders'>): () => readonly string[] {
+  return secretList([deployment.apiKey?.reveal(), ...Object.values(deployment.extraHeaders), ...urlCredentials(deployment.apiBase)]);
+}
+
+/** Adds the gateway's own secrets (master key, Redis password) to every deployment's list, once at load. */
+export function addSharedSecrets(deployments: Deployment[], shared: ReadonlyArray<Secret | null>): void {
+  const values = shared.flatMap((secret) => (secret === null ? [] : [secret.reveal(), ...urlCredentials(secret.reveal())]));
+  const sharedForms = secretForms(values);
+  if (sharedForms.length === 0) return;
+  for (const deployment of deployments) {
+    const forms = Object.freeze([...new Set([...deployment.secrets(), ...sharedForms])].sort((a, b) => b.length - a.length));
+    deployment.secrets = () => forms;
+  }
 }
 
 /** `rpm`/`tpm` may sit in litellm_params or beside it; two different values are a mistake, not a choice. */

@@ -1,5 +1,6 @@
 export * from './model.js';
-export { Secret } from './secret.js';
+export { MIN_SECRET_FORM_CHARS, Secret, secretForms, secretList, urlCredentials } from './secret.js';
+export { deploymentSecrets } from './deployment.js';
 export { EnvError, loadServiceEnv } from './env.js';
 export type { ServiceEnv } from './env.js';
 export { ConfigError, loadGatewayConfig, parseGatewayConfig } from './load.js';

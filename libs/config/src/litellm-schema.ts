@@ -131,6 +131,23 @@ export const GeneralSettingsSchema = z.object({
   max_request_body_bytes: positiveInt.nullish(),
   /** Switchyard's own: completion tokens reserved when neither the client nor the deployment sets max_tokens. */
   completion_tokens_estimate: z.number().int().min(0).nullish(),
+  /** Switchyard's own: deepest nesting of objects/arrays a request body may have (see settings.ts for the defaults). */
+  max_json_depth: z.number().int().min(2).max(10_000).nullish(),
+  /** Switchyard's own: time to receive a request's headers / its whole body, in seconds. */
+  request_headers_timeout_seconds: z.number().positive().nullish(),
+  request_body_timeout_seconds: z.number().positive().nullish(),
+  /** Switchyard's own: an idle kept-alive client connection is closed after this long. */
+  keep_alive_timeout_seconds: z.number().positive().nullish(),
+  /** Switchyard's own: a client socket with no traffic either way is closed after this long. */
+  connection_idle_timeout_seconds: z.number().positive().nullish(),
+  /** Switchyard's own: largest request head (request line + headers). */
+  max_header_bytes: positiveInt.nullish(),
+  /** Switchyard's own: how long and how much JetStream keeps (see settings.ts). */
+  events_max_age_seconds: z.number().positive().nullish(),
+  events_max_bytes: positiveInt.nullish(),
+  bodies_max_age_seconds: z.number().positive().nullish(),
+  bodies_max_bytes: positiveInt.nullish(),
+  cells_max_bytes: positiveInt.nullish(),
 });
 export type LiteLLMGeneralSettings = z.infer<typeof GeneralSettingsSchema>;
 

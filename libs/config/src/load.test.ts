@@ -177,6 +177,15 @@ describe('config: defaults', () => {
       onLimiterUnavailable: 'reject',
       maxRequestBodyBytes: 16 * 1024 * 1024,
       completionTokensEstimate: 256,
+      maxJsonDepth: 128,
+      http: { headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000, connectionIdleTimeoutMs: null, maxHeaderBytes: 16 * 1024 },
+      retention: {
+        eventsMaxAgeMs: 24 * 3600 * 1000,
+        eventsMaxBytes: 1024 ** 3,
+        bodiesMaxAgeMs: 15 * 60 * 1000,
+        bodiesMaxBytes: 1024 ** 3,
+        cellsMaxBytes: 64 * 1024 ** 2,
+      },
     });
     expect(config.deployments[0]).toMatchObject({
       timeoutMs: 600_000,

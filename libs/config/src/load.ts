@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from './default-config.js';
-import { assignIds, draftDeployment } from './deployment.js';
+import { addSharedSecrets, assignIds, draftDeployment } from './deployment.js';
 import type { DeploymentDraft, DraftContext } from './deployment.js';
 import {
   AdaptiveRouterEntrySchema,
@@ -131,6 +131,7 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
   if (adaptive.unsupported.length > 0) warnings.push(`ignoring unsupported routers: ${adaptive.unsupported.join(', ')}`);
 
   if (!problems.empty) throw new ConfigError(source, problems.list, warnings);
+  addSharedSecrets(deployments, [general.masterKey, router.redisUrl]);
   return {
     source,
     deployments,

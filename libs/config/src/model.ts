@@ -85,6 +85,13 @@ export interface Deployment {
    */
   wildcard: WildcardRoute | null;
   mock: MockBehaviour | null;
+  /**
+   * Every form (raw, base64, URL-encoded, ...) of every secret this deployment's
+   * calls carry, plus the gateway's own (master key, Redis password): what the
+   * providers lib scrubs from provider bytes. Computed once at load; a function
+   * so that logging a deployment never prints them.
+   */
+  secrets: () => readonly string[];
 }
 
 /** Context window and output limit of a deployment's model. */
@@ -154,6 +161,36 @@ export interface GeneralSettings {
   maxRequestBodyBytes: number;
   /** Completion tokens the limiter reserves when no max_tokens is set (settled to actual usage later). */
   completionTokensEstimate: number;
+  /** Deepest nesting of arrays/objects the ingress parses; deeper bodies are a 400. */
+  maxJsonDepth: number;
+  /** Client connection limits of the ingress HTTP server. */
+  http: HttpServerLimits;
+  /** How long and how much JetStream keeps. */
+  retention: RetentionLimits;
+}
+
+export interface HttpServerLimits {
+  /** Time to receive the request line and headers (node `headersTimeout`). */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request, body included (node `requestTimeout`); the response is not bounded by it. */
+  bodyTimeoutMs: number;
+  /** Idle time after which a kept-alive connection is closed. */
+  keepAliveTimeoutMs: number;
+  /** A socket with no traffic either way for this long is closed; null = the longest deployment timeout + 30 s. */
+  connectionIdleTimeoutMs: number | null;
+  /** Largest request head (node `maxHeaderSize`). */
+  maxHeaderBytes: number;
+}
+
+export interface RetentionLimits {
+  /** The events stream (call completions, decisions, turns): age and size limits. */
+  eventsMaxAgeMs: number;
+  eventsMaxBytes: number;
+  /** The object store of request bodies too large for one message. */
+  bodiesMaxAgeMs: number;
+  bodiesMaxBytes: number;
+  /** The KV bucket of learned cells (one value per cell, history 1). */
+  cellsMaxBytes: number;
 }
 
 export interface GatewayConfig {

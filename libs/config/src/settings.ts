@@ -124,13 +124,89 @@ export function routingMessages(router: RouterSettings, deployments: readonly De
 /** Completion tokens reserved for a request that sets no max_tokens; settlement corrects it. */
 const DEFAULT_COMPLETION_TOKENS_ESTIMATE = 256;
 
+/**
+ * 128 levels: OpenAI's structured outputs allow 10 levels of schema nesting
+ * (about 20-25 JSON levels once `properties`/`items` wrappers count), and a
+ * chat request adds about 6 around it (body, messages, message, content part,
+ * tools, function); 128 leaves 4x headroom for any legitimate body, while
+ * recursive code downstream (zod, JSON.stringify, provider transforms) only
+ * runs out of stack in the thousands.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
+
+const SECOND = 1000;
+const MIB = 1024 * 1024;
+
+/**
+ * Client connection defaults. A body that trickles in (1 byte/s) must not
+ * hold a socket: 60 s receives 16 MiB (the default body limit) at 280 KB/s.
+ * 30 s for the head, as browsers and SDKs send it at once. Keep-alive 72 s
+ * (fastify's default) outlives the 60 s idle timeout of common load
+ * balancers, so the gateway never closes a socket the balancer is reusing.
+ * 16 KiB heads: node's own default, stated so it is visible and configurable.
+ */
+export const DEFAULT_HTTP_LIMITS = {
+  headersTimeoutMs: 30 * SECOND,
+  bodyTimeoutMs: 60 * SECOND,
+  keepAliveTimeoutMs: 72 * SECOND,
+  maxHeaderBytes: 16 * 1024,
+} as const;
+
+/**
+ * JetStream keeps prompts (turn events) and bodies: as little and as briefly
+ * as the gateway needs. Events: 24 h lets a consumer that was down for a day
+ * catch up. Bodies: 15 min outlives the default 600 s call timeout plus one
+ * retry's wait; the ingress deletes a body as soon as its request ends.
+ */
+export const DEFAULT_RETENTION = {
+  eventsMaxAgeMs: 24 * 3600 * SECOND,
+  eventsMaxBytes: 1024 * MIB,
+  bodiesMaxAgeMs: 15 * 60 * SECOND,
+  bodiesMaxBytes: 1024 * MIB,
+  cellsMaxBytes: 64 * MIB,
+} as const;
+
+/**
+ * The learner forgets processed event ids after 8 days (services/learner
+ * sessions.ts); JetStream must never be able to redeliver an event older than
+ * that, or it would count twice.
+ */
+const MAX_EVENTS_AGE_SECONDS = 7 * 24 * 3600;
+
 export function buildGeneralSettings(raw: LiteLLMGeneralSettings, env: Env, problems: Problems): GeneralSettings {
   const masterKey = raw.master_key == null ? null : required(raw.master_key, ['general_settings', 'master_key'], env, problems);
+  const seconds = (value: number | null | undefined, fallbackMs: number): number => (value == null ? fallbackMs : Math.round(value * SECOND));
+  const http = {
+    headersTimeoutMs: seconds(raw.request_headers_timeout_seconds, DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+    bodyTimeoutMs: seconds(raw.request_body_timeout_seconds, DEFAULT_HTTP_LIMITS.bodyTimeoutMs),
+    keepAliveTimeoutMs: seconds(raw.keep_alive_timeout_seconds, DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+    connectionIdleTimeoutMs: raw.connection_idle_timeout_seconds == null ? null : Math.round(raw.connection_idle_timeout_seconds * SECOND),
+    maxHeaderBytes: raw.max_header_bytes ?? DEFAULT_HTTP_LIMITS.maxHeaderBytes,
+  };
+  if (http.headersTimeoutMs > http.bodyTimeoutMs) {
+    // node refuses a head timeout longer than the whole request's.
+    problems.add(['general_settings', 'request_headers_timeout_seconds'], 'must not exceed request_body_timeout_seconds');
+  }
+  if (raw.events_max_age_seconds != null && raw.events_max_age_seconds > MAX_EVENTS_AGE_SECONDS) {
+    problems.add(
+      ['general_settings', 'events_max_age_seconds'],
+      `at most ${MAX_EVENTS_AGE_SECONDS} (7 days): the learner forgets event ids after 8 days, and an older redelivered event would count twice`,
+    );
+  }
   return {
     masterKey: masterKey === null ? null : toSecret({ kind: 'value', ...masterKey }),
     onLimiterUnavailable: raw.on_limiter_unavailable ?? 'reject',
     maxRequestBodyBytes: raw.max_request_body_bytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
     completionTokensEstimate: raw.completion_tokens_estimate ?? DEFAULT_COMPLETION_TOKENS_ESTIMATE,
+    maxJsonDepth: raw.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH,
+    http,
+    retention: {
+      eventsMaxAgeMs: seconds(raw.events_max_age_seconds, DEFAULT_RETENTION.eventsMaxAgeMs),
+      eventsMaxBytes: raw.events_max_bytes ?? DEFAULT_RETENTION.eventsMaxBytes,
+      bodiesMaxAgeMs: seconds(raw.bodies_max_age_seconds, DEFAULT_RETENTION.bodiesMaxAgeMs),
+      bodiesMaxBytes: raw.bodies_max_bytes ?? DEFAULT_RETENTION.bodiesMaxBytes,
+      cellsMaxBytes: raw.cells_max_bytes ?? DEFAULT_RETENTION.cellsMaxBytes,
+    },
   };
 }
 

@@ -26,7 +26,10 @@ export type Reservation = z.infer<typeof Reservation>;
  */
 export const CallEnvelope = z.object({
   v: z.literal(1),
+  /** The gateway's own id of the request (never a client's): the key of its body, inbox, cancel and events. */
   requestId: z.string().min(1).max(128),
+  /** The client's own x-request-id, validated: carried so events join with it, never used as a key. */
+  clientRequestId: z.string().max(128).nullable().default(null),
   endpoint: Endpoint,
   /** The `model` the client asked for (group, alias or router name). */
   requestedModel: z.string(),
@@ -110,6 +113,8 @@ export type CallOutcome = z.infer<typeof CallOutcome>;
 export const CallCompleted = z.object({
   eventId: z.string().min(1),
   requestId: z.string(),
+  /** The client's own x-request-id, when it sent one: joins the event with the client's logs. */
+  clientRequestId: z.string().nullable().optional(),
   attempt: z.number().int().min(1),
   endpoint: Endpoint,
   modelGroup: z.string(),
@@ -121,9 +126,9 @@ export const CallCompleted = z.object({
   outcome: CallOutcome,
   usage: Usage.nullable(),
   /**
-   * False when the call never left the gateway (an unreadable message, an
-   * unknown deployment): its reservation is released whole. Absent on events
-   * of older callers.
+   * False when the call never reached the provider (an unreadable message,
+   * an unknown deployment, a client that left first): nothing can have been
+   * billed, so its reservation is released whole. Absent on events of older callers.
    */
   providerCalled: z.boolean().optional(),
   latencyMs: z.number().min(0),
@@ -160,6 +165,6 @@ export const CallerPresence = z.object({
 });
 export type CallerPresence = z.infer<typeof CallerPresence>;
 
-/** Cancel broadcast: the client of this request disconnected. */
-export const CancelRequest = z.object({ requestId: z.string() });
+/** Cancel broadcast: the client of this request (the gateway's own request id, never a client's) disconnected. */
+export const CancelRequest = z.object({ requestId: z.string().min(1).max(128) });
 export type CancelRequest = z.infer<typeof CancelRequest>;

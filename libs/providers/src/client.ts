@@ -12,6 +12,7 @@ import {
 import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
 import { buildProviderRequest } from './request.js';
+import { scrubberFor, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
 import { usageFrom } from './usage.js';
 import {
@@ -29,10 +30,11 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 type ResponseData = Dispatcher.ResponseData;
 
-function flattenHeaders(raw: ResponseData['headers']): Record<string, string> {
+/** The provider's response headers, flat and scrubbed: whatever reads them later (retry-after, logs) sees no secret. */
+function flattenHeaders(raw: ResponseData['headers'], scrubber: SecretScrubber): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined) out[name] = scrubber.text(Array.isArray(value) ? value.join(', ') : value);
   }
   return out;
 }
@@ -90,16 +92,16 @@ class CallControl {
   }
 }
 
-// Header values that may hold a credential; provider messages are scrubbed of them.
-const CREDENTIAL_HEADER = /auth|key|token|secret|cookie/i;
-
-function secretsOf(call: ProviderCall, req: ProviderRequest): string[] {
-  const secrets = Object.entries(req.headers)
-    .filter(([name]) => CREDENTIAL_HEADER.test(name))
-    .flatMap(([, value]) => [value, value.replace(/^(Bearer|Basic)\s+/i, '')]);
-  const key = call.deployment.apiKey?.reveal();
-  if (key !== undefined && key !== '') secrets.push(key);
-  return secrets;
+/**
+ * Every event of a provider's stream is searched for the deployment's
+ * secrets, not only `error` events: telling the two apart costs a parse, and
+ * the search is a few native `includes` per frame (measured in issue 12).
+ */
+async function* scrubbedEvents(events: AsyncIterable<StreamEvent>, scrubber: SecretScrubber): AsyncGenerator<StreamEvent, void, undefined> {
+  for await (const event of events) {
+    const data = scrubber.text(event.data);
+    yield data === event.data ? event : { ...event, data };
+  }
 }
 
 function streamErrorOf(call: ProviderCall, control: CallControl, err: unknown): ProviderStreamError {
@@ -120,8 +122,10 @@ async function* relayStream(
   req: ProviderRequest,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
+  const scrubber = scrubberFor(call.deployment);
   try {
-    yield* parseSse(body, req.translation?.transforms.stream(req.translation.ctx));
+    const events = parseSse(body, req.translation?.transforms.stream(req.translation.ctx));
+    yield* scrubber.empty ? events : scrubbedEvents(events, scrubber);
     finished = true;
   } catch (err) {
     if (err instanceof ProviderStreamError) throw err;
@@ -164,7 +168,8 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
     control.dispose();
     return failureOf(call, control, err, false);
   }
-  const headers = flattenHeaders(res.headers);
+  const scrubber = scrubberFor(deployment);
+  const headers = flattenHeaders(res.headers, scrubber);
   const contentType = headers['content-type'] ?? 'application/json';
   const ok = res.statusCode >= 200 && res.statusCode < 300;
   // Once the stream is handed over, its iterator owns the control.
@@ -172,7 +177,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   try {
     if (!ok) {
       const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
-      return httpFailure(deployment, res.statusCode, headers, text, secretsOf(call, req));
+      return httpFailure(deployment, res.statusCode, headers, text, scrubber);
     }
     if (streaming) {
       if (!contentType.includes('text/event-stream')) {
@@ -184,7 +189,8 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       handedOver = true;
       return { kind: 'stream', status: res.statusCode, headers, events };
     }
-    const body = Buffer.from(await res.body.arrayBuffer());
+    // A 2xx body may echo a secret too (a proxy's debug field, a model repeating its prompt's headers).
+    const body = scrubber.bytes(Buffer.from(await res.body.arrayBuffer()));
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));

@@ -1,5 +1,6 @@
 import type { Deployment } from '@switchyard/config';
 import { Errors, type GatewayError, type OpenAIErrorBody } from '@switchyard/contracts';
+import type { SecretScrubber } from './secrets.js';
 import type { FailureOutcome, FailureResponse } from './types.js';
 
 /*
@@ -174,12 +175,9 @@ function typeForStatus(status: number): string {
   return 'api_error';
 }
 
-/** Replaces every secret in text; belt and braces for provider messages that echo a key. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
+/** A provider's text for the client: every form of a secret replaced, then bounded (scrubbed first, so no secret is cut in half). */
+function relayable(text: string, scrubber: SecretScrubber): string {
+  const out = scrubber.text(text);
   return out.length > MAX_MESSAGE_CHARS ? `${out.slice(0, MAX_MESSAGE_CHARS)}...` : out;
 }
 
@@ -195,7 +193,7 @@ export function httpFailure(
   providerStatus: number,
   headers: Record<string, string>,
   bodyText: string,
-  secrets: readonly string[],
+  scrubber: SecretScrubber,
 ): FailureResponse {
   const retryAfterSeconds = parseRetryAfter(headers);
   if (providerStatus === 401 || providerStatus === 403) {
@@ -216,7 +214,7 @@ export function httpFailure(
   const status = clientVisible ? providerStatus : 502;
   const message =
     fields?.message !== undefined && fields.message !== null && fields.message !== ''
-      ? scrub(fields.message, secrets)
+      ? relayable(fields.message, scrubber)
       : `deployment ${deployment.id} answered HTTP ${providerStatus}`;
   return failure({
     status,
@@ -228,9 +226,9 @@ export function httpFailure(
     error: {
       error: {
         message,
-        type: fields?.type ?? typeForStatus(status),
-        param: fields?.param === null || fields?.param === undefined ? null : scrub(fields.param, secrets),
-        code: fields?.code === null || fields?.code === undefined ? (clientVisible ? null : 'upstream_error') : scrub(fields.code, secrets),
+        type: fields?.type == null ? typeForStatus(status) : relayable(fields.type, scrubber),
+        param: fields?.param == null ? null : relayable(fields.param, scrubber),
+        code: fields?.code == null ? (clientVisible ? null : 'upstream_error') : relayable(fields.code, scrubber),
       },
     },
   });

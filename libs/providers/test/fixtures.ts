@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Secret, type Deployment } from '@switchyard/config';
+import { deploymentSecrets, Secret, type Deployment } from '@switchyard/config';
 
 export const TEST_KEY = 'sk-test-SECRET-0123456789abcdefXYZ';
 
 export function deployment(overrides: Partial<Deployment> = {}): Deployment {
-  return {
+  const fields: Omit<Deployment, 'secrets'> = {
     id: 'gpt-test/abc123',
     modelName: 'gpt-test',
     provider: 'openai',
@@ -32,6 +32,8 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     mock: null,
     ...overrides,
   };
+  // As the config loader does: the secrets come from the deployment's own fields.
+  return { ...fields, secrets: overrides.secrets ?? deploymentSecrets(fields) };
 }
 
 export interface TestServer {

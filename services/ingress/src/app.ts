@@ -6,15 +6,19 @@ import { readiness, type Logger, type ReadinessCheck, type Registry } from '@swi
 import { createAuthenticator } from './auth.js';
 import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
+import { needsEncoding, safeHeaders } from './header-values.js';
+import { exceedsJsonDepth } from './json-depth.js';
 import { createIngressMetrics } from './metrics.js';
 import { registerModelRoutes } from './models-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
-import { requestIdFrom } from './request-id.js';
+import { clientRequestIdFrom, newRequestId, requestIdHeaders } from './request-id.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Hash of the caller's key, or null when no master key is configured. */
     callerId: string | null;
+    /** The client's own x-request-id, when safe: echoed and audited, never a key (request.id is the gateway's). */
+    clientRequestId: string | null;
   }
 }
 
@@ -39,27 +43,62 @@ const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** Invalid UTF-8 is refused, not silently replaced: the provider must see what the client meant. */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Extra idle time a client socket is allowed beyond the longest call the gateway may wait for. */
+const IDLE_MARGIN_MS = 30_000;
+
+/**
+ * A socket silent both ways must outlive the longest call: a non-streamed
+ * request waits for its whole response without a byte on the wire.
+ */
+function connectionIdleTimeoutMs(config: GatewayConfig): number {
+  if (config.general.http.connectionIdleTimeoutMs !== null) return config.general.http.connectionIdleTimeoutMs;
+  const longest = Math.max(0, ...config.deployments.map((deployment) => Math.max(deployment.timeoutMs, deployment.streamTimeoutMs)));
+  return longest * (1 + config.router.numRetries) + IDLE_MARGIN_MS;
+}
+
+/** Said once at start and on /readyz: with no master key, anyone who reaches the port spends the providers' money. */
+export const OPEN_AUTH_WARNING =
+  'no general_settings.master_key is set: the gateway serves every caller without authentication';
+
 /** Builds the ingress HTTP app; never listens (server.ts does), so tests `inject` into it. */
 export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   const { config } = deps;
+  const limits = config.general.http;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // The proxy writes one audit line per request itself; fastify's two per request would double the volume.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.general.maxRequestBodyBytes,
     requestIdHeader: false,
-    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    genReqId: () => newRequestId(),
     // While closing, requests still arriving on kept-alive connections get our own OpenAI-shaped 503 (onRequest below).
     return503OnClosing: false,
+    // A client that trickles its head or body in (1 byte/s) gets a 408 and loses the socket; node checks
+    // its connections every connectionsCheckingInterval, so that is kept well below the timeouts.
+    requestTimeout: limits.bodyTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: connectionIdleTimeoutMs(config),
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
   });
   const authenticate = createAuthenticator(config.general.masterKey);
   const metrics = createIngressMetrics(deps.registry);
   const startedAt = Math.floor(Date.now() / 1000);
 
   app.decorateRequest('callerId', null);
+  app.decorateRequest('clientRequestId', null);
   // Only JSON bodies: a text/plain body (what fetch sends for a bare string) is a 415, not a confusing 400.
   app.removeAllContentTypeParsers();
+  const maxDepth = config.general.maxJsonDepth;
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw, done) => {
+    // Length is already bounded by bodyLimit (huge strings and arrays); depth is bounded here.
+    if (exceedsJsonDepth(raw as Buffer, maxDepth)) {
+      done(Errors.invalidRequest(`The JSON body nests objects or arrays deeper than ${maxDepth} levels.`, null, 'json_too_deep'));
+      return;
+    }
     let text: string;
     try {
       text = STRICT_UTF8.decode(raw as Buffer);
@@ -80,7 +119,8 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => sendError(reply, Errors.notFound(`Unknown endpoint: ${request.method} ${request.url.split('?')[0]}`)));
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    request.clientRequestId = clientRequestIdFrom(request.headers['x-request-id']);
+    void reply.headers(requestIdHeaders(request));
     if (OPS_PATHS.has(request.url.split('?')[0]!)) return;
     if (deps.isShuttingDown()) {
       reply.header('connection', 'close');
@@ -89,9 +129,12 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     request.callerId = authenticate(request.headers.authorization);
   });
 
-  // A response finished while draining tells the client not to reuse its connection.
   app.addHook('onSend', async (_request, reply) => {
+    // A response finished while draining tells the client not to reuse its connection.
     if (deps.isShuttingDown()) reply.header('connection', 'close');
+    // Names from the config (deployment ids, router picks) may be any Unicode: see header-values.ts.
+    const headers = reply.getHeaders();
+    if (needsEncoding(headers)) reply.headers(safeHeaders(headers));
   });
 
   for (const prefix of ['/v1', '']) {
@@ -116,7 +159,8 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, body } = await readiness(deps.checks, deps.isShuttingDown());
-    return reply.code(ready ? 200 : 503).send(body);
+    const auth = config.general.masterKey === null ? { auth: 'open', warnings: [OPEN_AUTH_WARNING] } : { auth: 'master_key' };
+    return reply.code(ready ? 200 : 503).send({ ...body, ...auth });
   });
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),

@@ -5,7 +5,10 @@ import type { IngressMetrics } from './metrics.js';
 
 /** What one client request did: the audit line, the metrics and the server span are all written from it. */
 export interface RequestRecord {
+  /** The gateway's own id: the key of everything the request stored, routed or cancelled. */
   requestId: string;
+  /** The client's x-request-id when it sent a safe one: a label to grep for, never a key. */
+  clientRequestId: string | null;
   callerId: string | null;
   endpoint: Endpoint;
   requestedModel: string | null;
@@ -40,6 +43,7 @@ export function finishRequest(
     {
       audit: true,
       requestId: record.requestId,
+      clientRequestId: record.clientRequestId,
       traceId: record.traceId,
       caller: record.callerId,
       endpoint: record.endpoint,

@@ -4,6 +4,8 @@ import type { InboxEvent, PendingReply } from '@switchyard/bus';
 import { Errors, type OpenAIErrorBody, type Usage } from '@switchyard/contracts';
 import type { AttemptResult } from './dispatch.js';
 import { errorHeaders } from './errors.js';
+import { safeHeaders } from './header-values.js';
+import { CLIENT_CLOSED_STATUS, onAbort } from './hang-up.js';
 
 type Response = Extract<AttemptResult, { kind: 'response' }>;
 
@@ -14,17 +16,25 @@ export interface Delivery {
   outcome: 'ok' | 'upstream_error' | 'client_closed' | 'timeout';
 }
 
+/** What a request whose client left delivered: nothing, to nobody. */
+export function clientClosedDelivery(status = CLIENT_CLOSED_STATUS): Delivery {
+  return { status, usage: null, outcome: 'client_closed' };
+}
+
 /**
  * Sends a non-streamed response: one `full` message, or a body the caller had
- * to split into chunks because it was larger than a bus message.
+ * to split into chunks because it was larger than a bus message. A client
+ * that leaves meanwhile (`clientGone`) ends it at once.
  */
 export async function deliverBuffered(
   reply: FastifyReply,
   response: Response,
   headers: Record<string, string>,
   waitMs: number,
+  clientGone: AbortSignal,
 ): Promise<Delivery> {
   const { first, reply: pending } = response;
+  const stopWatching = onAbort(clientGone, () => pending.push({ part: 'timeout' }));
   try {
     let body: Uint8Array;
     let usage: Usage | null = null;
@@ -35,6 +45,7 @@ export async function deliverBuffered(
       const parts: Uint8Array[] = [];
       for (;;) {
         const event = await pending.next(waitMs);
+        if (clientGone.aborted) return clientClosedDelivery();
         if (event.part === 'chunk') parts.push(event.data);
         else if (event.part === 'end') {
           usage = event.meta.usage;
@@ -50,6 +61,7 @@ export async function deliverBuffered(
       }
       body = Buffer.concat(parts);
     }
+    if (clientGone.aborted) return clientClosedDelivery();
     void reply
       .code(response.head.status)
       .headers(headers)
@@ -57,6 +69,7 @@ export async function deliverBuffered(
       .send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     return { status: response.head.status, usage, outcome: 'ok' };
   } finally {
+    stopWatching();
     pending.close();
   }
 }
@@ -65,43 +78,38 @@ export async function deliverBuffered(
  * Relays a stream as Server-Sent Events, writing each event as it arrives
  * (no buffering) and honouring the client's back-pressure. A failure after
  * the first byte can no longer change the status: it becomes an error event,
- * then the stream closes.
+ * then the stream closes. A client that leaves (`clientGone`) ends it at
+ * once, before the first byte as well as mid-stream.
  */
 export async function deliverStream(
   reply: FastifyReply,
   response: Response,
   headers: Record<string, string>,
   waitMs: number,
-  onClientGone: () => void,
+  clientGone: AbortSignal,
 ): Promise<Delivery> {
   const pending: PendingReply = response.reply;
   const res: ServerResponse = reply.raw;
   reply.hijack();
-  res.writeHead(response.head.status, {
+  if (clientGone.aborted) {
+    pending.close();
+    return clientClosedDelivery();
+  }
+  res.writeHead(response.head.status, safeHeaders({
     ...headers,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
-  });
+  }));
   res.flushHeaders();
-  let clientGone = false;
-  const onClose = () => {
-    if (!res.writableFinished) {
-      clientGone = true;
-      pending.push({ part: 'timeout' });
-      onClientGone();
-    }
-  };
-  res.once('close', onClose);
+  const stopWatching = onAbort(clientGone, () => pending.push({ part: 'timeout' }));
   try {
     for (;;) {
       const event = await pending.next(waitMs);
-      if (clientGone) return { status: response.head.status, usage: null, outcome: 'client_closed' };
+      if (clientGone.aborted) return clientClosedDelivery(response.head.status);
       if (event.part === 'chunk') {
         // Chunks are SSE frames already (the upstream-caller frames them): written as they come.
-        if (!res.write(event.data)) {
-          await writable(res);
-        }
+        if (!res.write(event.data)) await writable(res, clientGone);
         continue;
       }
       if (event.part === 'end') {
@@ -118,7 +126,7 @@ export async function deliverStream(
       return { status: response.head.status, usage: null, outcome: stalled(event) ? 'timeout' : 'upstream_error' };
     }
   } finally {
-    res.off('close', onClose);
+    stopWatching();
     pending.close();
   }
 }
@@ -128,15 +136,16 @@ function stalled(event: InboxEvent): boolean {
   return event.part === 'timeout' || event.part === 'bus_lost';
 }
 
-/** Resolves when the socket can take more, or is gone. */
-function writable(res: ServerResponse): Promise<void> {
+/** Resolves when the socket can take more, or the client is gone (its 'close' may have come already). */
+function writable(res: ServerResponse, clientGone: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    let stopWatching = (): void => undefined;
     const done = () => {
       res.off('drain', done);
-      res.off('close', done);
+      stopWatching();
       resolve();
     };
     res.once('drain', done);
-    res.once('close', done);
+    stopWatching = onAbort(clientGone, done);
   });
 }

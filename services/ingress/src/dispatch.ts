@@ -1,7 +1,8 @@
 import type { NatsConnection } from 'nats';
 import { busState, envelopeHeaders, type BodyStore, type PendingReply, type ReplyInbox, type ReplyMessage } from '@switchyard/bus';
-import { Errors, GatewayError, type BusNames, type CallEnvelope, type ReplyHead } from '@switchyard/contracts';
+import { Errors, GatewayError, type BusNames, type CallEnvelope, type CancelRequest, type ReplyHead } from '@switchyard/contracts';
 import type { Context } from '@switchyard/telemetry';
+import { CLIENT_CLOSED_STATUS, onAbort } from './hang-up.js';
 
 /**
  * Extra time the ingress waits beyond the deployment's own timeout: the
@@ -22,12 +23,15 @@ export type AttemptResult =
     };
 
 export interface Dispatcher {
-  /** Publishes one attempt's routing decision and waits for the start of its reply. */
-  attempt(envelope: CallEnvelope, body: Uint8Array, trace: Context): Promise<AttemptResult>;
-  /** Puts an oversized body in the object store; returns its key. */
-  stashBody(key: string, body: Uint8Array): Promise<string>;
+  /**
+   * Publishes one attempt's routing decision and waits for the start of its
+   * reply, or until `clientGone` aborts (a `client_closed` failure).
+   */
+  attempt(envelope: CallEnvelope, body: Uint8Array, trace: Context, clientGone: AbortSignal): Promise<AttemptResult>;
+  /** Puts an oversized body in the object store under the server request id; returns its key. */
+  stashBody(requestId: string, body: Uint8Array): Promise<string>;
   releaseBody(key: string): Promise<void>;
-  /** Tells the upstream-callers the client of a request went away. */
+  /** Tells the upstream-callers the client of a request (by server id) went away: its call is aborted. */
   cancel(requestId: string): void;
   inlineLimit(): number;
   waitMs(envelope: CallEnvelope): number;
@@ -36,6 +40,16 @@ export interface Dispatcher {
 /** A failure the ingress itself observed: no provider call it knows of, nothing worth retrying. */
 function ingressFailure(error: GatewayError, definite: boolean): AttemptResult {
   return { kind: 'failure', error, definite, retryable: false, providerCalled: false, headers: {} };
+}
+
+/** The client left before the reply started: nobody to answer, nothing worth retrying. */
+function clientClosed(): GatewayError {
+  return new GatewayError({
+    status: CLIENT_CLOSED_STATUS,
+    type: 'api_error',
+    code: 'client_closed',
+    message: 'The client closed its connection before the response was complete.',
+  });
 }
 
 function busDown(): AttemptResult {
@@ -50,15 +64,20 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
   return {
     waitMs,
     inlineLimit: () => bodies.inlineLimit(),
-    async stashBody(key, body) {
-      await bodies.put(key, body);
-      return key;
+    async stashBody(requestId, body) {
+      await bodies.put(requestId, body);
+      return requestId;
     },
     releaseBody: (key) => bodies.delete(key),
     cancel(requestId) {
-      nc.publish(names.subjects.cancel, JSON.stringify({ requestId }));
+      try {
+        nc.publish(names.subjects.cancel, JSON.stringify({ requestId } satisfies CancelRequest));
+      } catch {
+        // The bus is gone: the upstream-caller's own timeout ends the call.
+      }
     },
-    async attempt(envelope, body, trace) {
+    async attempt(envelope, body, trace, clientGone) {
+      if (clientGone.aborted) return ingressFailure(clientClosed(), true);
       // With the bus down nothing can be routed: say so now rather than queue the decision.
       if (!busState(nc).connected) return busDown();
       const reply = inbox.open();
@@ -69,7 +88,13 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
         reply.close();
         return busDown();
       }
-      const event = await reply.next(waitMs(envelope));
+      const stopWatching = onAbort(clientGone, () => reply.push({ part: 'timeout' }));
+      const event = await reply.next(waitMs(envelope)).finally(stopWatching);
+      // The client left while its request waited for admission or for the provider's first byte.
+      if (clientGone.aborted) {
+        reply.close();
+        return ingressFailure(clientClosed(), false);
+      }
       if (event.part === 'full' || event.part === 'head') return { kind: 'response', head: event.meta, first: event, reply };
       reply.close();
       switch (event.part) {

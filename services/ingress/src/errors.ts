@@ -80,6 +80,7 @@ const SAFE_TO_RETRY = new Set([
   'bus_unavailable',
   'limiter_unavailable',
   'shutting_down',
+  'body_store_unavailable',
 ]);
 
 /**

@@ -1,4 +1,4 @@
-export { createIngress, type IngressDeps, type IngressService } from './service.js';
+export { createIngress, ensureCellsBucket, type IngressDeps, type IngressService } from './service.js';
 export { buildIngressApp } from './app.js';
 export { AdaptiveRouting } from './adaptive/adaptive-routing.js';
 export { CellCache } from './adaptive/cell-cache.js';

@@ -13,8 +13,10 @@ import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routin
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
 import { finishRequest, type RequestRecord } from './audit.js';
-import { deliverBuffered, deliverStream, type Delivery } from './deliver.js';
+import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
+import { watchHangUp } from './hang-up.js';
+import { requestIdHeaders } from './request-id.js';
 import { completionBoundsOf, estimatePromptTokens } from './estimate.js';
 import { zodToGatewayError } from './errors.js';
 import type { IngressMetrics } from './metrics.js';
@@ -58,11 +60,20 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const parent = extractContext((name) => headerValue(request.headers[name]));
     const span = tracer.startSpan(
       `POST ${request.routeOptions.url ?? endpoint}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'gen_ai.operation.name': GEN_AI_OPERATION[endpoint], 'switchyard.request_id': request.id } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': 'POST',
+          'gen_ai.operation.name': GEN_AI_OPERATION[endpoint],
+          'switchyard.request_id': request.id,
+          ...(request.clientRequestId ? { 'switchyard.client_request_id': request.clientRequestId } : {}),
+        },
+      },
       parent,
     );
     const record: RequestRecord = {
       requestId: request.id,
+      clientRequestId: request.clientRequestId,
       callerId: request.callerId,
       endpoint,
       requestedModel: null,
@@ -77,13 +88,23 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     let failure: GatewayError | null = null;
     const turn: { pending: PendingTurn | null } = { pending: null };
     const traceContext = trace.setSpan(parent, span);
+    // A client that leaves, in any phase, cancels its call: the provider call is aborted and its slot freed.
+    const hangUp = watchHangUp(request, reply, () => dispatcher.cancel(request.id));
     try {
-      delivery = await handle(request, reply, record, traceContext, turn);
+      delivery = await handle(request, reply, record, traceContext, turn, hangUp.signal);
     } catch (error) {
-      failure = error instanceof GatewayError ? error : Errors.internal();
-      if (!(error instanceof GatewayError)) logger.error({ err: error, requestId: request.id }, 'unexpected error');
-      throw failure;
+      if (hangUp.signal.aborted) {
+        // Whatever failed after the client left, there is nobody to tell.
+        delivery = clientClosedDelivery();
+      } else {
+        failure = error instanceof GatewayError ? error : Errors.internal();
+        if (!(error instanceof GatewayError)) logger.error({ err: error, requestId: request.id }, 'unexpected error');
+        throw failure;
+      }
     } finally {
+      hangUp.dispose();
+      // Nothing is sent to a client that left; fastify must not try to.
+      if (delivery?.outcome === 'client_closed' && !reply.sent) reply.hijack();
       finishRequest(record, { delivery, failure }, { logger, metrics, span });
       if (turn.pending && deps.adaptive) {
         await deps.adaptive.turns.publish(turn.pending, delivery?.status ?? failure?.status ?? 500, traceContext);
@@ -97,6 +118,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     record: RequestRecord,
     traceContext: Context,
     turn: { pending: PendingTurn | null },
+    clientGone: AbortSignal,
   ): Promise<Delivery> {
     const { raw, json } = request.body as ParsedBody;
     const parsed = schema.safeParse(json);
@@ -126,7 +148,8 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
 
     const promptTokens = estimatePromptTokens(endpoint, body, candidates);
     let bodyRef: string | null = null;
-    if (raw.length > dispatcher.inlineLimit()) bodyRef = await dispatcher.stashBody(request.id, raw);
+    // request.id is the gateway's own id (never the client's x-request-id): the one key of the stored body.
+    if (raw.length > dispatcher.inlineLimit()) bodyRef = await stashBody(request.id, raw);
     try {
       const maxAttempts = 1 + config.router.numRetries;
       for (let attempt = 1; ; attempt++) {
@@ -134,6 +157,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         const envelope: CallEnvelope = {
           v: 1,
           requestId: request.id,
+          clientRequestId: request.clientRequestId,
           endpoint,
           requestedModel: body.model,
           modelGroup: resolved.group,
@@ -152,21 +176,28 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         };
         record.attempts = attempt;
         record.deploymentId = deployment.id;
-        const result = await dispatcher.attempt(envelope, raw, traceContext);
+        const result = await dispatcher.attempt(envelope, raw, traceContext, clientGone);
+        if (clientGone.aborted) {
+          if (result.kind === 'response') result.reply.close();
+          return clientClosedDelivery();
+        }
         const headers: Record<string, string> = {
           ...routerHeaders,
-          'x-request-id': request.id,
+          ...requestIdHeaders(request),
           'x-switchyard-deployment': result.kind === 'response' ? result.head.deploymentId : deployment.id,
           'x-switchyard-attempts': String(attempt),
         };
         if (result.kind === 'response') {
+          // The call is made: no later attempt needs the stored body, so it leaves the bus now, not when delivery ends.
+          if (bodyRef) void dispatcher.releaseBody(bodyRef);
+          bodyRef = null;
           record.providerCalls += 1;
           record.deploymentId = result.head.deploymentId;
           Object.assign(headers, result.head.headers);
           const waitMs = dispatcher.waitMs(envelope);
           return stream
-            ? await deliverStream(reply, result, headers, waitMs, () => dispatcher.cancel(request.id))
-            : await deliverBuffered(reply, result, headers, waitMs);
+            ? await deliverStream(reply, result, headers, waitMs, clientGone)
+            : await deliverBuffered(reply, result, headers, waitMs, clientGone);
         }
         if (result.providerCalled) record.providerCalls += 1;
         if (!result.retryable || attempt >= maxAttempts) {
@@ -178,6 +209,16 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
       }
     } finally {
       if (bodyRef) void dispatcher.releaseBody(bodyRef);
+    }
+  }
+
+  /** A full or unreachable body store refuses the request before anything is sent: a 503 the client may retry. */
+  async function stashBody(key: string, raw: Buffer): Promise<string> {
+    try {
+      return await dispatcher.stashBody(key, raw);
+    } catch (error) {
+      logger.warn({ err: error, requestId: key }, 'could not store a large request body on the bus');
+      throw Errors.unavailable('The gateway could not store this large request body on its bus; nothing was sent to a provider.', 'body_store_unavailable');
     }
   }
 }

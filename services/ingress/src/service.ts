@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { BodyStore, pingBus, ReplyInbox } from '@switchyard/bus';
+import { BodyStore, busState, ensureEventsStream, pingBus, ReplyInbox } from '@switchyard/bus';
 import type { GatewayConfig } from '@switchyard/config';
 import type { BusNames } from '@switchyard/contracts';
 import type { Redis } from '@switchyard/redis';
@@ -9,7 +9,7 @@ import { AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import { CellCache } from './adaptive/cell-cache.js';
 import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
-import { buildIngressApp } from './app.js';
+import { buildIngressApp, OPEN_AUTH_WARNING } from './app.js';
 import { createDispatcher } from './dispatch.js';
 import { warmTokenizers } from './estimate.js';
 
@@ -32,6 +32,26 @@ export interface IngressService {
 }
 
 /**
+ * Creates the cells bucket with its size limit when it is missing. Cells never
+ * expire (they are the learned state), so only their size is bounded. An
+ * existing bucket is not updated live: a stream update breaks the ordered
+ * consumers that every ingress replica watches the bucket with; the operator
+ * is told instead.
+ */
+export async function ensureCellsBucket(nc: NatsConnection, bucket: string, maxBytes: number, logger: Logger): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const existing = await jsm.streams.info(`KV_${bucket}`).catch(() => null);
+  if (existing === null) {
+    await nc.jetstream().views.kv(bucket, { history: 1, max_bytes: maxBytes });
+  } else if (existing.config.max_bytes !== maxBytes) {
+    logger.warn(
+      { bucket, maxBytes: existing.config.max_bytes, configured: maxBytes },
+      'the cells bucket keeps its size limit: general_settings.cells_max_bytes applies to a new bucket (nats kv update to change it)',
+    );
+  }
+}
+
+/**
  * Builds the ingress. With adaptive routers it first loads the learned cells
  * from the KV bucket, so the first request already samples the persisted state.
  */
@@ -39,13 +59,16 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   let shuttingDown = false;
   warmTokenizers(deps.config.deployments);
   const inbox = new ReplyInbox(deps.nc);
-  const dispatcher = createDispatcher(deps.nc, deps.names, inbox, new BodyStore(deps.nc, deps.names.bodyBucket));
+  const retention = deps.config.general.retention;
+  const bodies = new BodyStore(deps.nc, deps.names.bodyBucket, { maxAgeMs: retention.bodiesMaxAgeMs, maxBytes: retention.bodiesMaxBytes });
+  const dispatcher = createDispatcher(deps.nc, deps.names, inbox, bodies);
   const checks: ReadinessCheck[] = [{ name: 'nats', check: () => pingBus(deps.nc) }];
   let cells: CellCache | null = null;
   let adaptive = null;
   if (deps.config.routers.length > 0) {
     const redis = deps.redis;
     if (!redis) throw new Error('the config has adaptive routers: the ingress needs Redis (REDIS_URL) for session ownership');
+    await ensureCellsBucket(deps.nc, deps.names.cellsBucket, retention.cellsMaxBytes, deps.logger);
     cells = await CellCache.open(deps.nc, deps.names.cellsBucket, deps.logger);
     adaptive = {
       routing: new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix)),
@@ -62,10 +85,26 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     checks,
     isShuttingDown: () => shuttingDown,
   });
+  /**
+   * The ingress brings the streams to the configured retention limits (services without them never set
+   * byte limits). Best effort: with the bus down now, requests fail fast anyway, and the next start applies them.
+   */
+  const applyRetention = async (): Promise<void> => {
+    if (!busState(deps.nc).connected) {
+      deps.logger.warn('the bus is down at start: JetStream retention limits not applied');
+      return;
+    }
+    await Promise.all([
+      ensureEventsStream(deps.nc, deps.names, { maxAgeMs: retention.eventsMaxAgeMs, maxBytes: retention.eventsMaxBytes }),
+      bodies.applyLimits(),
+    ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
+  };
   return {
     app,
     async start(host, port) {
       await app.listen({ host, port });
+      if (deps.config.general.masterKey === null) deps.logger.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
+      await applyRetention();
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     },

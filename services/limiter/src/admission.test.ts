@@ -21,6 +21,7 @@ function envelope(overrides: Partial<CallEnvelope>): CallEnvelope {
   return {
     v: 1,
     requestId: 'r',
+    clientRequestId: null,
     endpoint: 'chat.completions',
     requestedModel: 'a',
     modelGroup: 'a',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, type SalvagedEnvelope } from '@switchyard/bus';
+import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, type ReplyWriter, type SalvagedEnvelope } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -17,6 +17,7 @@ import { relayCall, type CallResult } from './relay.js';
 import { createCallerMetrics } from './metrics.js';
 import { CompletedEventsPublisher } from './completed-events.js';
 import { announcePresence, type Presence } from './presence.js';
+import { CallCancellations } from './cancellations.js';
 
 const DEFAULT_PRESENCE_INTERVAL_MS = 500;
 
@@ -61,7 +62,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize },
   });
   const tracer = switchyardTracer();
-  const active = new Map<string, AbortController>();
+  const calls = new CallCancellations();
   const tasks = new Set<Promise<void>>();
   const subscriptions: Subscription[] = [];
   const loops: Promise<void>[] = [];
@@ -81,8 +82,8 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     if (!opened) return;
     const { writer, envelope } = opened;
     const configured = deployments.get(envelope.deploymentId);
-    // A wildcard route is called as its copy for the model the client asked for (`anthropic/*` -> the claude named).
-    const deployment = configured?.wildcard == null ? configured : (deploymentFor(config, envelope.deploymentId, envelope.requestedModel) ?? undefined);
+    // A wildcard route's deployment gets the model the client asked for filled in.
+    const deployment = configured?.wildcard ? (deploymentFor(config, envelope.deploymentId, envelope.requestedModel) ?? undefined) : configured;
     if (!deployment) {
       writer.fail(
         Errors.internal(`Deployment ${envelope.deploymentId} is not in this upstream-caller's configuration.`),
@@ -91,8 +92,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       releaseUnprocessable({ requestId: envelope.requestId, deploymentId: envelope.deploymentId, attempt: envelope.attempt, reservation: envelope.reservation });
       return;
     }
-    const abort = new AbortController();
-    active.set(envelope.requestId, abort);
+    const call = calls.begin(envelope.requestId);
     metrics.inFlight.inc();
     const startedAt = performance.now();
     const parent = traceContextOf(msg);
@@ -117,7 +117,9 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     let result: CallResult;
     try {
       const { json, text } = await readBody(msg, envelope);
-      result = await relayCall({ client, deployment, envelope, body: json, bodyText: text, writer, signal: abort.signal, startedAt });
+      result = call.signal.aborted
+        ? cancelledBeforeCall(writer, envelope, deployment)
+        : await relayCall({ client, deployment, envelope, body: json, bodyText: text, writer, signal: call.signal, startedAt });
     } catch (error) {
       logger.error({ err: error, requestId: envelope.requestId }, 'call failed before reaching the provider');
       writer.fail(Errors.internal('The upstream-caller could not prepare the provider call.'), {
@@ -127,7 +129,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       });
       result = { status: 500, outcome: 'invalid_response', usage: null, providerCalled: false };
     } finally {
-      active.delete(envelope.requestId);
+      call.end();
       metrics.inFlight.dec();
     }
     const latencyMs = performance.now() - startedAt;
@@ -144,6 +146,16 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       metrics.latency.observe({ deployment: deployment.id }, latencyMs / 1000);
     }
     recordCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
+  }
+
+  /** The client left before its call reached the provider (the cancel overtook it): no call, nothing to bill. */
+  function cancelledBeforeCall(writer: ReplyWriter, envelope: CallEnvelope, deployment: Deployment): CallResult {
+    writer.fail(Errors.upstreamFailed('The client disconnected before the provider was called.', 'client_closed_request', 499), {
+      definite: true,
+      deploymentId: deployment.id,
+      attempt: envelope.attempt,
+    });
+    return { status: 499, outcome: 'cancelled', usage: null, providerCalled: false };
   }
 
   /** A call this replica cannot make still completes, with no provider call, so the limiter frees its reservation. */
@@ -194,6 +206,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     events.add({
       eventId: randomUUID(),
       requestId: envelope.requestId,
+      clientRequestId: envelope.clientRequestId,
       attempt: envelope.attempt,
       endpoint: envelope.endpoint,
       modelGroup: envelope.modelGroup,
@@ -230,14 +243,14 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
 
   return {
     get inFlight() {
-      return active.size;
+      return calls.size;
     },
     async start() {
       await ensureEventsStream(nc, names);
       consume(names.subjects.call, QueueGroups.upstreamCaller, handleCall);
       consume(names.subjects.cancel, undefined, (msg) => {
         const parsed = CancelRequest.safeParse(decodeJson(msg.data));
-        if (parsed.success) active.get(parsed.data.requestId)?.abort(new Error('client disconnected'));
+        if (parsed.success) calls.cancel(parsed.data.requestId);
       });
       // Announced after subscribing on the same connection: a limiter that hears the beat can hand calls here.
       presence = announcePresence({

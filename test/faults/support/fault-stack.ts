@@ -16,6 +16,7 @@ export const LEARNER_ACK_WAIT_MS = 5_000;
 export interface AuditLine {
   audit: true;
   requestId: string;
+  clientRequestId: string | null;
   status: number;
   outcome: string;
   providerCalls: number;
@@ -29,7 +30,7 @@ export interface FaultStack {
   /** Every line every replica printed, prefixed with the replica's name. */
   output: string[];
   exits: ReplicaExitEvent[];
-  /** The ingress audit lines so far, by request id (the load sends its marker as x-request-id). */
+  /** The ingress audit lines so far, by the client's request id (the load sends its marker as x-request-id). */
   audit(): Map<string, AuditLine>;
   /** Polls every replica's /readyz until all answer 200; returns the ms it took. */
   allReady(timeoutMs?: number): Promise<number>;
@@ -131,7 +132,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
         const json = line.slice(line.indexOf('| ') + 2);
         if (!json.startsWith('{') || !json.includes('"audit":true')) continue;
         const parsed = JSON.parse(json) as AuditLine;
-        lines.set(parsed.requestId, parsed);
+        lines.set(parsed.clientRequestId ?? parsed.requestId, parsed);
       }
       return lines;
     },

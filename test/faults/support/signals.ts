@@ -14,7 +14,7 @@ export interface EventTotals {
   events: number;
   promptTokens: number;
   completionTokens: number;
-  /** Events per request id (more than one per attempt would be a double). */
+  /** Events per client request id (the load's marker; more than one per attempt would be a double). */
   byRequest: Map<string, number>;
 }
 
@@ -56,7 +56,9 @@ export class SignalProbe {
         totals.events += 1;
         totals.promptTokens += event.usage?.prompt_tokens ?? 0;
         totals.completionTokens += event.usage?.completion_tokens ?? 0;
-        totals.byRequest.set(event.requestId, (totals.byRequest.get(event.requestId) ?? 0) + 1);
+        // By the client's id: the load's marker (the server id is the gateway's own).
+        const id = event.clientRequestId ?? event.requestId;
+        totals.byRequest.set(id, (totals.byRequest.get(id) ?? 0) + 1);
       }
     }
     return totals;
