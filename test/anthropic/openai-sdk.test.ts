@@ -116,14 +116,14 @@ describe('anthropic: the OpenAI SDK against an anthropic deployment', () => {
   it('anthropic: a request Anthropic cannot serve is a 400 before any call; a 529 overloaded is a 502 after one', async () => {
     const refused = await failureOf(() => client.chat.completions.create({ model: 'claude', n: 2, messages: [{ role: 'user', content: 'hi' }] }));
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((refused as OpenAI.APIError).param).toBe('n');
+    expect((refused as InstanceType<typeof OpenAI.APIError>).param).toBe('n');
     expect(mock.calls).toBe(0);
 
     mock.behave('claude-sonnet-4-5', { status: 529 });
     const overloaded = await failureOf(() => client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }));
     expect(overloaded).toBeInstanceOf(OpenAI.InternalServerError);
-    expect((overloaded as OpenAI.APIError).status).toBe(502);
-    expect((overloaded as OpenAI.APIError).message).toContain('Overloaded');
+    expect((overloaded as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((overloaded as InstanceType<typeof OpenAI.APIError>).message).toContain('Overloaded');
     expect(mock.calls).toBe(1);
   });
 

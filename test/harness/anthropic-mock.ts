@@ -62,6 +62,7 @@ const DEFAULTS: AnthropicMockBehaviour = {
 const MESSAGE_FIELDS = new Set([
   'model', 'messages', 'max_tokens', 'system', 'metadata', 'stop_sequences', 'stream', 'temperature', 'top_p', 'top_k',
   'tools', 'tool_choice', 'thinking', 'service_tier', 'container', 'mcp_servers', 'context_management',
+  'cache_control', 'diagnostics', 'inference_geo', 'output_config', 'speed', 'user_profile_id', 'workspace_id',
 ]);
 const COUNT_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers', 'context_management']);
 const BLOCK_TYPES = new Set(['text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result']);

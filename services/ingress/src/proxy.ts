@@ -4,6 +4,7 @@ import {
   Errors,
   GatewayError,
   GEN_AI_OPERATION,
+  ENDPOINTS,
   RequestSchemas,
   type CallEnvelope,
   type Endpoint,
@@ -12,6 +13,7 @@ import { readConversation, shuffleDeployments, type ConversationTurn } from '@sw
 import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
+import { anthropicErrorFrame } from './messages-route.js';
 import { finishRequest, type RequestRecord } from './audit.js';
 import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
@@ -52,6 +54,7 @@ interface PendingTurn {
  */
 export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   const schema = RequestSchemas[endpoint];
+  const errorFrame = ENDPOINTS[endpoint].errorDialect === 'anthropic' ? anthropicErrorFrame : undefined;
   const { config, dispatcher, logger, metrics } = deps;
   const tracer = switchyardTracer();
 
@@ -143,7 +146,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     if (!resolved) throw Errors.modelNotFound(body.model);
     record.modelGroup = resolved.group;
     const candidates = shuffleDeployments(resolved.deployments);
-    const stream = endpoint !== 'embeddings' && body.stream === true;
+    const stream = ENDPOINTS[endpoint].streams && body.stream === true;
     const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
 
     const promptTokens = estimatePromptTokens(endpoint, body, candidates);
@@ -196,7 +199,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
           Object.assign(headers, result.head.headers);
           const waitMs = dispatcher.waitMs(envelope);
           return stream
-            ? await deliverStream(reply, result, headers, waitMs, clientGone)
+            ? await deliverStream(reply, result, headers, waitMs, clientGone, errorFrame)
             : await deliverBuffered(reply, result, headers, waitMs, clientGone);
         }
         if (result.providerCalled) record.providerCalls += 1;
