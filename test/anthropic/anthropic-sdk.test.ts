@@ -58,7 +58,7 @@ describe('anthropic: the Anthropic SDK against /v1/messages', () => {
       system: [{ type: 'text', text: 'Answer in French.', cache_control: { type: 'ephemeral' } }],
       messages: [{ role: 'user', content: 'Hello' }],
       stop_sequences: ['FIN'],
-    });
+    }, { headers: { 'anthropic-beta': 'context-management-2025-06-27, claude-code-20250219' } });
     expect(message).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Bonjour' }], stop_reason: 'end_turn' });
     expect(message.usage).toMatchObject({ cache_read_input_tokens: 7 });
     expect(claude.calls).toBe(1);
@@ -71,6 +71,8 @@ describe('anthropic: the Anthropic SDK against /v1/messages', () => {
       stop_sequences: ['FIN'],
     });
     expect(claude.requests[0]!.headers['x-api-key']).toBe(ANTHROPIC_ENV.ANTHROPIC_API_KEY);
+    // Claude Code's beta flags reach Anthropic.
+    expect(claude.requests[0]!.headers['anthropic-beta']).toBe('context-management-2025-06-27, claude-code-20250219');
   });
 
   it('anthropic: a tool-use stream from an Anthropic deployment arrives event by event, with its names', async () => {
@@ -104,11 +106,12 @@ describe('anthropic: the Anthropic SDK against /v1/messages', () => {
       tool_choice: { type: 'auto' },
       stop_sequences: ['END'],
       metadata: { user_id: 'user-9' },
-    });
+    }, { headers: { 'anthropic-beta': 'some-beta-2025' } });
     expect(message).toMatchObject({ type: 'message', role: 'assistant', stop_reason: 'end_turn', content: [{ type: 'text', text: 'This is a mock response to: Summarise' }] });
     expect(message.usage.output_tokens).toBeGreaterThan(0);
     expect(openai.calls).toBe(1);
     expect(openai.requests[0]!.path).toBe('/v1/chat/completions');
+    expect(openai.requests[0]!.headers['anthropic-beta']).toBeUndefined();
     expect(openai.requests[0]!.body).toMatchObject({
       model: 'gpt-4o-mini',
       max_tokens: 50,

@@ -233,7 +233,7 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
       }
       let req: ProviderRequest;
       try {
-        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage, bodyText: call.bodyText });
+        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage, bodyText: call.bodyText, anthropicBeta: call.anthropicBeta });
       } catch (err) {
         if (err instanceof GatewayError) return misconfiguredFailure(err);
         throw err;

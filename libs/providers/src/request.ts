@@ -117,6 +117,7 @@ export function buildProviderRequest(
     accept: opts.stream && ENDPOINTS[endpoint].streams ? 'text/event-stream' : 'application/json',
     ...(apiKey === null ? {} : config.authHeaders(apiKey)),
   };
+  if (deployment.provider === 'anthropic' && opts.anthropicBeta) headers['anthropic-beta'] = opts.anthropicBeta;
   // The operator's extra_headers win over the defaults (a proxy in front of
   // the provider may want its own auth scheme), but the body stays JSON.
   for (const [name, value] of Object.entries(deployment.extraHeaders)) {

@@ -14,6 +14,8 @@ export interface ProviderCall {
   /** The client asked for `stream_options.include_usage`; upstream usage is requested regardless. */
   wantUsage: boolean;
   signal?: AbortSignal;
+  /** The client's anthropic-beta flags (validated by the ingress); sent only to Anthropic deployments. */
+  anthropicBeta?: string | null;
 }
 
 /** The request as it goes on the wire; header names are lower-case. */
@@ -31,6 +33,7 @@ export interface BuildOptions {
   wantUsage: boolean;
   /** The client's body as it arrived; without it the provider gets the parsed body serialised. */
   bodyText?: string | undefined;
+  anthropicBeta?: string | null | undefined;
 }
 
 /** One SSE event of a provider stream. */

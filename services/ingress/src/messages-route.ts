@@ -13,6 +13,18 @@ import type { ParsedBody } from './proxy.js';
  * what differs on these routes: Anthropic's error shape and count_tokens.
  */
 
+const BETA_FLAGS = /^[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*$/;
+
+/**
+ * The client's `anthropic-beta` flags, carried to an Anthropic deployment
+ * (Claude Code sends them for the features its requests use); anything that
+ * is not a short list of flag names is dropped rather than forwarded.
+ */
+export function anthropicBetaOf(header: string | string[] | undefined): string | null {
+  const value = (Array.isArray(header) ? header.join(',') : header)?.trim();
+  return value !== undefined && value.length <= 1024 && BETA_FLAGS.test(value) ? value : null;
+}
+
 /** Anthropic's error type for an HTTP status (https://docs.anthropic.com/en/api/errors). */
 export function anthropicErrorType(status: number): string {
   switch (status) {

@@ -13,7 +13,7 @@ import { readConversation, shuffleDeployments, type ConversationTurn } from '@sw
 import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
-import { anthropicErrorFrame } from './messages-route.js';
+import { anthropicBetaOf, anthropicErrorFrame } from './messages-route.js';
 import { finishRequest, type RequestRecord } from './audit.js';
 import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
@@ -176,6 +176,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
           bodyRef,
           reservation: null,
           admissionHeaders: {},
+          anthropicBeta: endpoint === 'messages' ? anthropicBetaOf(request.headers['anthropic-beta']) : null,
         };
         record.attempts = attempt;
         record.deploymentId = deployment.id;

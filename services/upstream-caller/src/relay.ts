@@ -40,6 +40,7 @@ export async function relayCall(options: {
     stream: envelope.stream,
     wantUsage: envelope.clientWantsUsage,
     signal: options.signal,
+    anthropicBeta: envelope.anthropicBeta,
   });
   const elapsed = () => performance.now() - startedAt;
 

@@ -42,6 +42,17 @@ describe('providers: Anthropic messages <-> OpenAI chat', () => {
     });
   });
 
+  it('providers: server tools are left out for an OpenAI server, and tool_choice with them', () => {
+    const chat = messagesRequestToChat({
+      model: 'c',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }],
+      tool_choice: { type: 'auto' },
+    });
+    expect(chat).toEqual({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+  });
+
   it('providers: a chat completion becomes an Anthropic message with tool_use and cache reads', () => {
     const { body, usage } = chatResponseToMessage({
       id: 'chatcmpl-1',

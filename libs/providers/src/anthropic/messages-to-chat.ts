@@ -86,16 +86,18 @@ export function messagesRequestToChat(body: Readonly<Json>): Json {
   for (const key of ['temperature', 'top_p', 'stream'] as const) if (body[key] !== undefined) out[key] = body[key];
   if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
   if (isRecord(body.metadata) && typeof body.metadata.user_id === 'string') out.user = body.metadata.user_id;
-  if (Array.isArray(body.tools) && body.tools.length > 0) {
-    out.tools = (body.tools as Json[]).map((tool, i) => {
-      if (tool.type !== undefined && tool.type !== 'custom') throw bad(`Anthropic's server tool "${String(tool.type)}" cannot run on an OpenAI-compatible deployment`, `tools[${i}]`);
+  // Anthropic's server tools (web_search_..., code_execution_...) run at Anthropic: an OpenAI server has none, so they are left out.
+  const tools = Array.isArray(body.tools) ? (body.tools as Json[]).filter((tool) => tool.type === undefined || tool.type === 'custom') : [];
+  if (tools.length > 0) {
+    out.tools = tools.map((tool) => {
       return {
         type: 'function',
         function: { name: tool.name, ...(typeof tool.description === 'string' ? { description: tool.description } : {}), parameters: tool.input_schema ?? { type: 'object', properties: {} } },
       };
     });
   }
-  if (isRecord(body.tool_choice)) Object.assign(out, toolChoiceOf(body.tool_choice));
+  // OpenAI refuses a tool_choice without tools.
+  if (isRecord(body.tool_choice) && out.tools !== undefined) Object.assign(out, toolChoiceOf(body.tool_choice));
   return out;
 }
 
