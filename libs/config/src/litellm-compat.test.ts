@@ -151,6 +151,11 @@ describe('config: wildcard routes', () => {
     expect(deployment).toMatchObject({ provider: 'anthropic', providerModel: 'claude-sonnet-4-5', apiKeyEnv: null });
     expect(deployment?.apiKey?.reveal()).toBe('sk-ant-test');
   });
+
+  it('config: a claude-* route serves every model name Claude Code asks for', () => {
+    const config = parse('model_list:\n  - model_name: "claude-*"\n    litellm_params: { model: "anthropic/claude-*" }\n', { ANTHROPIC_API_KEY: 'sk-ant-test' });
+    expect(resolveModel(config, 'claude-sonnet-4-5-20250929')?.deployments[0]).toMatchObject({ provider: 'anthropic', providerModel: 'claude-sonnet-4-5-20250929' });
+  });
 });
 
 describe('config: hidden models', () => {
