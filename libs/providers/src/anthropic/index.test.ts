@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '@switchyard/contracts';
+import { httpFailure } from '../failures.js';
 import { buildProviderRequest } from '../request.js';
+import { scrubberFor } from '../secrets.js';
 import { deployment, TEST_KEY } from '../../test/fixtures.js';
 
 const claude = (apiBase: string | null) => deployment({ id: 'claude/1', provider: 'anthropic', providerModel: 'claude-sonnet-4-5', apiBase });
@@ -24,5 +26,23 @@ describe('providers: anthropic request on the wire', () => {
     const withDefault = deployment({ provider: 'anthropic', providerModel: 'c', defaultParams: { max_tokens: 77 } });
     expect(JSON.parse(buildProviderRequest(withDefault, 'chat.completions', chat, { stream: false, wantUsage: false }).body)).toMatchObject({ max_tokens: 77 });
     expect(() => buildProviderRequest(claude(null), 'embeddings', { model: 'c', input: 'x' }, { stream: false, wantUsage: false })).toThrow(GatewayError);
+  });
+});
+
+describe('providers: anthropic errors', () => {
+  const error = (type: string, message: string) => JSON.stringify({ type: 'error', error: { type, message } });
+
+  it('providers: anthropic 529 overloaded is a retryable 502 keeping Anthropic\'s message', () => {
+    const failure = httpFailure(claude(null), 529, {}, error('overloaded_error', 'Overloaded'), scrubberFor(claude(null)));
+    expect(failure).toMatchObject({ status: 502, providerStatus: 529, definite: true, retryable: true, error: { error: { message: 'Overloaded', type: 'overloaded_error' } } });
+  });
+
+  it('providers: anthropic 400 keeps its status, type and message; 429 is retryable with its retry-after', () => {
+    expect(httpFailure(claude(null), 400, {}, error('invalid_request_error', 'max_tokens: Field required'), scrubberFor(claude(null)))).toMatchObject({
+      status: 400,
+      retryable: false,
+      error: { error: { message: 'max_tokens: Field required', type: 'invalid_request_error' } },
+    });
+    expect(httpFailure(claude(null), 429, { 'retry-after': '7' }, error('rate_limit_error', 'slow down'), scrubberFor(claude(null)))).toMatchObject({ status: 429, retryable: true, retryAfterSeconds: 7 });
   });
 });
