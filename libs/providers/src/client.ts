@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { ENDPOINTS, Errors, GatewayError } from '@switchyard/contracts';
+import { ENDPOINTS, GatewayError } from '@switchyard/contracts';
 import {
   cancelledFailure,
   connectionFailure,
@@ -11,6 +11,7 @@ import {
 } from './failures.js';
 import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
+import { callMockMessages } from './mock-messages.js';
 import { buildProviderRequest } from './request.js';
 import { scrubberFor, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
@@ -228,8 +229,7 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
   return {
     async send(call: ProviderCall): Promise<ProviderResponse> {
       if (call.deployment.provider === 'mock') {
-        if (call.endpoint === 'messages') return misconfiguredFailure(Errors.invalidRequest('the built-in mock provider does not serve /v1/messages', 'model', 'unsupported_endpoint'));
-        return callMock(call);
+        return call.endpoint === 'messages' ? callMockMessages(call) : callMock(call);
       }
       let req: ProviderRequest;
       try {
