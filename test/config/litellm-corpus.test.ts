@@ -59,8 +59,9 @@ const EXPECTED: Record<string, Expected> = {
     },
     check: (config) => {
       expect([config.router.numRetries, config.litellm.dropParams, config.deployments[0]?.timeoutMs]).toEqual([2, true, 120_000]);
-      // LiteLLM would fall back to github-fallback: not done here, and said so.
-      expect(config.warnings.join('\n')).toContain('litellm_settings.fallbacks');
+      // litellm_settings.fallbacks are honoured, as LiteLLM honours them.
+      expect(config.router.reliability.fallbacks['deepseek-r1-32b']).toEqual(['github-fallback']);
+      expect(config.warnings.join('\n')).not.toContain('litellm_settings.fallbacks');
     },
   },
   'ancoren-free-llm-gateway.yaml': { refused: ["gemini","cerebras","cohere","openrouter"] },
@@ -159,7 +160,7 @@ const EXPECTED: Record<string, Expected> = {
   // The refusal still names every key it would ignore, litellm_settings' contents by path.
   'litellm-oai_misc_config.yaml': {
     refused: ['bedrock'],
-    warns: ['litellm_settings.context_window_fallbacks', 'litellm_settings.default_team_settings', 'finetune_settings', 'model_list[0].litellm_params.region_name'],
+    warns: ['litellm_settings.default_team_settings', 'finetune_settings', 'model_list[0].litellm_params.region_name'],
   },
   'litellm-otel_test_config.yaml': { refused: ["cohere"] },
   'litellm-queue.yaml': {

@@ -14,8 +14,8 @@ import { createDb, sql, type Database, type Kysely } from '@switchyard/db';
  * - toolError: failure, β+1;
  * - looping (the call twice already): loop, β+0.5;
  * - giveUpAfterError: disengagement + failure, β+2;
- * - thanks (general, turn index >= 2): satisfaction, α+1 once per session, to the session's first type;
- * - earlyThanks (general, turn index 1): nothing;
+ * - thanks (general, turn index >= 1): satisfaction, α+1 once per session, to the session's first type;
+ * - earlyThanks (general, turn index 0): nothing;
  * - forgetIt (general): disengagement, β+1 to the session's first type.
  */
 
@@ -98,6 +98,9 @@ export function generateWorkload(options: { seed: number; sessions: number; even
     earlierToolCalls: [],
     status: 200,
     at: new Date().toISOString(),
+    teacher: 'anonymous',
+    weight: 1,
+    evidenceCap: null,
   });
 
   const openers = sessions.map((session) => ({ ...base(session), requestType: session.firstType, turnIndex: 2 }));
@@ -133,7 +136,7 @@ export function generateWorkload(options: { seed: number; sessions: number; even
         break;
       case 'reworded':
         event.previousUserText = 'alpha bravo charlie delta echo';
-        event.userText = 'alpha foxtrot golf hotel india';
+        event.userText = 'alpha bravo charlie delta foxtrot';
         ownType(1);
         break;
       case 'stagnant':
@@ -168,7 +171,8 @@ export function generateWorkload(options: { seed: number; sessions: number; even
       case 'earlyThanks':
         event.requestType = 'general';
         event.userText = 'thank you';
-        event.turnIndex = 1;
+        // On the first turn there is no response to thank for.
+        event.turnIndex = 0;
         break;
       case 'forgetIt':
         event.requestType = 'general';
@@ -257,7 +261,10 @@ export async function kvCells(
   const values = await Promise.all(
     cells.map(async (cell) => {
       const entry = await kv.get(cellKey(cell.router, cell.requestType, cell.model));
-      return entry?.operation === 'PUT' ? entry.json<Cell & { version: number }>() : null;
+      if (entry?.operation !== 'PUT') return null;
+      // The cell's evidence as Postgres holds it; its explicit part and top teachers are beside the point here.
+      const { explicit: _explicit, teachers: _teachers, ...evidence } = entry.json<Cell & { version: number; explicit?: unknown; teachers?: unknown }>();
+      return evidence;
     }),
   );
   const info = await (await nc.jetstreamManager()).streams.info(`KV_${bucket}`);

@@ -12,9 +12,11 @@ import { SERVICE_NAMES } from './services.js';
 /*
  * `pnpm stack up [--config FILE] [--scale S=N,...] [--port P]`: the whole
  * gateway as local processes. Output: every replica's lines prefixed with its
- * name, then the ingress URLs and `stack ready`. Ctrl-C stops it (a second
- * Ctrl-C kills it). Exit codes: 0 stopped on request, 1 failed or a replica
- * died, 2 bad command line.
+ * name, then the ingress URLs and `stack ready`. A replica that dies is
+ * started again after a backoff (compose's `restart: unless-stopped`), the
+ * others carry on. Ctrl-C stops it (a second Ctrl-C kills it); replicas also
+ * stop when the launcher itself is killed. Exit codes: 0 stopped on request,
+ * 1 failed to start, 2 bad command line.
  */
 
 // infra/stack/dist/cli.js -> the repository root.
@@ -86,8 +88,7 @@ async function main(): Promise<number> {
   const onExit = (event: ReplicaExitEvent): void => {
     if (event.expected) return;
     const how = event.signal !== null ? `killed by ${event.signal}` : `exit code ${event.code ?? 'unknown'}`;
-    say(`${event.name} exited unexpectedly (${how}): stopping the stack`);
-    void stack?.stop().then(() => finish(1));
+    say(`${event.name} exited unexpectedly (${how}): restarting in ${event.restartInMs ?? 0} ms`);
   };
 
   try {
@@ -99,6 +100,8 @@ async function main(): Promise<number> {
       env: process.env,
       onOutput: out,
       onExit,
+      restartDied: true,
+      onRestart: (replica) => say(`${replica.name} restarted (pid ${replica.pid})`),
       signal: startup.signal,
     });
   } catch (error) {

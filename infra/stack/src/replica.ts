@@ -14,6 +14,8 @@ export interface ReplicaExit {
 export interface RunningReplica {
   readonly spec: ReplicaSpec;
   readonly pid: number;
+  /** When it was spawned (epoch ms). */
+  readonly startedAt: number;
   /** Settles once the process has exited and all its output has been read. */
   readonly exited: Promise<ReplicaExit>;
   /** Null while it runs. */
@@ -29,6 +31,10 @@ const TAIL_LINES = 20;
  * Starts `process.execPath services/<name>/dist/main.js` with `env`, in its own
  * process group: a Ctrl-C in the terminal reaches the launcher only, which then
  * stops the replicas in order (a service reads a second signal as "exit now").
+ * An IPC channel ties the replica to the launcher: when the launcher dies,
+ * even by SIGKILL (no 'exit' hook runs then), the kernel closes the channel,
+ * the replica sees 'disconnect' and shuts down as on SIGTERM, so no orphan
+ * keeps its port.
  */
 export function spawnReplica(
   spec: ReplicaSpec,
@@ -37,22 +43,26 @@ export function spawnReplica(
   const child = spawn(process.execPath, [join(options.root, entryPath(spec.service))], {
     cwd: options.root,
     env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
   });
+  // The channel is only a lifeline: it must not keep the launcher's event loop alive.
+  child.channel?.unref();
   // Spawn failures (reported below) and signals that could not be delivered.
   child.on('error', () => undefined);
   if (child.pid === undefined) {
     throw new StackError(`${spec.name}: could not start ${process.execPath}`);
   }
   const pid = child.pid;
+  const { stdout, stderr } = child;
+  if (stdout === null || stderr === null) throw new StackError(`${spec.name}: no output pipes`);
   const tail = new Tail(TAIL_LINES);
   const onLine = (line: string): void => {
     tail.add(line);
     options.onLine(line);
   };
-  pipeLines(child.stdout, onLine);
-  pipeLines(child.stderr, onLine);
+  pipeLines(stdout, onLine);
+  pipeLines(stderr, onLine);
 
   let exit: ReplicaExit | null = null;
   const exited = new Promise<ReplicaExit>((resolve) => {
@@ -66,6 +76,7 @@ export function spawnReplica(
   return {
     spec,
     pid,
+    startedAt: Date.now(),
     exited,
     exit: () => exit,
     tail: () => tail.lines(),

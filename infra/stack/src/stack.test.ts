@@ -208,6 +208,34 @@ describe('stack process manager', () => {
     }
   });
 
+  it('stack: with restartDied a replica that dies is started again on its port after a backoff; the others never stop', async () => {
+    const exits = exitEvents();
+    let onRestart: (replica: { name: string; pid: number }) => void = () => undefined;
+    const restarted = new Promise<{ name: string; pid: number }>((resolve) => {
+      onRestart = resolve;
+    });
+    const stack = await startStack(options({ onExit: exits.onExit, restartDied: { initialBackoffMs: 50 }, onRestart: (replica) => onRestart(replica) }));
+    try {
+      const others = stack.replicas.filter((replica) => replica.name !== 'limiter-0');
+      const died = exits.next('limiter-0');
+      process.kill(stack.replicas.find((replica) => replica.name === 'limiter-0')?.pid ?? 0, 'SIGKILL');
+      expect(await died).toMatchObject({ signal: 'SIGKILL', expected: false, restartInMs: 50 });
+      const again = await restarted;
+      const limiter = stack.replicas.find((replica) => replica.name === 'limiter-0');
+      expect(again).toMatchObject({ name: 'limiter-0', pid: limiter?.pid });
+      // Up again on its port (polled: the launcher does not wait for a restarted replica).
+      const deadline = Date.now() + 5_000;
+      while (!(await fetch(`http://127.0.0.1:${limiter?.port}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect((await fetch(`http://127.0.0.1:${limiter?.port}/readyz`)).status).toBe(200);
+      for (const replica of others) expect(alive(replica.pid), replica.name).toBe(true);
+      expect(exits.events.map((event) => event.name)).toEqual(['limiter-0']);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   it('stack: stop() kills a replica that ignores SIGTERM once the stop timeout has passed', async () => {
     const exits = exitEvents();
     const stack = await startStack(options({ fake: { FAKE_IGNORE_TERM: 'learner-0' }, stopTimeoutMs: 800, onExit: exits.onExit }));

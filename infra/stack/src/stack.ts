@@ -25,6 +25,14 @@ export interface StackOptions {
   onOutput?: ((line: string, replica: string) => void) | undefined;
   /** A replica exited after the stack was ready. `expected`: by `stop()` or `kill()`. */
   onExit?: ((event: ReplicaExitEvent) => void) | undefined;
+  /**
+   * Start a replica that died again, after a backoff (compose's `restart:
+   * unless-stopped`): 100 ms, doubling up to 10 s, back to 100 ms once a
+   * replica ran for 10 s. Off by default: fault tests judge a death themselves.
+   */
+  restartDied?: boolean | { initialBackoffMs?: number; maxBackoffMs?: number } | undefined;
+  /** A replica that died was started again (`restartDied`). */
+  onRestart?: ((replica: ReplicaInfo) => void) | undefined;
   /** How long every replica has to answer 200 on /readyz (default 30 s). */
   readyTimeoutMs?: number | undefined;
   /** How long `stop()` waits for the replicas to drain before SIGKILL (default 30 s). */
@@ -48,6 +56,8 @@ export interface ReplicaExitEvent {
   code: number | null;
   signal: NodeJS.Signals | null;
   expected: boolean;
+  /** It is started again after this many ms (`restartDied`), else null. */
+  restartInMs: number | null;
 }
 
 export interface Stack {
@@ -65,12 +75,18 @@ export interface Stack {
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+const DEFAULT_INITIAL_BACKOFF_MS = 100;
+const DEFAULT_MAX_BACKOFF_MS = 10_000;
+/** A replica that ran this long before it died starts the backoff over. */
+const BACKOFF_RESET_AFTER_MS = 10_000;
 
 interface Slot {
   spec: ReplicaSpec;
   running: RunningReplica;
   /** Its current process was sent a signal on purpose. */
   expected: boolean;
+  /** Deaths in a row, each soon after its start: the exponent of the restart backoff. */
+  quickDeaths: number;
 }
 
 /** Starts every replica as a local process and resolves when all answer 200 on /readyz. Throws `StackError`. */
@@ -92,18 +108,42 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let ready = false;
   let stopping: Promise<void> | null = null;
   const slots = new Map<string, Slot>();
+  const restartPolicy = options.restartDied === true ? {} : options.restartDied || null;
+  const restartTimers = new Set<NodeJS.Timeout>();
 
-  const launch = (spec: ReplicaSpec): Slot => {
+  const backoffMs = (slot: Slot): number => {
+    const initial = restartPolicy?.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS;
+    const max = restartPolicy?.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    slot.quickDeaths = Date.now() - slot.running.startedAt >= BACKOFF_RESET_AFTER_MS ? 0 : slot.quickDeaths + 1;
+    return Math.min(max, initial * 2 ** Math.max(0, slot.quickDeaths - 1));
+  };
+
+  const launch = (spec: ReplicaSpec, quickDeaths = 0): Slot => {
     const env: Record<string, string> = { ...baseEnv, PORT: String(spec.port), SWITCHYARD_INSTANCE_ID: spec.name };
     if (config !== undefined) env['SWITCHYARD_CONFIG'] = config;
     const prefix = `${spec.name.padEnd(width)} | `;
     const running = spawnReplica(spec, { root, env, onLine: (line) => onOutput(prefix + line, spec.name) });
-    const slot: Slot = { spec, running, expected: false };
+    const slot: Slot = { spec, running, expected: false, quickDeaths };
     void running.exited.then((exit) => {
       if (!ready || slots.get(spec.name)?.running !== running) return;
-      options.onExit?.({ ...pick(spec), code: exit.code, signal: exit.signal, expected: slot.expected || stopping !== null });
+      const expected = slot.expected || stopping !== null;
+      const restartInMs = !expected && restartPolicy !== null ? backoffMs(slot) : null;
+      options.onExit?.({ ...pick(spec), code: exit.code, signal: exit.signal, expected, restartInMs });
+      if (restartInMs !== null) relaunchLater(slot, restartInMs);
     });
     return slot;
+  };
+
+  const relaunchLater = (died: Slot, delayMs: number): void => {
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      // Stopping, or restarted by hand meanwhile.
+      if (stopping !== null || slots.get(died.spec.name) !== died) return;
+      const slot = launch(died.spec, died.quickDeaths);
+      slots.set(died.spec.name, slot);
+      options.onRestart?.({ ...pick(slot.spec), port: slot.spec.port, pid: slot.running.pid });
+    }, delayMs);
+    restartTimers.add(timer);
   };
 
   const killAllNow = (): void => {
@@ -114,6 +154,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      for (const timer of restartTimers) clearTimeout(timer);
+      restartTimers.clear();
       const deadline = Date.now() + stopTimeoutMs;
       for (const service of SERVICE_NAMES) {
         const ofService = [...slots.values()].filter((slot) => slot.spec.service === service);

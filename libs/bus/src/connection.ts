@@ -9,7 +9,17 @@ export interface ConnectOptions {
   logger: Logger;
   /** Where to count disconnects and reconnects (`switchyard_nats_connection_events_total`). */
   registry?: Registry;
+  /**
+   * Bytes of publishes held while reconnecting, at most (nats.go's
+   * ReconnectBufSize is 8 MiB; nats.js has no such bound). Every service's
+   * main passes RECONNECT_BUFFER_BYTES; tests that build services in process
+   * leave it unbounded unless they test the bound itself.
+   */
+  reconnectBufferBytes?: number;
 }
+
+/** What a service holds of its publishes while NATS is unreachable: nats.go's default. */
+export const RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
  * Connects with unlimited reconnects: a NATS restart must never leave a
@@ -28,6 +38,14 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
     noAsyncTraces: true,
   });
   coalesceWrites(nc);
+  const refused = options.registry
+    ? new Counter({
+        name: 'switchyard_nats_publishes_refused_total',
+        help: 'Publishes refused while NATS was unreachable because the reconnect buffer was full',
+        registers: [options.registry],
+      })
+    : null;
+  if (options.reconnectBufferBytes !== undefined) boundReconnectBuffer(nc, options.reconnectBufferBytes, () => refused?.inc());
   const state = busState(nc);
   const events = options.registry
     ? new Counter({
@@ -53,6 +71,35 @@ export async function connectBus(options: ConnectOptions): Promise<NatsConnectio
     }
   })();
   return nc;
+}
+
+interface ProtocolInternals {
+  connected?: boolean;
+  outbound?: { size(): number };
+  publish?: (subject: string, payload?: Uint8Array | string, options?: unknown) => void;
+}
+
+/**
+ * While nats.js reconnects, every publish (replies, stream chunks, JetStream
+ * publishes) is appended to its outbound buffer, without bound: an outage
+ * under load grows the heap until the pod is killed. Past `limitBytes` a
+ * publish is refused with an error, as on a closed connection (callers
+ * already handle that: a reply that cannot be sent, an event retried), and
+ * counted. With a nats.js whose internals differ it does nothing.
+ */
+export function boundReconnectBuffer(nc: NatsConnection, limitBytes: number, onRefused: () => void): boolean {
+  const protocol = (nc as unknown as { protocol?: ProtocolInternals }).protocol;
+  if (typeof protocol?.publish !== 'function' || typeof protocol.outbound?.size !== 'function') return false;
+  const publish = protocol.publish.bind(protocol);
+  const outbound = protocol.outbound;
+  protocol.publish = (subject, payload, publishOptions) => {
+    if (protocol.connected === false && outbound.size() + (payload?.length ?? 0) > limitBytes) {
+      onRefused();
+      throw new Error(`nats unreachable and its reconnect buffer (${limitBytes} bytes) is full: publish to ${subject} refused`);
+    }
+    publish(subject, payload, publishOptions);
+  };
+  return true;
 }
 
 /** Whether a connection is up right now, and who wants to hear when that changes. */

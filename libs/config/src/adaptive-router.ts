@@ -13,6 +13,23 @@ const RouterParamsSchema = z.looseObject({
       .refine((w) => Math.abs(w.quality + w.cost - 1) < 1e-9, { message: 'quality and cost must sum to 1' })
       .nullish(),
     exploration_rate: z.number().min(0).max(1).nullish(),
+    /** How quality and cost combine (see `RoutingObjective` in @switchyard/routing); `weighted` is LiteLLM's score. */
+    objective: z.enum(['weighted', 'cheapest_within']).nullish(),
+    quality_tolerance: z.number().min(0).max(1).nullish(),
+    teaching: z
+      .object({
+        /** Who may teach the router: `all`, `none`, or a list of caller ids (`key_<hash>` as in the audit log; `anonymous` without auth). */
+        keys: z.union([z.enum(['all', 'none']), z.array(z.string().min(1)).min(1)]).nullish(),
+        /** Evidence one key may add to one cell per window (null: no cap). */
+        max_evidence_per_key: z.number().positive().nullable().optional(),
+        window_seconds: z.number().int().min(1).max(7 * 86_400).nullish(),
+        /** Weight of turns whose session the caller pinned with a minimum quality tier (0: they teach nothing). */
+        constrained_pick_weight: z.number().min(0).max(1).nullish(),
+        /** Weight of an explicit score (POST /v1/feedback) against one implicit signal. */
+        explicit_feedback_weight: z.number().min(0).max(100).nullish(),
+      })
+      .strict()
+      .nullish(),
   }),
 });
 
@@ -20,6 +37,25 @@ const PreferencesSchema = z.object({
   quality_tier: z.union([z.literal(1), z.literal(2), z.literal(3)], { message: 'quality_tier must be 1, 2 or 3' }).nullish(),
   strengths: z.array(z.enum(REQUEST_TYPES)).nullish(),
 });
+
+/**
+ * Defaults of a router's objective and teaching policy.
+ * `maxEvidencePerKey`: no cap by default. The gateway authenticates one
+ * master key today, so every caller is the same key (or `anonymous`): a cap
+ * would only slow all learning down, and there are no "other keys" to
+ * protect. With several keys, set it (e.g. 25 per cell per hour: more than
+ * the prior's mass of 10, an eighth of the posterior cap of 200).
+ * `constrainedPickWeight` 0: a caller who pins the model with a minimum tier
+ * never decides which model learns, whatever the cap.
+ */
+export const TEACHING_DEFAULTS = {
+  qualityTolerance: 0.05,
+  maxEvidencePerKey: null,
+  windowSeconds: 3600,
+  constrainedPickWeight: 0,
+  /** An explicit score of +/-10 counts as three implicit signals: someone chose to say it. */
+  explicitFeedbackWeight: 3,
+} as const;
 
 const ADAPTIVE_MODELS = /^(auto_router\/adaptive_router|adaptive_router\/.+)$/;
 
@@ -72,11 +108,27 @@ export function buildAdaptiveRouters(
         costPerToken: Number.isFinite(cost) && cost >= 0 ? cost : 0,
       });
     });
+    if (settings.quality_tolerance != null && settings.objective !== 'cheapest_within') {
+      problems.add([...at, 'adaptive_router_config', 'quality_tolerance'], 'quality_tolerance applies only to objective: cheapest_within');
+      continue;
+    }
+    const teaching = settings.teaching ?? {};
     routers.push({
       name,
       models,
       weights: settings.weights ?? { quality: 0.7, cost: 0.3 },
       explorationRate: settings.exploration_rate ?? 1,
+      objective:
+        settings.objective === 'cheapest_within'
+          ? { kind: 'cheapest_within', qualityTolerance: settings.quality_tolerance ?? TEACHING_DEFAULTS.qualityTolerance }
+          : { kind: 'weighted' },
+      teaching: {
+        keys: teaching.keys ?? 'all',
+        maxEvidencePerKey: teaching.max_evidence_per_key === undefined ? TEACHING_DEFAULTS.maxEvidencePerKey : teaching.max_evidence_per_key,
+        windowSeconds: teaching.window_seconds ?? TEACHING_DEFAULTS.windowSeconds,
+        constrainedPickWeight: teaching.constrained_pick_weight ?? TEACHING_DEFAULTS.constrainedPickWeight,
+        explicitFeedbackWeight: teaching.explicit_feedback_weight ?? TEACHING_DEFAULTS.explicitFeedbackWeight,
+      },
     });
   }
   return { routers, unsupported };

@@ -92,6 +92,8 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       weight: params.weight ?? null,
       timeoutMs: Math.round(timeoutSeconds * 1000),
       streamTimeoutMs: Math.round((params.stream_timeout ?? timeoutSeconds) * 1000),
+      cooldownTimeMs: params.cooldown_time == null ? null : Math.round(params.cooldown_time * 1000),
+      retryOnTimeout: params.retry_on_timeout ?? false,
       defaultParams,
       extraHeaders: { ...params.extra_headers },
       modelInfo: explicitId == null ? modelInfo : { id: explicitId, ...modelInfo },

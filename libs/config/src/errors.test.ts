@@ -106,7 +106,7 @@ general_settings:
     ]);
     // A refused file still names every key it would ignore.
     expect(warnings).toContain(
-      'ignoring unsupported keys: model_list[0].model_info.access_groups, router_settings.fallbacks, litellm_settings.cache',
+      'ignoring unsupported keys: model_list[0].model_info.access_groups, litellm_settings.cache',
     );
   });
 
@@ -145,7 +145,7 @@ general_settings: { database_url: "postgres://x" }
       'ignoring unsupported keys: model_list[0].bar, ' +
         'model_list[0].litellm_params.foo, model_list[0].litellm_params.max_retries, model_list[0].model_info.anything, ' +
         'model_list[0].litellm_params.mock_response, ' +
-        'router_settings.allowed_fails, router_settings.enable_pre_call_checks, router_settings.model_group_alias.b.extra, ' +
+        'router_settings.enable_pre_call_checks, router_settings.model_group_alias.b.extra, ' +
         'general_settings.database_url',
     ]);
     expect(config.aliases.get('b')).toBe('a');

@@ -47,6 +47,13 @@ export const LiteLLMParamsSchema = z.object({
   /** Price per input token: the cost an adaptive router weighs. */
   input_cost_per_token: z.number().min(0).nullish(),
   output_cost_per_token: z.number().min(0).nullish(),
+  /** Seconds this deployment cools down after too many failures (LiteLLM's per-deployment override). */
+  cooldown_time: z.number().min(0).nullish(),
+  /**
+   * Switchyard's own: a timeout after the request was sent may be retried on
+   * another deployment. Off by default: the provider may have done (and billed) the work.
+   */
+  retry_on_timeout: z.boolean().nullish(),
 });
 export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 
@@ -108,7 +115,49 @@ const routingStrategySchema = z.enum(ROUTING_STRATEGIES, {
   error: (issue) => `routing strategy ${JSON.stringify(issue.input)} is not a LiteLLM strategy (LiteLLM's: ${ROUTING_STRATEGIES.join(', ')})`,
 });
 
+/** LiteLLM's shape: `[{ "gpt-4": ["gpt-4o-mini", ...] }, ...]`; `*` matches every group. */
+const fallbackListSchema = z.array(z.record(text, z.array(text)), {
+  error: 'expected a list of { <model group>: [<fallback group>, ...] }',
+});
+
+/** LiteLLM's `RetryPolicy`: retries per error kind, overriding num_retries. */
+export const RetryPolicySchema = z.object({
+  BadRequestErrorRetries: z.number().int().min(0).nullish(),
+  AuthenticationErrorRetries: z.number().int().min(0).nullish(),
+  TimeoutErrorRetries: z.number().int().min(0).nullish(),
+  RateLimitErrorRetries: z.number().int().min(0).nullish(),
+  ContentPolicyViolationErrorRetries: z.number().int().min(0).nullish(),
+  InternalServerErrorRetries: z.number().int().min(0).nullish(),
+});
+
+/** LiteLLM's `AllowedFailsPolicy`: failures allowed per error kind before a cooldown. */
+export const AllowedFailsPolicySchema = z.object({
+  BadRequestErrorAllowedFails: z.number().int().min(0).nullish(),
+  AuthenticationErrorAllowedFails: z.number().int().min(0).nullish(),
+  TimeoutErrorAllowedFails: z.number().int().min(0).nullish(),
+  RateLimitErrorAllowedFails: z.number().int().min(0).nullish(),
+  ContentPolicyViolationErrorAllowedFails: z.number().int().min(0).nullish(),
+  InternalServerErrorAllowedFails: z.number().int().min(0).nullish(),
+});
+
+/** The reliability keys LiteLLM accepts in both router_settings and litellm_settings. */
+const sharedReliabilityKeys = {
+  fallbacks: fallbackListSchema.nullish(),
+  context_window_fallbacks: fallbackListSchema.nullish(),
+  content_policy_fallbacks: fallbackListSchema.nullish(),
+  default_fallbacks: z.array(text).nullish(),
+  allowed_fails: z.number().int().min(0).nullish(),
+  cooldown_time: z.number().min(0).nullish(),
+};
+
 export const RouterSettingsSchema = z.object({
+  ...sharedReliabilityKeys,
+  /** Seconds: the least wait before a retry (LiteLLM's retry_after). */
+  retry_after: z.number().min(0).nullish(),
+  retry_policy: RetryPolicySchema.nullish(),
+  max_fallbacks: z.number().int().min(0).nullish(),
+  allowed_fails_policy: AllowedFailsPolicySchema.nullish(),
+  disable_cooldowns: z.boolean().nullish(),
   routing_strategy: routingStrategySchema.nullish(),
   routing_strategy_args: z.record(z.string(), z.unknown()).nullish(),
   /** Seconds: the timeout of deployments that set none (as litellm_settings.request_timeout). */
@@ -131,6 +180,8 @@ export const GeneralSettingsSchema = z.object({
   max_request_body_bytes: positiveInt.nullish(),
   /** Switchyard's own: completion tokens reserved when neither the client nor the deployment sets max_tokens. */
   completion_tokens_estimate: z.number().int().min(0).nullish(),
+  /** Switchyard's own: a request body's `fallbacks` list is honoured (default: refused with a 400). */
+  allow_client_side_fallbacks: z.boolean().nullish(),
   /** Switchyard's own: deepest nesting of objects/arrays a request body may have (see settings.ts for the defaults). */
   max_json_depth: z.number().int().min(2).max(10_000).nullish(),
   /** Switchyard's own: time to receive a request's headers / its whole body, in seconds. */
@@ -153,6 +204,7 @@ export type LiteLLMGeneralSettings = z.infer<typeof GeneralSettingsSchema>;
 
 /** The `litellm_settings` Switchyard honours; the rest are reported by path. */
 export const LiteLLMSettingsSchema = z.object({
+  ...sharedReliabilityKeys,
   drop_params: z.boolean().nullish(),
   set_verbose: z.boolean().nullish(),
   num_retries: z.number().int().min(0).nullish(),

@@ -171,6 +171,7 @@ describe('config: defaults', () => {
       redisUrl: null,
       modelGroupAlias: {},
       hiddenAliases: [],
+      reliability: expect.objectContaining({ numRetries: 0, maxFallbacks: 5 }) as unknown,
     });
     expect(config.general).toEqual({
       masterKey: null,
@@ -270,6 +271,7 @@ describe('config: deployment ids', () => {
 });
 
 describe('config: adaptive routers', () => {
+  const DEFAULT_TEACHING = { keys: 'all', maxEvidencePerKey: null, windowSeconds: 3600, constrainedPickWeight: 0, explicitFeedbackWeight: 3 };
   const ROUTERS = `
 model_list:
   - model_name: cheap
@@ -307,8 +309,17 @@ model_list:
         ],
         weights: { quality: 0.8, cost: 0.2 },
         explorationRate: 1,
+        objective: { kind: 'weighted' },
+        teaching: DEFAULT_TEACHING,
       },
-      { name: 'learned', models: [{ name: 'frontier', tier: 3, strengths: ['code_generation', 'technical_design'], costPerToken: 0.00001 }], weights: { quality: 0.7, cost: 0.3 }, explorationRate: 0.5 },
+      {
+        name: 'learned',
+        models: [{ name: 'frontier', tier: 3, strengths: ['code_generation', 'technical_design'], costPerToken: 0.00001 }],
+        weights: { quality: 0.7, cost: 0.3 },
+        explorationRate: 0.5,
+        objective: { kind: 'weighted' },
+        teaching: DEFAULT_TEACHING,
+      },
     ]);
     expect(config.warnings).toEqual(['ignoring unsupported routers: model_list[4] ("semantic": auto_router/semantic, only auto_router/adaptive_router is supported)']);
     expect(resolveModel(config, 'smart')).toBeNull();
@@ -319,6 +330,11 @@ model_list:
     ['weights that do not sum to 1', 'available_models: [cheap]\n        weights: { quality: 0.5, cost: 0.6 }', 'model_list[2].litellm_params.adaptive_router_config.weights: quality and cost must sum to 1'],
     ['a weight out of range', 'available_models: [cheap]\n        weights: { quality: 1.5, cost: -0.5 }', 'model_list[2].litellm_params.adaptive_router_config.weights.quality'],
     ['no models', 'available_models: []', 'model_list[2].litellm_params.adaptive_router_config.available_models: name at least one model'],
+    ['an unknown objective', 'available_models: [cheap]\n        objective: cheapest', 'model_list[2].litellm_params.adaptive_router_config.objective'],
+    ['a tolerance without its objective', 'available_models: [cheap]\n        quality_tolerance: 0.1', 'model_list[2].litellm_params.adaptive_router_config.quality_tolerance: quality_tolerance applies only to objective: cheapest_within'],
+    ['a tolerance out of range', 'available_models: [cheap]\n        objective: cheapest_within\n        quality_tolerance: 2', 'model_list[2].litellm_params.adaptive_router_config.quality_tolerance'],
+    ['an unknown teaching key', 'available_models: [cheap]\n        teaching: { keys: all, trust: 1 }', 'model_list[2].litellm_params.adaptive_router_config.teaching'],
+    ['a non-positive cap', 'available_models: [cheap]\n        teaching: { max_evidence_per_key: 0 }', 'model_list[2].litellm_params.adaptive_router_config.teaching.max_evidence_per_key'],
   ])('config: a router with %s is an error naming the field', (_case, settings, message) => {
     const text = `
 model_list:
@@ -334,6 +350,17 @@ model_list:
         ${settings}
 `;
     expect(() => parse(text)).toThrow(message);
+  });
+
+  it('config: a router may choose its objective and teaching policy', () => {
+    const text = ROUTERS.replace(
+      'weights: { quality: 0.8, cost: 0.2 }',
+      'objective: cheapest_within\n        quality_tolerance: 0.1\n        teaching: { keys: [key_0123456789abcdef], max_evidence_per_key: 12, window_seconds: 600, constrained_pick_weight: 0.25 }',
+    );
+    expect(parse(text).routers[0]).toMatchObject({
+      objective: { kind: 'cheapest_within', qualityTolerance: 0.1 },
+      teaching: { keys: ['key_0123456789abcdef'], maxEvidencePerKey: 12, windowSeconds: 600, constrainedPickWeight: 0.25 },
+    });
   });
 
   it('config: a tier out of range is an error naming the model', () => {

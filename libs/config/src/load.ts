@@ -18,7 +18,7 @@ import type { LiteLLMModuleSettings } from './litellm-schema.js';
 import { buildAdaptiveRouters } from './adaptive-router.js';
 import type { Deployment, GatewayConfig } from './model.js';
 import { formatPath, Problems } from './path.js';
-import { patternOrder } from './resolve.js';
+import { matchPattern, patternOrder } from './resolve.js';
 import {
   buildAliases,
   buildGeneralSettings,
@@ -27,6 +27,7 @@ import {
   listNames,
   routingMessages,
 } from './settings.js';
+import { buildReliability } from './reliability.js';
 import { findUnsupportedKeys } from './unsupported-keys.js';
 import { YamlProblems, readLiteLLMYaml } from './yaml.js';
 
@@ -123,9 +124,13 @@ export function parseGatewayConfig(text: string, options: ParseOptions): Gateway
   const routerNames = checkRouterNames(routers, groups, problems);
   const adaptive = buildAdaptiveRouters(routers, groups, problems);
 
-  const router = buildRouterSettings(routerRaw, litellmRaw ?? ({} as LiteLLMModuleSettings), env, problems);
-  const aliases = buildAliases(router, groups, routerNames, problems);
-  const general = buildGeneralSettings(section(raw, 'general_settings', GeneralSettingsSchema, problems) ?? {}, env, problems);
+  const routerBase = buildRouterSettings(routerRaw, litellmRaw ?? ({} as LiteLLMModuleSettings), env, problems);
+  const aliases = buildAliases(routerBase, groups, routerNames, problems);
+  const generalRaw = section(raw, 'general_settings', GeneralSettingsSchema, problems) ?? {};
+  const general = buildGeneralSettings(generalRaw, env, problems);
+  const serves = (name: string) => groups.has(name) || aliases.has(name) || [...sortedWildcards.keys()].some((pattern) => matchPattern(pattern, name) !== null);
+  const reliability = buildReliability(routerRaw, litellmRaw ?? {}, generalRaw, serves, warnings);
+  const router = { ...routerBase, reliability };
   const routing = routingMessages(router, deployments);
   warnings.push(...routing.warnings, ...limitWarnings(deployments));
   if (adaptive.unsupported.length > 0) warnings.push(`ignoring unsupported routers: ${adaptive.unsupported.join(', ')}`);

@@ -60,6 +60,10 @@ export interface Deployment {
   timeoutMs: number;
   /** Timeout of a streaming call (`stream_timeout`), else `timeoutMs`. */
   streamTimeoutMs: number;
+  /** `litellm_params.cooldown_time` in ms: overrides the router's cooldown for this deployment; null when unset. */
+  cooldownTimeMs: number | null;
+  /** `litellm_params.retry_on_timeout`: a timeout after sending may be retried (the provider may bill twice). */
+  retryOnTimeout: boolean;
   /** Request parameters applied when the client did not set them (max_tokens, temperature, ...). */
   defaultParams: Record<string, unknown>;
   /** Headers sent to the provider on every call (`extra_headers`). */
@@ -125,6 +129,20 @@ export interface AdaptiveRouterSettings {
   models: AdaptiveRouterModel[];
   weights: { quality: number; cost: number };
   explorationRate: number;
+  objective: { kind: 'weighted' } | { kind: 'cheapest_within'; qualityTolerance: number };
+  teaching: TeachingPolicy;
+}
+
+/** Who may teach a router, and how much one key may move it (issue 18). */
+export interface TeachingPolicy {
+  keys: 'all' | 'none' | string[];
+  /** Evidence (alpha + beta, weighted) one key may add to one cell per window; null: no cap. */
+  maxEvidencePerKey: number | null;
+  windowSeconds: number;
+  /** Weight of the turns of a session whose owner was picked under the caller's minimum quality tier. */
+  constrainedPickWeight: number;
+  /** Weight of an explicit score (POST /v1/feedback), full scale, against one implicit signal. */
+  explicitFeedbackWeight: number;
 }
 
 /** Every routing strategy LiteLLM accepts in `router_settings.routing_strategy`. */
@@ -138,7 +156,43 @@ export const ROUTING_STRATEGIES = [
 ] as const;
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
 
+/** LiteLLM's error kinds of `retry_policy` and `allowed_fails_policy`. */
+export const ERROR_KINDS = ['BadRequestError', 'AuthenticationError', 'TimeoutError', 'RateLimitError', 'ContentPolicyViolationError', 'InternalServerError'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** LiteLLM's defaults (`litellm.allowed_fails`, `DEFAULT_COOLDOWN_TIME_SECONDS`, `ROUTER_MAX_FALLBACKS`). */
+export const DEFAULT_ALLOWED_FAILS = 3;
+export const DEFAULT_COOLDOWN_TIME_MS = 5_000;
+export const DEFAULT_MAX_FALLBACKS = 5;
+
+/** Retries, fallbacks and cooldowns, as the attempt policy (libs/routing) reads them. */
+export interface ReliabilitySettings {
+  /** Retries after a definite failure; 0 = one attempt only (the default). router_settings, else litellm_settings. */
+  numRetries: number;
+  /** `retry_after` in ms: the least wait before a retry. */
+  retryAfterMs: number;
+  /** `retry_policy`: retries per error kind, overriding numRetries for that kind. */
+  retryPolicy: Partial<Record<ErrorKind, number>>;
+  /** group (or `*`) -> fallback groups, in order. */
+  fallbacks: Record<string, string[]>;
+  contextWindowFallbacks: Record<string, string[]>;
+  contentPolicyFallbacks: Record<string, string[]>;
+  /** Fallback groups of every group without its own entry. */
+  defaultFallbacks: string[];
+  /** Most fallback groups tried for one request. */
+  maxFallbacks: number;
+  /** `general_settings.allow_client_side_fallbacks`: a request's own `fallbacks` list is honoured. */
+  allowClientFallbacks: boolean;
+  /** Failures a deployment may have within a minute before it cools down. */
+  allowedFails: number;
+  /** `allowed_fails_policy`: allowed failures per error kind. */
+  allowedFailsPolicy: Partial<Record<ErrorKind, number>>;
+  cooldownTimeMs: number;
+  disableCooldowns: boolean;
+}
+
 export interface RouterSettings {
+  reliability: ReliabilitySettings;
   /** As written (default simple-shuffle); see `strategyNote` for what is executed. */
   routingStrategy: RoutingStrategy;
   /** `routing_strategy_args` as written (e.g. latency-based `ttl`, `lowest_latency_buffer`). */

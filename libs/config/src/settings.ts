@@ -24,7 +24,7 @@ export function buildRouterSettings(
   litellm: LiteLLMModuleSettings,
   env: Env,
   problems: Problems,
-): RouterSettings {
+): Omit<RouterSettings, 'reliability'> {
   const modelGroupAlias: Record<string, string> = {};
   const hiddenAliases: string[] = [];
   for (const [alias, target] of Object.entries(raw.model_group_alias ?? {})) {
@@ -215,7 +215,7 @@ export function buildGeneralSettings(raw: LiteLLMGeneralSettings, env: Env, prob
  * router: a name clients send has to mean one thing.
  */
 export function buildAliases(
-  router: RouterSettings,
+  router: Pick<RouterSettings, 'modelGroupAlias'>,
   groups: ReadonlyMap<string, Deployment[]>,
   routerNames: ReadonlySet<string>,
   problems: Problems,

@@ -1,5 +1,7 @@
 import {
+  AllowedFailsPolicySchema,
   GeneralSettingsSchema,
+  RetryPolicySchema,
   LiteLLMParamsSchema,
   LiteLLMSettingsSchema,
   MOCK_ONLY_PARAMS,
@@ -52,6 +54,10 @@ export function findUnsupportedKeys(doc: Record<string, unknown>): string[] {
     for (const [alias, target] of Object.entries(router['model_group_alias'])) {
       extra(target, aliasTargetObjectSchema.shape, ['router_settings', 'model_group_alias', alias]);
     }
+  }
+  if (isRecord(router)) {
+    extra(router['retry_policy'], RetryPolicySchema.shape, ['router_settings', 'retry_policy']);
+    extra(router['allowed_fails_policy'], AllowedFailsPolicySchema.shape, ['router_settings', 'allowed_fails_policy']);
   }
   extra(doc['general_settings'], GeneralSettingsSchema.shape, ['general_settings']);
   extra(doc['litellm_settings'], LiteLLMSettingsSchema.shape, ['litellm_settings']);

@@ -174,3 +174,21 @@ export type CallerPresence = z.infer<typeof CallerPresence>;
 /** Cancel broadcast: the client of this request (the gateway's own request id, never a client's) disconnected. */
 export const CancelRequest = z.object({ requestId: z.string().min(1).max(128) });
 export type CancelRequest = z.infer<typeof CancelRequest>;
+
+/** A deployment's cooldown state for `GET /health/deployments`, as the limiter reads it from Redis. */
+export const DeploymentHealthState = z.object({
+  deploymentId: z.string(),
+  coolingDown: z.boolean(),
+  cooldownRemainingMs: z.number().int().min(0),
+  /** Failures counted toward the next cooldown in the current window. */
+  failuresInWindow: z.number().int().min(0),
+  recentFailures: z.array(z.object({ at: z.string(), kind: z.string(), status: z.number().int() })),
+});
+export type DeploymentHealthState = z.infer<typeof DeploymentHealthState>;
+
+/** The limiter's answer on the deployment-health subject. */
+export const DeploymentHealthReply = z.union([
+  z.object({ ok: z.literal(true), deployments: z.array(DeploymentHealthState) }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+]);
+export type DeploymentHealthReply = z.infer<typeof DeploymentHealthReply>;

@@ -16,8 +16,12 @@ export const Subjects = {
   cancel: 'route.cancel',
   /** upstream-caller -> JetStream: provider calls finished (a CallsCompleted batch). */
   callCompleted: 'events.call.completed',
+  /** ingress -> limiter (request/reply): every deployment's cooldown state and recent failures. */
+  deploymentHealth: 'limiter.deployment-health',
   /** ingress -> JetStream: one learned turn of an adaptive-router conversation. */
   turn: 'events.turn',
+  /** ingress -> JetStream: a client's or evaluator's explicit score of a routed response (FeedbackEvent). */
+  feedback: 'events.feedback',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -50,7 +54,7 @@ export interface BusNames {
   /** KV bucket of learned bandit cells, watched by every ingress replica. */
   cellsBucket: string;
   /** Durable consumer names. */
-  consumers: { learnerCalls: string; learnerTurns: string; limiterSettlements: string };
+  consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string };
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -69,6 +73,6 @@ export function busNames(prefix = 'switchyard'): BusNames {
     eventsStream: `${token}_EVENTS`,
     bodyBucket: `${token}_BODIES`.toLowerCase(),
     cellsBucket: `${token}_CELLS`.toLowerCase(),
-    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', limiterSettlements: 'limiter-settlements' },
+    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements' },
   };
 }

@@ -60,6 +60,40 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('bandit_cells').execute();
     },
   },
+  '0003_teacher_evidence': {
+    async up(db: Kysely<unknown>) {
+      // How much evidence each teacher (caller) gave each cell per window: what caps one key's say (issue 18).
+      await db.schema
+        .createTable('teacher_evidence')
+        .addColumn('router', 'text', (col) => col.notNull())
+        .addColumn('request_type', 'text', (col) => col.notNull())
+        .addColumn('model', 'text', (col) => col.notNull())
+        .addColumn('teacher', 'text', (col) => col.notNull())
+        .addColumn('window_start', 'timestamptz', (col) => col.notNull())
+        .addColumn('mass', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('alpha', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('beta', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('last_accepted', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('teacher_evidence_pkey', ['router', 'request_type', 'model', 'teacher', 'window_start'])
+        .execute();
+      await db.schema.createIndex('teacher_evidence_window_start').on('teacher_evidence').column('window_start').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('teacher_evidence').execute();
+    },
+  },
+  '0004_cell_explicit_evidence': {
+    async up(db: Kysely<unknown>) {
+      // The part of a cell's evidence that came from explicit scores (POST /v1/feedback); the rest is implicit signals.
+      await db.schema.alterTable('bandit_cells').addColumn('explicit_alpha', 'double precision', (col) => col.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('bandit_cells').addColumn('explicit_beta', 'double precision', (col) => col.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('bandit_cells').dropColumn('explicit_beta').execute();
+      await db.schema.alterTable('bandit_cells').dropColumn('explicit_alpha').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -25,6 +25,9 @@ export interface BanditCellsTable {
   beta: number;
   samples: ColumnType<number, number, number>;
   version: ColumnType<number, number, number>;
+  /** The part of alpha and beta that explicit scores gave. */
+  explicit_alpha: Generated<number>;
+  explicit_beta: Generated<number>;
   updated_at: Generated<Date>;
 }
 
@@ -38,9 +41,24 @@ export interface RouterSessionsTable {
   updated_at: Generated<Date>;
 }
 
+/** Evidence per (cell, teacher, window): mass (weighted alpha + beta, capped), its alpha and beta, and what the last batch was granted. */
+export interface TeacherEvidenceTable {
+  router: string;
+  request_type: string;
+  model: string;
+  teacher: string;
+  window_start: Date;
+  mass: number;
+  alpha: number;
+  beta: number;
+  last_accepted: number;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   processed_events: ProcessedEventsTable;
   deployment_usage: DeploymentUsageTable;
   bandit_cells: BanditCellsTable;
   router_sessions: RouterSessionsTable;
+  teacher_evidence: TeacherEvidenceTable;
 }

@@ -67,6 +67,8 @@ export function bodyChanges(
     // OpenAI rejects stream_options without stream: true.
     for (const key of ['stream', 'stream_options']) if (Object.hasOwn(body, key)) changes.push({ path: [key], value: undefined });
   }
+  // The gateway's own field (LiteLLM's client-side fallbacks): no provider knows it.
+  if (Object.hasOwn(body, 'fallbacks')) changes.push({ path: ['fallbacks'], value: undefined });
   return changes;
 }
 

@@ -21,6 +21,8 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     weight: null,
     timeoutMs: 5_000,
     streamTimeoutMs: 5_000,
+    cooldownTimeMs: null,
+    retryOnTimeout: false,
     defaultParams: {},
     extraHeaders: {},
     modelInfo: {},

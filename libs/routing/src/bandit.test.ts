@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BANDIT_DEFAULTS, betaMean, pickModel, posterior, priorFor, sampleBeta } from './bandit.js';
+import { BANDIT_DEFAULTS, betaMean, credibleInterval, pickModel, posterior, priorFor, sampleBeta } from './bandit.js';
 import type { AdaptiveRouterConfig, AdaptiveRouterModel, Evidence, PickResult } from './bandit.js';
 import { seededRandom } from './simple-shuffle.js';
 import type { RandomSource } from './simple-shuffle.js';
@@ -254,5 +254,72 @@ describe('routing: pickModel tier floor', () => {
 
   it('routing: a router without models has no eligible model', () => {
     expect(pickModel(router([]), 'general', noEvidence, { random: noRandomness })).toEqual({ error: 'no_eligible_model', minTier: 1 });
+  });
+});
+
+describe('routing: pickModel objectives', () => {
+  // The pair: a cheap model and one 33 times dearer, both with learned means (exploration 0: means decide).
+  const cheap = model('cheap', 2, 0.3e-6);
+  const dear = model('dear', 2, 10e-6);
+  const evidence = (cheapMean: number, dearMean: number) => (name: string): Evidence => {
+    const mean = name === 'cheap' ? cheapMean : dearMean;
+    return { alpha: 190 * mean, beta: 190 * (1 - mean) };
+  };
+  const meanOf = (result: PickResult, name: string) => picked(result).scores.find((score) => score.model === name)!.quality;
+
+  it('routing: weighted (the default) keeps the cheap model unless the dear one is better by more than w_cost / w_quality', () => {
+    const r = router([cheap, dear]);
+    // posterior means ~0.45 vs ~0.84: a gap of 0.39 < 0.43, the cheap model still wins.
+    const result = pickModel(r, 'code_generation', evidence(0.45, 0.85), { random: noRandomness });
+    expect(meanOf(result, 'dear') - meanOf(result, 'cheap')).toBeLessThan(0.3 / 0.7);
+    expect(picked(result).model).toBe('cheap');
+    expect(picked(pickModel(r, 'code_generation', evidence(0.35, 0.85), { random: noRandomness })).model).toBe('dear');
+  });
+
+  it.each([
+    { name: 'a clear quality gap', cheapMean: 0.45, dearMean: 0.85, expected: 'dear' },
+    { name: 'a gap inside the tolerance', cheapMean: 0.82, dearMean: 0.85, expected: 'cheap' },
+    { name: 'the cheap model better', cheapMean: 0.9, dearMean: 0.85, expected: 'cheap' },
+    { name: 'a gap just beyond the tolerance', cheapMean: 0.77, dearMean: 0.85, expected: 'dear' },
+  ])('routing: cheapest_within 0.05 with $name picks $expected', ({ cheapMean, dearMean, expected }) => {
+    const r = router([cheap, dear], { objective: { kind: 'cheapest_within', qualityTolerance: 0.05 } });
+    expect(picked(pickModel(r, 'code_generation', evidence(cheapMean, dearMean), { random: noRandomness })).model).toBe(expected);
+  });
+
+  it('routing: cheapest_within picks the cheapest of three inside the band, and a tie in price goes to the first listed', () => {
+    const mid = model('mid', 2, 3e-6);
+    const r = router([dear, mid, cheap], { objective: { kind: 'cheapest_within', qualityTolerance: 0.1 } });
+    const means: Record<string, number> = { dear: 0.9, mid: 0.85, cheap: 0.6 };
+    const cells = (name: string): Evidence => ({ alpha: 190 * means[name]!, beta: 190 * (1 - means[name]!) });
+    expect(picked(pickModel(r, 'writing', cells, { random: noRandomness })).model).toBe('mid');
+    const twins = router([model('a', 2, 1e-6), model('b', 2, 1e-6)], { objective: { kind: 'cheapest_within', qualityTolerance: 0.1 } });
+    expect(picked(pickModel(twins, 'writing', noEvidence, { random: noRandomness })).model).toBe('a');
+  });
+
+  it('routing: cheapest_within Thompson-samples like weighted when exploring', () => {
+    const r = router([cheap, dear], { explorationRate: 1, objective: { kind: 'cheapest_within', qualityTolerance: 0.05 } });
+    const random = seededRandom(7);
+    const picks = Array.from({ length: 400 }, () => picked(pickModel(r, 'code_generation', evidence(0.45, 0.85), { random })).model);
+    expect(picks.filter((name) => name === 'dear').length).toBeGreaterThan(390);
+  });
+});
+
+describe('routing: credible intervals', () => {
+  it.each([
+    { params: { alpha: 1, beta: 1 }, interval: [0.05, 0.95] },
+    { params: { alpha: 2, beta: 1 }, interval: [Math.sqrt(0.05), Math.sqrt(0.95)] },
+    { params: { alpha: 1, beta: 3 }, interval: [1 - Math.cbrt(0.95), 1 - Math.cbrt(0.05)] },
+  ])('routing: the 90% interval of Beta($params.alpha, $params.beta) is exact where it has a closed form', ({ params, interval }) => {
+    const [low, high] = credibleInterval(params);
+    expect(low).toBeCloseTo(interval[0]!, 6);
+    expect(high).toBeCloseTo(interval[1]!, 6);
+  });
+
+  it('routing: more evidence narrows the interval around the mean', () => {
+    const [a, b] = credibleInterval({ alpha: 7, beta: 3 });
+    const [c, d] = credibleInterval({ alpha: 140, beta: 60 });
+    expect(d - c).toBeLessThan((b - a) / 3);
+    expect(c).toBeLessThan(0.7);
+    expect(d).toBeGreaterThan(0.7);
   });
 });

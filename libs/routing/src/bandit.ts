@@ -19,13 +19,32 @@ export interface AdaptiveRouterModel {
   costPerToken: number;
 }
 
+/**
+ * How a pick combines quality and cost.
+ *
+ * - `weighted` (LiteLLM's score, the default): score = w_quality x q +
+ *   w_cost x cost_score, where cost_score = 1 - (c - min) / (max - min) over
+ *   the eligible models. The cost term is min-max normalised: it swings by
+ *   w_cost between the cheapest and the dearest model whatever their price
+ *   ratio (1.1x or 33x alike), so with weights 0.7 / 0.3 the dearest model
+ *   is picked only when its quality beats the cheapest one's by more than
+ *   0.3 / 0.7 = 0.43. That is what the weights mean, and rarely what an
+ *   operator means.
+ * - `cheapest_within`: the cheapest model whose quality (a Thompson draw, or
+ *   the mean when not exploring) is within `qualityTolerance` of the best
+ *   model's. Quality first, then price: "don't pay for quality nobody notices".
+ */
+export type RoutingObjective = { kind: 'weighted' } | { kind: 'cheapest_within'; qualityTolerance: number };
+
 export interface AdaptiveRouterConfig {
   name: string;
   models: readonly AdaptiveRouterModel[];
-  /** Each in [0, 1], summing to 1 (validated by the config package). */
+  /** Each in [0, 1], summing to 1 (validated by the config package). Used by the `weighted` objective. */
   weights: { quality: number; cost: number };
   /** Probability of Thompson-sampling a pick; otherwise the posterior means are used. */
   explorationRate: number;
+  /** Default `weighted`. */
+  objective?: RoutingObjective;
 }
 
 /** Parameters of a Beta distribution. */
@@ -51,6 +70,8 @@ export const BANDIT_DEFAULTS = {
   massCap: 200,
   weights: { quality: 0.7, cost: 0.3 },
   explorationRate: 1,
+  /** `cheapest_within`: how much expected quality an operator trades for a cheaper model. */
+  qualityTolerance: 0.05,
   /** Tier of a model whose config gives none (read by the config package). */
   defaultTier: 2 as QualityTier,
 } as const;
@@ -188,6 +209,7 @@ export function pickModel(
   const explored =
     router.explorationRate >= 1 ? true : router.explorationRate <= 0 ? false : options.random() < router.explorationRate;
 
+  const objective = router.objective ?? { kind: 'weighted' };
   const scores = eligible.map((model): ModelScore => {
     const { alpha, beta } = posterior(priorFor(model, type), cells(model.name), options.massCap);
     const quality = explored ? sampleBeta(alpha, beta, options.random) : betaMean({ alpha, beta });
@@ -195,7 +217,69 @@ export function pickModel(
     const score = router.weights.quality * quality + router.weights.cost * costScore;
     return { model: model.name, alpha, beta, quality, costScore, score };
   });
+  if (objective.kind === 'cheapest_within') {
+    // Score: 1 + cost score inside the tolerance band (cheapest wins), the quality alone outside it (never above 1).
+    const top = Math.max(...scores.map((entry) => entry.quality));
+    for (const entry of scores) entry.score = entry.quality >= top - objective.qualityTolerance ? 1 + entry.costScore : entry.quality;
+  }
   // Strictly greater replaces the leader, so ties stay with the earlier model.
   const best = scores.reduce((leader, entry) => (entry.score > leader.score ? entry : leader));
   return { model: best.model, explored, scores };
+}
+
+/** ln Gamma(x) (Lanczos, g = 7): enough digits for credible intervals. */
+function logGamma(x: number): number {
+  const c = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9.984369578019572e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let sum = c[0]!;
+  for (let i = 1; i < 9; i++) sum += c[i]! / (z + i);
+  const t = z + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
+}
+
+/** The continued fraction of the incomplete beta function (Lentz), as in Numerical Recipes' betacf. */
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = 1 / (Math.abs(d) < tiny ? tiny : d);
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 / (Math.abs(1 + aa * d) < tiny ? tiny : 1 + aa * d);
+    c = Math.abs(1 + aa / c) < tiny ? tiny : 1 + aa / c;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 / (Math.abs(1 + aa * d) < tiny ? tiny : 1 + aa * d);
+    c = Math.abs(1 + aa / c) < tiny ? tiny : 1 + aa / c;
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 1e-12) break;
+  }
+  return h;
+}
+
+/** The Beta(a, b) cumulative distribution at x (the regularized incomplete beta function). */
+export function betaCdf(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(a, b, x)) / a : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+}
+
+/** The central credible interval of Beta(alpha, beta) holding `mass` of it (bisection on the CDF: 50 halvings). */
+export function credibleInterval({ alpha, beta }: BetaParams, mass = 0.9): [number, number] {
+  const quantile = (p: number): number => {
+    let low = 0;
+    let high = 1;
+    for (let i = 0; i < 50; i++) {
+      const mid = (low + high) / 2;
+      if (betaCdf(mid, alpha, beta) < p) low = mid;
+      else high = mid;
+    }
+    return (low + high) / 2;
+  };
+  return [quantile((1 - mass) / 2), quantile(1 - (1 - mass) / 2)];
 }

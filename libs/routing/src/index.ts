@@ -4,3 +4,8 @@ export * from './signals.js';
 export * from './bandit.js';
 export * from './conversation.js';
 export * from './load-strategies.js';
+export * from './signals-legacy.js';
+export * from './signal-eval.js';
+export * from './failure-kind.js';
+export * from './attempt-policy.js';
+export * from './cooldown-policy.js';

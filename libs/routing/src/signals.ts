@@ -7,15 +7,50 @@
 import { z } from 'zod';
 import { REQUEST_TYPES, ToolCall, ToolResult } from '@switchyard/contracts';
 import type { RequestType } from './classifier.js';
+import {
+  BARE_STOP_REQUIRED,
+  BARE_STOP_WORDS,
+  COMPLAINT_PHRASES,
+  DISENGAGEMENT_PHRASES,
+  NOT_SATISFIED_PHRASES,
+  phraseMatcher,
+  REQUEST_OPENERS,
+  SATISFACTION_PHRASES,
+  SATISFACTION_UNSPACED,
+  STOP_WORDS,
+} from './signal-phrases.js';
+
+export { phraseMatcher } from './signal-phrases.js';
+
+/** Complaint words that are one only when they open the message ("No, I meant ..."), not in "which has no window functions". */
+const OPENING_ONLY: ReadonlySet<string> = new Set(['no', 'nope', 'nein', 'non']);
 
 /** Every threshold of the signal rules, in one place so that they can be tuned. */
 export const SIGNAL_DEFAULTS = {
-  /** Misalignment: the user rewords the same request (0 < J < this). */
-  misalignmentBelow: 0.45,
-  /** Stagnation: the assistant repeats itself (J >= this). */
-  stagnationAtLeast: 0.5,
-  /** Satisfaction counts from the third turn (index 2) on: earlier thanks are politeness. */
-  satisfactionFromTurnIndex: 2,
+  /**
+   * Misalignment without a complaint phrase: the user rewords the same
+   * request, measured on content words (stop words out): at least this
+   * Jaccard with the previous request, and at least `rewordMinWords` content
+   * words. On the labelled set, follow-ups ("now write tests for it") share
+   * one or two content words with the request (J < 0.25) and rewordings keep
+   * most of theirs (J >= 0.4); 0.3 sits between.
+   */
+  rewordAtLeast: 0.3,
+  rewordMinWords: 3,
+  /**
+   * Stagnation: the assistant's response repeats its previous one
+   * (content-word Jaccard) after the user complained. A correction that
+   * works keeps many words of the wrong answer ("git reset --hard" ->
+   * "git reset --soft", J ~ 0.6 on the labelled set); a model that is stuck
+   * sends the same answer again (J >= 0.9).
+   */
+  stagnationAtLeast: 0.8,
+  /** Without a complaint in between, only a near-verbatim repeat is stagnation: a requested small edit keeps most words. */
+  repeatAtLeast: 0.95,
+  /** Satisfaction needs a response to judge: from the second turn (index 1) on. */
+  satisfactionFromTurnIndex: 1,
+  /** A bare "stop" / "cancel" message has at most this many words. */
+  bareStopMaxWords: 3,
   /** Loop: a call seen this many times already in the window. */
   loopRepeats: 2,
   /** Tool-call signatures remembered per session. */
@@ -122,28 +157,13 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
   return shared / (a.size + b.size - shared);
 }
 
-/**
- * A whole-phrase, case-insensitive matcher. Boundaries are Unicode-aware (a
- * letter of any script continues a word), a space matches any whitespace and
- * an apostrophe either the straight or the typographic one.
- */
-function phraseMatcher(phrases: readonly string[]): RegExp {
-  const alternatives = phrases.map((phrase) =>
-    phrase
-      .split(' ')
-      .map((word) => word.replaceAll("'", "['\u2019]"))
-      .join(String.raw`\s+`),
-  );
-  return new RegExp(String.raw`(?<![\p{L}\p{M}\p{N}_])(?:${alternatives.join('|')})(?![\p{L}\p{M}\p{N}_])`, 'iu');
-}
+const SATISFACTION = phraseMatcher(SATISFACTION_PHRASES);
+const NOT_SATISFIED = phraseMatcher(NOT_SATISFIED_PHRASES);
+const COMPLAINT = phraseMatcher(COMPLAINT_PHRASES.filter((phrase) => !OPENING_ONLY.has(phrase)));
+const OPENING_COMPLAINT = /^\s*(?:no|nope|nein|non|não)(?![\p{L}\p{M}\p{N}_])/iu;
+const DISENGAGEMENT = phraseMatcher(DISENGAGEMENT_PHRASES);
+const FIRST_SENTENCE = /^[^.!?\n\u3002\uff01\uff1f]*[.!?\n\u3002\uff01\uff1f]?/u;
 
-const DISENGAGEMENT = phraseMatcher([
-  'forget it', 'never mind', 'give up', 'talk to a human', 'cancel', "this isn't working", 'stop', 'abort', "i'll do it myself",
-]);
-const SATISFACTION = phraseMatcher([
-  'that worked', 'that did it', 'works now', 'fixed it', 'solved it', 'nice', 'thanks', 'thank you', 'thx',
-  'appreciated', 'perfect', 'great', 'excellent', 'exactly',
-]);
 /**
  * Tool output is machine text ("RateLimitError", "context_length_exceeded",
  * "ReadTimeout"), so these phrases match inside identifiers, with or without
@@ -188,11 +208,51 @@ function comparableText(text: string | null): string | null {
 
 function similarity(previous: string | null, current: string | null): number | null {
   if (previous === null || current === null) return null;
-  return jaccard(tokenSet(previous), tokenSet(current));
+  return jaccard(contentWords(previous), contentWords(current));
+}
+
+/** Tokens without stop words and single characters: what two messages must share to be about the same thing. */
+export function contentWords(text: string): Set<string> {
+  const words = new Set<string>();
+  for (const token of tokenSet(text)) if (token.length > 1 && !STOP_WORDS.has(token)) words.add(token);
+  return words;
+}
+
+/** What the user's text says about the response before it. Pure; O(text), the text capped by the caller. */
+export interface UserReaction {
+  complaint: boolean;
+  satisfied: boolean;
+  disengaged: boolean;
+}
+
+export function readReaction(text: string): UserReaction {
+  const disengaged = DISENGAGEMENT.test(text) || isBareStop(text);
+  const declined = NOT_SATISFIED.test(text);
+  const complaint = OPENING_COMPLAINT.test(text) || COMPLAINT.test(text);
+  // Only an acknowledgement in the first sentence, and not in a question or request there: "Could you add tests? Thanks!" is politeness.
+  const first = FIRST_SENTENCE.exec(text)?.[0] ?? text;
+  const firstIsRequest = first.trimEnd().endsWith('?') || REQUEST_OPENERS.test(first);
+  const acknowledged = !firstIsRequest && (SATISFACTION.test(first) || SATISFACTION_UNSPACED.some((phrase) => first.includes(phrase)));
+  return {
+    disengaged,
+    complaint: complaint && !disengaged && !isDecline(text),
+    satisfied: acknowledged && !declined && !complaint && !disengaged,
+  };
+}
+
+/** "no thanks", "non merci": declining an offer judges nothing. */
+function isDecline(text: string): boolean {
+  return /^\s*(?:no|non|nein|não)[\s,!.]+(?:thanks|thank you|merci|danke|gracias|grazie|obrigad[oa])\b/iu.test(text);
+}
+
+function isBareStop(text: string): boolean {
+  const words = text.toLowerCase().match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
+  if (words.length === 0 || words.length > SIGNAL_DEFAULTS.bareStopMaxWords) return false;
+  return words.every((word) => BARE_STOP_WORDS.has(word)) && words.some((word) => BARE_STOP_REQUIRED.has(word));
 }
 
 /** Appends the turn's calls to the window; true when one of them was already seen `loopRepeats` times. */
-function trackToolCalls(history: readonly string[], calls: readonly ToolCall[]): { loop: boolean; history: string[] } {
+export function trackToolCalls(history: readonly string[], calls: readonly ToolCall[]): { loop: boolean; history: string[] } {
   const window = [...history];
   let loop = false;
   for (const call of calls) {
@@ -209,18 +269,28 @@ function trackToolCalls(history: readonly string[], calls: readonly ToolCall[]):
 export function detectSignals(turn: TurnInput, session: SessionSignalState): { signals: SignalSet; next: SessionSignalState } {
   const userText = comparableText(turn.userText);
   const assistantText = comparableText(turn.assistantText);
+  const reaction = readReaction(userText ?? '');
+  // A reaction needs a response to react to.
+  const reacting = turn.turnIndex >= 1 || session.previousUserText !== null;
   const userSimilarity = similarity(session.previousUserText, userText);
+  const reworded =
+    userSimilarity !== null &&
+    userSimilarity >= SIGNAL_DEFAULTS.rewordAtLeast &&
+    contentWords(userText ?? '').size >= SIGNAL_DEFAULTS.rewordMinWords;
+  // The response the user saw last against the one before it; a repeat after a complaint is the model stuck.
   const assistantSimilarity = similarity(session.previousAssistantText, assistantText);
+  const complainedBefore = session.previousUserText !== null && readReaction(session.previousUserText).complaint;
   const tools = trackToolCalls(session.toolCallHistory, turn.toolCalls);
   const satisfaction =
-    !session.satisfactionCredited &&
-    turn.turnIndex >= SIGNAL_DEFAULTS.satisfactionFromTurnIndex &&
-    SATISFACTION.test(turn.userText);
+    !session.satisfactionCredited && turn.turnIndex >= SIGNAL_DEFAULTS.satisfactionFromTurnIndex && reacting && reaction.satisfied;
 
   const signals: SignalSet = {
-    misalignment: userSimilarity !== null && userSimilarity > 0 && userSimilarity < SIGNAL_DEFAULTS.misalignmentBelow,
-    stagnation: assistantSimilarity !== null && assistantSimilarity >= SIGNAL_DEFAULTS.stagnationAtLeast,
-    disengagement: DISENGAGEMENT.test(turn.userText),
+    // An acknowledgement is never a misalignment, and a user who gives up is counted once, as disengaged.
+    misalignment: reacting && !reaction.satisfied && !reaction.disengaged && (reaction.complaint || reworded),
+    stagnation:
+      assistantSimilarity !== null &&
+      (assistantSimilarity >= SIGNAL_DEFAULTS.repeatAtLeast || (complainedBefore && assistantSimilarity >= SIGNAL_DEFAULTS.stagnationAtLeast)),
+    disengagement: reacting && reaction.disengaged,
     satisfaction,
     failure: turn.toolResults.some((result) => result.isError),
     loop: tools.loop,

@@ -3,6 +3,7 @@ import secureJson from 'secure-json-parse';
 import type { GatewayConfig } from '@switchyard/config';
 import { Endpoint, ENDPOINTS, Errors } from '@switchyard/contracts';
 import { readiness, type Logger, type ReadinessCheck, type Registry } from '@switchyard/telemetry';
+import { registerFeedbackRoutes, type FeedbackDeps } from './adaptive/feedback-route.js';
 import { createAuthenticator } from './auth.js';
 import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
@@ -11,6 +12,7 @@ import { exceedsJsonDepth } from './json-depth.js';
 import { createIngressMetrics } from './metrics.js';
 import { registerMessagesRoutes } from './messages-route.js';
 import { registerModelRoutes } from './models-routes.js';
+import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { clientRequestIdFrom, newRequestId, requestIdHeaders } from './request-id.js';
 
@@ -31,6 +33,12 @@ export interface IngressAppDeps {
   registry: Registry;
   checks: ReadinessCheck[];
   isShuttingDown: () => boolean;
+  /** POST /v1/feedback, when the config has adaptive routers. */
+  feedback?: FeedbackDeps | null;
+  /** Caller identity from the Authorization header; default: the master key check. Where virtual keys plug in. */
+  authenticate?: ((authorization: string | undefined) => string | null) | undefined;
+  /** Where `GET /health/deployments` reads the cooldowns (the limiters); null in tests without a bus. */
+  deploymentHealth?: DeploymentHealthSource | null;
 }
 
 /** The OpenAI routes; the endpoints answering in Anthropic's dialect have their own scope (messages-route.ts). */
@@ -84,7 +92,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
   });
-  const authenticate = createAuthenticator(config.general.masterKey);
+  const authenticate = deps.authenticate ?? createAuthenticator(config.general.masterKey);
   const metrics = createIngressMetrics(deps.registry);
   const startedAt = Math.floor(Date.now() / 1000);
 
@@ -143,7 +151,9 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   }
   registerMessagesRoutes(app, config, createProxyHandler('messages', proxyDeps));
   registerModelRoutes(app, config, startedAt);
+  registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
 
+  registerFeedbackRoutes(app, deps.feedback ?? null);
   // The adaptive routers' learned state (the LiteLLM path too).
   for (const path of ['/routers/:name/state', '/adaptive_router/:name/state']) {
     app.get<{ Params: { name: string } }>(path, async (request) => {

@@ -48,7 +48,9 @@ describe('ingress: one attempt', () => {
     expect(dispatcher.attempts).toHaveLength(1);
     expect(dispatcher.attempts[0]!.envelope).toMatchObject({
       v: 1,
-      requestId: 'req-abc',
+      // The gateway's own id; the client's x-request-id is only a label beside it.
+      requestId: expect.stringMatching(/^req_[0-9a-f]{32}$/) as unknown,
+      clientRequestId: 'req-abc',
       endpoint: 'chat.completions',
       requestedModel: 'model-2',
       modelGroup: 'model-2',

@@ -1,5 +1,6 @@
 import type { GatewayError, Endpoint, Usage } from '@switchyard/contracts';
 import { SpanStatusCode, type Logger, type Span } from '@switchyard/telemetry';
+import type { AttemptEntry } from './attempt-runner.js';
 import type { Delivery } from './deliver.js';
 import type { IngressMetrics } from './metrics.js';
 
@@ -17,6 +18,9 @@ export interface RequestRecord {
   deploymentId: string | null;
   attempts: number;
   providerCalls: number;
+  /** Every attempt (deployment, status, outcome, latency), in order. */
+  attemptTrail: AttemptEntry[];
+  fallbacks: number;
   traceId: string;
   started: number;
 }
@@ -51,6 +55,8 @@ export function finishRequest(
       deployment: record.deploymentId,
       providerCalls: record.providerCalls,
       attempts: record.attempts,
+      fallbacks: record.fallbacks,
+      attemptTrail: record.attemptTrail,
       status,
       outcome: outcome.delivery?.outcome ?? outcome.failure?.code ?? 'internal_error',
       usage,
@@ -61,6 +67,7 @@ export function finishRequest(
   const span = sinks.span;
   span.setAttribute('http.response.status_code', status);
   span.setAttribute('switchyard.attempts', record.attempts);
+  span.setAttribute('switchyard.fallbacks', record.fallbacks);
   span.setAttribute('switchyard.provider_calls', record.providerCalls);
   if (record.deploymentId) span.setAttribute('switchyard.deployment', record.deploymentId);
   if (usage) {

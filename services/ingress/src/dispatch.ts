@@ -20,6 +20,8 @@ export type AttemptResult =
       retryable: boolean;
       providerCalled: boolean;
       headers: Record<string, string>;
+      /** The deployment that failed, when the limiter admitted one. */
+      deploymentId?: string | null;
     };
 
 export interface Dispatcher {
@@ -106,6 +108,7 @@ export function createDispatcher(nc: NatsConnection, names: BusNames, inbox: Rep
             retryable: event.meta.definite && event.meta.retryable,
             providerCalled: event.meta.providerCalled,
             headers: event.meta.headers,
+            deploymentId: event.meta.deploymentId,
           };
         case 'no_responders':
           return ingressFailure(Errors.unavailable('No limiter is running, so the request was not sent to any provider.', 'no_limiter'), true);

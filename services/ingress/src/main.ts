@@ -1,4 +1,4 @@
-import { connectBus } from '@switchyard/bus';
+import { connectBus, RECONNECT_BUFFER_BYTES } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createRedisClient } from '@switchyard/redis';
@@ -13,7 +13,7 @@ runService(runtime.logger, async () => {
   const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
   for (const warning of config.warnings) runtime.logger.warn({ config: config.source }, warning);
   for (const note of config.notes) runtime.logger.info({ config: config.source }, note);
-  const nc = await connectBus({ url: env.NATS_URL, name: `ingress-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
+  const nc = await connectBus({ url: env.NATS_URL, name: `ingress-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry, reconnectBufferBytes: RECONNECT_BUFFER_BYTES });
   // Redis only when adaptive routers need it (session ownership): a plain gateway does not depend on it.
   const redis = config.routers.length > 0 ? createRedisClient(config.router.redisUrl?.reveal() ?? env.REDIS_URL, runtime.logger) : undefined;
   const ingress = await createIngress({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, ...runtime, ...(redis ? { redis } : {}) });

@@ -16,6 +16,12 @@ export function createIngressMetrics(registry: Registry) {
       labelNames: ['model', 'kind'],
       registers: [registry],
     }),
+    attempts: new Counter({
+      name: 'switchyard_attempts_total',
+      help: 'Retries and fallbacks the attempt policy sent after a failed attempt, by kind (retry, fallback) and requested model group',
+      labelNames: ['kind', 'model'],
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: 'switchyard_http_request_duration_seconds',
       help: 'Client request duration, to the last byte of the response',

@@ -9,7 +9,9 @@ import {
   type CallEnvelope,
   type Endpoint,
 } from '@switchyard/contracts';
-import { readConversation, shuffleDeployments, type ConversationTurn } from '@switchyard/routing';
+import { readConversation, type ConversationTurn, type PolicyContext } from '@switchyard/routing';
+import { runAttempts } from './attempt-runner.js';
+import { readClientFallbacks } from './client-fallbacks.js';
 import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
@@ -46,11 +48,9 @@ interface PendingTurn {
 
 /**
  * The handler of every OpenAI POST endpoint: validate, resolve the model to
- * one deployment, publish the decision, relay the reply. Retries happen only
- * when `num_retries` asks for them, and only after a failure the
- * upstream-caller reported as definite and retryable (the provider certainly
- * did not serve it, and another attempt may go differently); every other
- * failure is final.
+ * its group, then send the attempts the attempt policy decides (libs/routing:
+ * retries and fallbacks only after a definite failure, within
+ * 1 + retries + max_fallbacks calls) and relay the first reply that starts.
  */
 export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   const schema = RequestSchemas[endpoint];
@@ -84,6 +84,8 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
       deploymentId: null,
       attempts: 0,
       providerCalls: 0,
+      attemptTrail: [],
+      fallbacks: 0,
       traceId: span.spanContext().traceId,
       started: performance.now(),
     };
@@ -132,7 +134,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const routerHeaders: Record<string, string> = {};
     let modelName = body.model;
     if (deps.adaptive?.routing.has(body.model)) {
-      const choice = await deps.adaptive.routing.choose(body.model, { body, headers: request.headers, callerId: request.callerId });
+      const choice = await deps.adaptive.routing.choose(body.model, { body, headers: request.headers, callerId: request.callerId, requestId: request.id });
       modelName = choice.model;
       routerHeaders['x-switchyard-router-model'] = choice.model;
       routerHeaders['x-litellm-adaptive-router-model'] = choice.model;
@@ -145,72 +147,103 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const resolved = resolveModel(config, modelName);
     if (!resolved) throw Errors.modelNotFound(body.model);
     record.modelGroup = resolved.group;
-    const candidates = shuffleDeployments(resolved.deployments);
+    const clientFallbacks = readClientFallbacks(body.fallbacks, config);
     const stream = ENDPOINTS[endpoint].streams && body.stream === true;
     const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
+    const policyContext: PolicyContext = {
+      settings: config.router.reliability,
+      deploymentsOf: (group) => (group === resolved.group ? resolved.deployments : (resolveModel(config, group)?.deployments ?? [])),
+    };
+    // The prompt estimate depends on the group's tokenizers: made once per group tried.
+    const estimates = new Map<string, number>();
+    const promptTokensFor = (group: string, candidates: readonly Deployment[]): number => {
+      let tokens = estimates.get(group);
+      if (tokens === undefined) estimates.set(group, (tokens = estimatePromptTokens(endpoint, body, candidates)));
+      return tokens;
+    };
 
-    const promptTokens = estimatePromptTokens(endpoint, body, candidates);
     let bodyRef: string | null = null;
     // request.id is the gateway's own id (never the client's x-request-id): the one key of the stored body.
     if (raw.length > dispatcher.inlineLimit()) bodyRef = await stashBody(request.id, raw);
     try {
-      const maxAttempts = 1 + config.router.numRetries;
-      for (let attempt = 1; ; attempt++) {
-        const deployment: Deployment = candidates[(attempt - 1) % candidates.length]!;
-        const envelope: CallEnvelope = {
-          v: 1,
-          requestId: request.id,
-          clientRequestId: request.clientRequestId,
-          endpoint,
-          requestedModel: body.model,
-          modelGroup: resolved.group,
-          deploymentId: deployment.id,
-          candidates: rotate(candidates, attempt - 1).map((candidate) => candidate.id),
-          attempt,
-          stream,
-          clientWantsUsage: stream && streamOptions?.include_usage === true,
-          estimatedPromptTokens: promptTokens,
-          ...completionBoundsOf(body),
-          timeoutMs: deployment.timeoutMs,
-          callerId: request.callerId,
-          bodyRef,
-          reservation: null,
-          admissionHeaders: {},
-          anthropicBeta: endpoint === 'messages' ? anthropicBetaOf(request.headers['anthropic-beta']) : null,
-        };
-        record.attempts = attempt;
-        record.deploymentId = deployment.id;
-        const result = await dispatcher.attempt(envelope, raw, traceContext, clientGone);
-        if (clientGone.aborted) {
-          if (result.kind === 'response') result.reply.close();
-          return clientClosedDelivery();
-        }
-        const headers: Record<string, string> = {
-          ...routerHeaders,
-          ...requestIdHeaders(request),
-          'x-switchyard-deployment': result.kind === 'response' ? result.head.deploymentId : deployment.id,
-          'x-switchyard-attempts': String(attempt),
-        };
-        if (result.kind === 'response') {
-          // The call is made: no later attempt needs the stored body, so it leaves the bus now, not when delivery ends.
-          if (bodyRef) void dispatcher.releaseBody(bodyRef);
-          bodyRef = null;
-          record.providerCalls += 1;
-          record.deploymentId = result.head.deploymentId;
-          Object.assign(headers, result.head.headers);
-          const waitMs = dispatcher.waitMs(envelope);
-          return stream
-            ? await deliverStream(reply, result, headers, waitMs, clientGone, errorFrame)
-            : await deliverBuffered(reply, result, headers, waitMs, clientGone);
-        }
-        if (result.providerCalled) record.providerCalls += 1;
-        if (!result.retryable || attempt >= maxAttempts) {
-          void reply.headers({ ...headers, ...result.headers });
-          // An earlier attempt's provider call counts too: the client must not make it twice (x-should-retry).
-          throw record.providerCalls > 0 ? result.error.withProviderReached() : result.error;
-        }
-        logger.warn({ requestId: request.id, attempt, deployment: deployment.id, code: result.error.code }, 'retrying after a definite failure');
+      let lastEnvelope: CallEnvelope | null = null;
+      // The attempt policy decides every attempt (libs/routing); this only sends them.
+      const run = await runAttempts({ group: resolved.group, clientFallbacks }, policyContext, {
+        send: async (step) => {
+          const first = step.candidates[0]!;
+          const envelope: CallEnvelope = {
+            v: 1,
+            requestId: request.id,
+            clientRequestId: request.clientRequestId,
+            endpoint,
+            requestedModel: body.model,
+            modelGroup: step.group,
+            deploymentId: first.id,
+            candidates: step.candidates.map((candidate) => candidate.id),
+            attempt: step.attempt,
+            stream,
+            clientWantsUsage: stream && streamOptions?.include_usage === true,
+            estimatedPromptTokens: promptTokensFor(step.group, step.candidates),
+            ...completionBoundsOf(body),
+            timeoutMs: first.timeoutMs,
+            callerId: request.callerId,
+            bodyRef,
+            reservation: null,
+            admissionHeaders: {},
+            anthropicBeta: endpoint === 'messages' ? anthropicBetaOf(request.headers['anthropic-beta']) : null,
+          };
+          lastEnvelope = envelope;
+          record.attempts = step.attempt;
+          record.deploymentId = first.id;
+          const result = await dispatcher.attempt(envelope, raw, traceContext, clientGone);
+          if (result.kind === 'failure' && result.providerCalled) record.providerCalls += 1;
+          return result;
+        },
+        isCancelled: () => clientGone.aborted,
+        wait: (ms) => waitUnlessGone(ms, clientGone),
+        onAttemptFailed: (entry, next) => {
+          if (next) metrics.attempts.inc({ kind: next.role, model: resolved.group });
+          logger.warn({ requestId: request.id, ...entry, next: next?.role ?? 'stop' }, next ? `attempt failed: ${next.role} follows` : 'attempt failed: no retry or fallback');
+        },
+      });
+      if (!run || !lastEnvelope) throw Errors.modelNotFound(body.model);
+      record.attemptTrail = run.trail;
+      record.fallbacks = run.fallbacks;
+      const result = run.result;
+      if (clientGone.aborted) {
+        if (result.kind === 'response') result.reply.close();
+        return clientClosedDelivery();
       }
+      const deploymentId = result.kind === 'response' ? result.head.deploymentId : (result.deploymentId ?? null);
+      const headers: Record<string, string> = {
+        ...routerHeaders,
+        ...requestIdHeaders(request),
+        'x-switchyard-deployment': deploymentId ?? run.step.candidates[0]!.id,
+        'x-switchyard-attempts': String(run.trail.length),
+        'x-switchyard-fallbacks': String(run.fallbacks),
+        // LiteLLM's names for the same counts, and for what served the request.
+        'x-litellm-attempted-retries': String(run.retries),
+        'x-litellm-attempted-fallbacks': String(run.fallbacks),
+        'x-litellm-model-group': run.step.group,
+        ...(deploymentId ? { 'x-litellm-model-id': deploymentId } : {}),
+      };
+      if (result.kind === 'response') {
+        // The call is made: no later attempt needs the stored body, so it leaves the bus now, not when delivery ends.
+        if (bodyRef) void dispatcher.releaseBody(bodyRef);
+        bodyRef = null;
+        record.providerCalls += 1;
+        record.deploymentId = result.head.deploymentId;
+        Object.assign(headers, result.head.headers);
+        // Past this point nothing is retried: once the first byte reached the client, a failure is an error event in the stream.
+        const waitMs = dispatcher.waitMs(lastEnvelope);
+        return stream
+          ? await deliverStream(reply, result, headers, waitMs, clientGone, errorFrame)
+          : await deliverBuffered(reply, result, headers, waitMs, clientGone);
+      }
+      record.deploymentId = deploymentId ?? record.deploymentId;
+      void reply.headers({ ...headers, ...result.headers });
+      // An earlier attempt's provider call counts too: the client must not make it twice (x-should-retry).
+      throw record.providerCalls > 0 ? result.error.withProviderReached() : result.error;
     } finally {
       if (bodyRef) void dispatcher.releaseBody(bodyRef);
     }
@@ -227,9 +260,18 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   }
 }
 
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const offset = by % items.length;
-  return [...items.slice(offset), ...items.slice(0, offset)];
+/** Waits a backoff; false when the client left meanwhile (nothing more is sent for it). */
+function waitUnlessGone(ms: number, clientGone: AbortSignal): Promise<boolean> {
+  if (clientGone.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      clientGone.removeEventListener('abort', done);
+      resolve(!clientGone.aborted);
+    };
+    const timer = setTimeout(done, ms);
+    clientGone.addEventListener('abort', done, { once: true });
+  });
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { BodyStore, busState, ensureEventsStream, pingBus, ReplyInbox } from '@switchyard/bus';
@@ -7,10 +8,13 @@ import type { Redis } from '@switchyard/redis';
 import type { Logger, ReadinessCheck, Registry } from '@switchyard/telemetry';
 import { AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import { CellCache } from './adaptive/cell-cache.js';
+import type { FeedbackDeps } from './adaptive/feedback-route.js';
+import { FeedbackTargets } from './adaptive/feedback-targets.js';
 import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
-import { buildIngressApp, OPEN_AUTH_WARNING } from './app.js';
+import { buildIngressApp, OPEN_AUTH_WARNING, type IngressAppDeps } from './app.js';
 import { createDispatcher } from './dispatch.js';
+import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
 
 export interface IngressDeps {
@@ -21,6 +25,8 @@ export interface IngressDeps {
   registry: Registry;
   /** Needed when the config has adaptive routers: session ownership lives in Redis. */
   redis?: Redis;
+  /** Caller identity from the Authorization header (default: the master key); see IngressAppDeps. */
+  authenticate?: IngressAppDeps['authenticate'];
 }
 
 export interface IngressService {
@@ -65,15 +71,16 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   const checks: ReadinessCheck[] = [{ name: 'nats', check: () => pingBus(deps.nc) }];
   let cells: CellCache | null = null;
   let adaptive = null;
+  let feedback: FeedbackDeps | null = null;
   if (deps.config.routers.length > 0) {
     const redis = deps.redis;
     if (!redis) throw new Error('the config has adaptive routers: the ingress needs Redis (REDIS_URL) for session ownership');
     await ensureCellsBucket(deps.nc, deps.names.cellsBucket, retention.cellsMaxBytes, deps.logger);
     cells = await CellCache.open(deps.nc, deps.names.cellsBucket, deps.logger);
-    adaptive = {
-      routing: new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix)),
-      turns: createTurnPublisher(deps.nc, deps.names, deps.logger),
-    };
+    const targets = new FeedbackTargets(redis, deps.names.prefix);
+    const routing = new AdaptiveRouting(deps.config, cells, new SessionOwners(redis, deps.names.prefix), Math.random, targets);
+    adaptive = { routing, turns: createTurnPublisher(deps.nc, deps.names, deps.logger) };
+    feedback = { routing, targets, nc: deps.nc, names: deps.names, logger: deps.logger };
     checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
   }
   const app = buildIngressApp({
@@ -84,6 +91,9 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     registry: deps.registry,
     checks,
     isShuttingDown: () => shuttingDown,
+    authenticate: deps.authenticate,
+    feedback,
+    deploymentHealth: limiterHealthSource(deps.nc, deps.names),
   });
   /**
    * The ingress brings the streams to the configured retention limits (services without them never set
@@ -99,6 +109,12 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
       bodies.applyLimits(),
     ]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not apply the JetStream retention limits'));
   };
+  // Counted on the raw server, so hijacked streams count until their socket closes.
+  let requestsInFlight = 0;
+  app.server.on('request', (_request, response: ServerResponse) => {
+    requestsInFlight += 1;
+    response.once('close', () => (requestsInFlight -= 1));
+  });
   return {
     app,
     async start(host, port) {
@@ -113,7 +129,12 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
       // fastify.close() stops accepting and waits for in-flight requests (streams too). A kept-alive
       // connection that goes idle after the signal would hold it open until its keep-alive timeout:
       // idle connections are closed as they appear.
-      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      // A connection that never sent a whole request is not "idle" to Node and would hold the close
+      // until its headers timeout: once no request is in flight, every connection left is closed.
+      const closeIdle = setInterval(() => {
+        app.server.closeIdleConnections();
+        if (requestsInFlight === 0) app.server.closeAllConnections();
+      }, 100);
       try {
         await app.close();
       } finally {

@@ -2,6 +2,7 @@ import type { KV, KvEntry, NatsConnection } from 'nats';
 import { cellKey, CellEvidence } from '@switchyard/contracts';
 import type { Database, Kysely } from '@switchyard/db';
 import type { Counter, Logger } from '@switchyard/telemetry';
+import { withTeachers } from './cell-teachers.js';
 import { cellEvidenceOf } from './turn-batch.js';
 
 export interface CellsPublisher {
@@ -59,12 +60,12 @@ export function createCellsPublisher(options: { nc: NatsConnection; bucket: stri
     async publishAll(db) {
       const rows = await db
         .selectFrom('bandit_cells')
-        .select(['router', 'request_type', 'model', 'alpha', 'beta', 'samples', 'version'])
+        .select(['router', 'request_type', 'model', 'alpha', 'beta', 'samples', 'version', 'explicit_alpha', 'explicit_beta'])
         .orderBy('router')
         .orderBy('request_type')
         .orderBy('model')
         .execute();
-      const cells = rows.map(cellEvidenceOf);
+      const cells = await withTeachers(db, rows.map(cellEvidenceOf));
       const failed = await publish(cells);
       logger.info({ bucket, cells: cells.length, failed }, 'published the persisted cells to KV');
       return failed;

@@ -1,4 +1,4 @@
-import { connectBus, pingBus } from '@switchyard/bus';
+import { connectBus, pingBus, RECONNECT_BUFFER_BYTES } from '@switchyard/bus';
 import { loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createDb, ensureDatabase, sql } from '@switchyard/db';
@@ -13,8 +13,8 @@ const runtime = createServiceRuntime({ service: 'learner', logLevel: env.LOG_LEV
 runService(runtime.logger, async () => {
   const tracing = startTracing('learner', process.env);
   await ensureDatabase(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL, 10, (error) => runtime.logger.warn({ err: { message: error.message } }, 'postgres connection lost: reconnecting on the next query'));
-  const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
+  const db = createDb(env.DATABASE_URL, 10, (error) => runtime.logger.warn({ err: { message: error.message } }, 'postgres connection lost: its work is retried, a new connection on the next query'));
+  const nc = await connectBus({ url: env.NATS_URL, name: `learner-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry, reconnectBufferBytes: RECONNECT_BUFFER_BYTES });
   const learner = createLearner({
     nc,
     names: busNames(env.SWITCHYARD_BUS_PREFIX),

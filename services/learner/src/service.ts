@@ -1,12 +1,14 @@
 import type { NatsConnection } from 'nats';
+import { busState } from '@switchyard/bus';
 import type { BusNames } from '@switchyard/contracts';
 import { migrateToLatest, type Database, type Kysely } from '@switchyard/db';
 import { Counter, Gauge, type Logger, type Registry } from '@switchyard/telemetry';
 import type { BatchSettings } from './batched-consumer.js';
 import { createCallsConsumer } from './calls-consumer.js';
 import { createCellsPublisher } from './cells-publisher.js';
-import { expireProcessedEvents, expireSessions } from './sessions.js';
+import { expireProcessedEvents, expireSessions, expireTeacherEvidence } from './sessions.js';
 import { createTurnsConsumer } from './turns-consumer.js';
+import { createFeedbackConsumer } from './feedback-consumer.js';
 
 export interface LearnerDeps {
   nc: NatsConnection;
@@ -63,12 +65,12 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     registers: [deps.registry],
   });
   const cells = createCellsPublisher({ nc: deps.nc, bucket: deps.names.cellsBucket, logger, failures: kvFailures });
-  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved)];
+  const consumers = [createTurnsConsumer(resolved, cells), createCallsConsumer(resolved), createFeedbackConsumer(resolved, cells)];
   let sweepTimer: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> | null = null;
 
   const sweep = (): Promise<void> => {
-    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db)])
+    sweeping ??= Promise.all([expireSessions(db, sessionTtlMs), expireProcessedEvents(db), expireTeacherEvidence(db)])
       .then(([deleted, forgotten]) => {
         sessionsExpired.inc(deleted);
         if (deleted > 0 || forgotten > 0) logger.info({ sessions: deleted, eventIds: forgotten }, 'expired idle sessions and old event ids');
@@ -80,9 +82,15 @@ export function createLearner(deps: LearnerDeps): LearnerService {
     return sweeping;
   };
 
-  /** Learner lag: events JetStream holds for each durable that are not acked yet, read at scrape time. */
+  /**
+   * Learner lag: events JetStream holds for each durable that are not acked
+   * yet, read at scrape time. While NATS is away the last values stand: a
+   * scrape must answer at once, not wait out JetStream's request timeouts
+   * (one per durable, 5 s each, which made every scrape time out).
+   */
   async function registerLag(): Promise<void> {
     const jsm = await deps.nc.jetstreamManager();
+    const bus = busState(deps.nc);
     const durables = [deps.names.consumers.learnerTurns, deps.names.consumers.learnerCalls];
     new Gauge({
       name: 'switchyard_learner_pending_events',
@@ -90,10 +98,13 @@ export function createLearner(deps: LearnerDeps): LearnerService {
       labelNames: ['consumer'],
       registers: [deps.registry],
       async collect() {
-        for (const durable of durables) {
-          const info = await jsm.consumers.info(deps.names.eventsStream, durable).catch(() => null);
-          if (info) this.set({ consumer: durable }, info.num_pending + info.num_ack_pending);
-        }
+        if (!bus.connected) return;
+        await Promise.all(
+          durables.map(async (durable) => {
+            const info = await jsm.consumers.info(deps.names.eventsStream, durable).catch(() => null);
+            if (info) this.set({ consumer: durable }, info.num_pending + info.num_ack_pending);
+          }),
+        );
       },
     });
   }

@@ -45,3 +45,26 @@ export async function expireProcessedEvents(db: Kysely<Database>, retentionMs = 
     if (deleted < CHUNK) return total;
   }
 }
+
+/**
+ * Teacher counters only matter for their window (at most 7 days) and for the
+ * state endpoint's recent view: rows of windows that started more than 8
+ * days ago are deleted, in chunks, keeping the table bounded.
+ */
+export const TEACHER_EVIDENCE_RETENTION_MS = 8 * 24 * 3600 * 1000;
+
+export async function expireTeacherEvidence(db: Kysely<Database>, retentionMs = TEACHER_EVIDENCE_RETENTION_MS): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await sql`
+      delete from teacher_evidence
+       where (router, request_type, model, teacher, window_start) in (
+         select router, request_type, model, teacher, window_start from teacher_evidence
+          where window_start < now() - make_interval(secs => ${retentionMs / 1000}::double precision)
+          limit ${CHUNK}
+          for update skip locked)`.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
+    total += deleted;
+    if (deleted < CHUNK) return total;
+  }
+}

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`truncate processed_events, bandit_cells, router_sessions`.execute(db);
+  await sql`truncate processed_events, bandit_cells, router_sessions, teacher_evidence`.execute(db);
 });
 
 /** A turn that says nothing about quality unless `overrides` make it. */
@@ -57,13 +57,16 @@ function turn(overrides: Partial<TurnEvent> = {}): TurnEvent {
     earlierToolCalls: [],
     status: 200,
     at: new Date().toISOString(),
+    teacher: 'anonymous',
+    weight: 1,
+    evidenceCap: null,
     ...overrides,
   };
 }
 
 /** β+1: the user gives up. */
 const giveUp = (overrides: Partial<TurnEvent> = {}) => turn({ userText: 'never mind', ...overrides });
-/** α+1 (once per session, from turn index 2): the user is satisfied. */
+/** α+1 (once per session, from turn index 1): the user is satisfied. */
 const thanks = (overrides: Partial<TurnEvent> = {}) => turn({ requestType: 'general', userText: 'thanks, that worked', ...overrides });
 
 async function cells(): Promise<Array<{ router: string; request_type: string; model: string; alpha: number; beta: number; samples: number; version: number }>> {
@@ -87,11 +90,14 @@ describe('learner: applyTurnBatch', () => {
     const first = await applyTurnBatch(db, [thanks({ turnIndex: 2 }), thanks({ turnIndex: 3 })]);
     expect(first.applied).toBe(2);
     expect(first.changed).toEqual([
-      { router: 'auto', requestType: 'code_generation', model: 'model-a', alpha: 1, beta: 0, samples: 1, version: 1 },
+      {
+        router: 'auto', requestType: 'code_generation', model: 'model-a', alpha: 1, beta: 0, samples: 1, version: 1,
+        explicit: { alpha: 0, beta: 0 }, teachers: [{ teacher: 'anonymous', alpha: 1, beta: 0 }],
+      },
     ]);
     expect(await applyTurnBatch(db, [thanks({ turnIndex: 4 })])).toEqual({ applied: 1, changed: [] });
-    // Another session earns its own credit; a thanks before turn index 2 is politeness.
-    await applyTurnBatch(db, [turn({ sessionKey: 's2', turnIndex: 1 }), thanks({ sessionKey: 's2', turnIndex: 1 })]);
+    // Another session earns its own credit; a thanks on the first turn judges no response.
+    await applyTurnBatch(db, [turn({ sessionKey: 's2', turnIndex: 0 }), thanks({ sessionKey: 's2', turnIndex: 0 })]);
     await applyTurnBatch(db, [turn({ sessionKey: 's3', turnIndex: 1 }), thanks({ sessionKey: 's3', turnIndex: 2 })]);
     expect(await cells()).toEqual([
       { router: 'auto', request_type: 'code_generation', model: 'model-a', alpha: 2, beta: 0, samples: 2, version: 2 },
@@ -149,8 +155,8 @@ describe('learner: applyTurnBatch', () => {
 
   it('learner: each signal of the event history earns its delta', async () => {
     const result = await applyTurnBatch(db, [
-      // misalignment: the same request reworded (J = 1/9)
-      turn({ requestType: 'writing', previousUserText: 'alpha bravo charlie delta echo', userText: 'alpha foxtrot golf hotel india' }),
+      // misalignment: the same request reworded (content-word J = 4/6)
+      turn({ requestType: 'writing', previousUserText: 'alpha bravo charlie delta echo', userText: 'alpha bravo charlie delta foxtrot' }),
       // stagnation: the assistant said the same thing twice
       turn({ requestType: 'factual_lookup', previousAssistantText: 'the answer is forty two', assistantText: 'The answer is forty two.' }),
       // failure: a tool result of the turn is an error
@@ -235,5 +241,48 @@ describe('learner: session expiry', () => {
     expect(await expireProcessedEvents(db)).toBe(1);
     const left = await db.selectFrom('processed_events').select('event_id').where('event_id', 'in', ['ancient', 'fresh']).execute();
     expect(left.map((row) => row.event_id)).toEqual(['fresh']);
+  });
+});
+
+describe('learner: teaching weights and the per-teacher cap', () => {
+  const cap = { perTeacher: 3, windowSeconds: 3600 };
+  const at = '2026-12-02T10:15:00.000Z';
+  const attack = (i: number, overrides: Partial<TurnEvent> = {}) => giveUp({ sessionKey: `attack-${i}`, teacher: 'key_attacker', evidenceCap: cap, at, ...overrides });
+
+  it('learner: one teacher adds at most its cap to a cell per window, within a batch and across batches, and other teachers keep theirs', async () => {
+    const first = await applyTurnBatch(db, [attack(1), attack(2)]);
+    expect(first.changed).toMatchObject([{ beta: 2, samples: 2 }]);
+    // The cap is reached in the middle of this batch: of three asked, one is granted.
+    await applyTurnBatch(db, [attack(3), attack(4), attack(5)]);
+    expect(await applyTurnBatch(db, Array.from({ length: 20 }, (_, i) => attack(10 + i)))).toMatchObject({ applied: 20, changed: [] });
+    await applyTurnBatch(db, [giveUp({ sessionKey: 'alice-1', teacher: 'key_alice', evidenceCap: cap, at })]);
+    expect(await cells()).toMatchObject([{ request_type: 'code_generation', model: 'model-a', alpha: 0, beta: 4 }]);
+    const teachers = await db.selectFrom('teacher_evidence').select(['teacher', 'mass', 'beta']).orderBy('teacher').execute();
+    expect(teachers).toEqual([
+      { teacher: 'key_alice', mass: 1, beta: 1 },
+      { teacher: 'key_attacker', mass: 3, beta: 3 },
+    ]);
+  });
+
+  it('learner: the next window grants the teacher its cap again', async () => {
+    await applyTurnBatch(db, Array.from({ length: 5 }, (_, i) => attack(i)));
+    await applyTurnBatch(db, Array.from({ length: 5 }, (_, i) => attack(100 + i, { at: '2026-12-02T11:00:00.000Z' })));
+    expect(await cells()).toMatchObject([{ beta: 6 }]);
+  });
+
+  it('learner: a weight scales the deltas and a weight of 0 changes no cell, but the turn still counts for its session', async () => {
+    expect(await applyTurnBatch(db, [giveUp({ weight: 0 }), giveUp({ sessionKey: 's2', weight: 0.25 })])).toMatchObject({ applied: 2, changed: [{ beta: 0.25, samples: 1 }] });
+    const sessions = await db.selectFrom('router_sessions').select(['session_key', 'turns']).orderBy('session_key').execute();
+    expect(sessions).toEqual([
+      { session_key: 's1', turns: 1 },
+      { session_key: 's2', turns: 1 },
+    ]);
+  });
+
+  it('learner: a redelivered batch adds nothing to the teacher counters either', async () => {
+    const events = [attack(1), attack(2)];
+    await applyTurnBatch(db, events);
+    await applyTurnBatch(db, events);
+    expect(await db.selectFrom('teacher_evidence').select(['mass', 'last_accepted']).execute()).toEqual([{ mass: 2, last_accepted: 2 }]);
   });
 });

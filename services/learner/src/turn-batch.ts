@@ -1,4 +1,6 @@
 import { claimFreshEvents } from './event-ids.js';
+import { withTeachers } from './cell-teachers.js';
+import { grantTeacherEvidence, teacherGroupKey, windowStartOf, type TeacherDelta } from './teacher-evidence.js';
 import { CellEvidence, RequestType, type TurnEvent } from '@switchyard/contracts';
 import { sql, type Database, type Kysely, type Transaction } from '@switchyard/db';
 import { cellTypeFor, deltasFor, detectSignals, SIGNAL_DEFAULTS, type SessionSignalState, type TurnInput } from '@switchyard/routing';
@@ -19,13 +21,19 @@ interface LockedSession {
   turns: number;
 }
 
-interface CellDelta {
+/** Evidence without a cap is still recorded per teacher, by day: what the state endpoint shows. */
+const UNCAPPED_WINDOW_SECONDS = 86_400;
+
+export interface CellDelta {
   router: string;
   requestType: RequestType;
   model: string;
   alpha: number;
   beta: number;
   samples: number;
+  /** The part of alpha and beta from explicit scores. */
+  explicitAlpha?: number;
+  explicitBeta?: number;
 }
 
 /**
@@ -36,11 +44,14 @@ interface CellDelta {
  * 2. the fresh events' sessions are created if missing and locked;
  * 3. each fresh event's signals are read from the event itself (it carries the
  *    texts it is compared with) and the two session flags in Postgres;
- * 4. the deltas are added to the cells by one upsert that adds in SQL;
- * 5. the sessions' flags and turn counts are updated in SQL.
+ * 4. each turn's deltas are weighted (the ingress's teaching policy), and
+ *    each teacher's share of a cell per window is capped in SQL
+ *    (teacher-evidence.ts);
+ * 5. the granted deltas are added to the cells by one upsert that adds in SQL;
+ * 6. the sessions' flags and turn counts are updated in SQL.
  *
  * Every lock is taken in one global order (event ids, then sessions, then
- * cells, each sorted), so concurrent learners never deadlock. A crash before
+ * teacher counters, then cells, each sorted), so concurrent learners never deadlock. A crash before
  * the commit leaves nothing; after it, redelivery finds the ids and adds
  * nothing.
  */
@@ -51,17 +62,35 @@ export async function applyTurnBatch(db: Kysely<Database>, events: readonly Turn
     if (fresh.length === 0) return { applied: 0, changed: [] };
 
     const sessions = await lockSessions(trx, fresh);
-    const cells = new Map<string, CellDelta>();
+    const judgedTurns: TeacherDelta[] = [];
     for (const event of fresh) {
       const session = sessions.get(sessionId(event.router, event.sessionKey));
       if (session === undefined) throw new Error(`session ${event.router}/${event.sessionKey} is not locked`);
       session.turns += 1;
       const judged = judgeTurn(event, session);
-      if (judged === null) continue;
-      const key = cellId(event.router, judged.requestType, event.owner);
-      const cell = cells.get(key) ?? { router: event.router, requestType: judged.requestType, model: event.owner, alpha: 0, beta: 0, samples: 0 };
-      cell.alpha += judged.alpha;
-      cell.beta += judged.beta;
+      if (judged === null || event.weight === 0) continue;
+      // The cap window is fixed by the event's own time; without a cap the evidence is still recorded by teacher.
+      const windowSeconds = event.evidenceCap?.windowSeconds ?? UNCAPPED_WINDOW_SECONDS;
+      judgedTurns.push({
+        router: event.router,
+        requestType: judged.requestType,
+        model: event.owner,
+        teacher: event.teacher,
+        windowStart: windowStartOf(event.at, windowSeconds),
+        cap: event.evidenceCap?.perTeacher ?? null,
+        alpha: judged.alpha * event.weight,
+        beta: judged.beta * event.weight,
+      });
+    }
+    const granted = await grantTeacherEvidence(trx, judgedTurns);
+    const cells = new Map<string, CellDelta>();
+    for (const turn of judgedTurns) {
+      const share = granted.get(teacherGroupKey(turn)) ?? 0;
+      if (share <= 0) continue;
+      const key = cellId(turn.router, turn.requestType, turn.model);
+      const cell = cells.get(key) ?? { router: turn.router, requestType: turn.requestType as RequestType, model: turn.model, alpha: 0, beta: 0, samples: 0 };
+      cell.alpha += turn.alpha * share;
+      cell.beta += turn.beta * share;
       cell.samples += 1;
       cells.set(key, cell);
     }
@@ -160,7 +189,7 @@ async function lockSessions(trx: Transaction<Database>, fresh: readonly TurnEven
 }
 
 /** One upsert, rows in key order, that adds the deltas in SQL and returns the cells as committed. */
-async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]): Promise<CellEvidence[]> {
+export async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]): Promise<CellEvidence[]> {
   if (deltas.length === 0) return [];
   const rows = deltas
     .sort((a, b) => compare(a.router, b.router) || compare(a.requestType, b.requestType) || compare(a.model, b.model))
@@ -172,6 +201,8 @@ async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]): Prom
       beta: delta.beta,
       samples: delta.samples,
       version: 1,
+      explicit_alpha: delta.explicitAlpha ?? 0,
+      explicit_beta: delta.explicitBeta ?? 0,
     }));
   const updated = await trx
     .insertInto('bandit_cells')
@@ -181,13 +212,15 @@ async function addToCells(trx: Transaction<Database>, deltas: CellDelta[]): Prom
         alpha: sql`bandit_cells.alpha + excluded.alpha`,
         beta: sql`bandit_cells.beta + excluded.beta`,
         samples: sql`bandit_cells.samples + excluded.samples`,
+        explicit_alpha: sql`bandit_cells.explicit_alpha + excluded.explicit_alpha`,
+        explicit_beta: sql`bandit_cells.explicit_beta + excluded.explicit_beta`,
         version: sql`bandit_cells.version + 1`,
         updated_at: sql`now()`,
       }),
     )
-    .returning(['router', 'request_type', 'model', 'alpha', 'beta', 'samples', 'version'])
+    .returning(['router', 'request_type', 'model', 'alpha', 'beta', 'samples', 'version', 'explicit_alpha', 'explicit_beta'])
     .execute();
-  return updated.map(cellEvidenceOf);
+  return withTeachers(trx, updated.map(cellEvidenceOf));
 }
 
 /** Adds each session's turns and sets its credit flag, in SQL (the rows are locked). */
@@ -213,8 +246,11 @@ export function cellEvidenceOf(row: {
   beta: number;
   samples: number;
   version: number;
+  explicit_alpha?: number;
+  explicit_beta?: number;
 }): CellEvidence {
   return CellEvidence.parse({
+    explicit: { alpha: row.explicit_alpha ?? 0, beta: row.explicit_beta ?? 0 },
     router: row.router,
     requestType: row.request_type,
     model: row.model,

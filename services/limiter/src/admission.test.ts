@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '@switchyard/config';
 import type { CallEnvelope } from '@switchyard/contracts';
-import { refusalOf, tokensToReserve } from './admission.js';
+import { admit, refusalOf, tokensToReserve } from './admission.js';
+import type { ClusterLimiter } from './cluster-limiter.js';
 import { salvageSettlements, settledTokens } from './settlement.js';
 
 const config = parseGatewayConfig(
@@ -121,5 +122,35 @@ describe('limiter: a call-completed message that does not parse still releases i
       ['y', 0],
     ]);
     expect(salvageSettlements(null)).toEqual([]);
+  });
+});
+
+describe('limiter: candidates cooling down are skipped in the same hop', () => {
+  const pool = parseGatewayConfig(
+    `model_list:
+  - { model_name: p, litellm_params: { model: mock/p1 }, model_info: { id: p1 } }
+  - { model_name: p, litellm_params: { model: mock/p2 }, model_info: { id: p2 } }
+router_settings: { cooldown_time: 7 }
+`,
+    { source: '<test>', env: {} },
+  );
+  const deployments = new Map(pool.deployments.map((deployment) => [deployment.id, deployment]));
+  // Unlimited deployments: admission needs no counters, so no Redis here.
+  const noCounters = {} as ClusterLimiter;
+  const decision = envelope({ modelGroup: 'p', requestedModel: 'p', deploymentId: 'p1', candidates: ['p1', 'p2'] });
+
+  it('limiter: the first candidate that is not cooling down is admitted', async () => {
+    const admission = await admit(decision, pool, deployments, noCounters, new Set(['p1']));
+    expect(admission.kind === 'admitted' && admission.envelope.deploymentId).toBe('p2');
+    const none = await admit(decision, pool, deployments, noCounters, new Set());
+    expect(none.kind === 'admitted' && none.envelope.deploymentId).toBe('p1');
+  });
+
+  it('limiter: when every candidate cools down the answer is a 429 deployments_cooling_down, retry after the cooldown', async () => {
+    const admission = await admit(decision, pool, deployments, noCounters, new Set(['p1', 'p2']));
+    expect(admission.kind).toBe('denied');
+    if (admission.kind !== 'denied') return;
+    expect([admission.error.status, admission.error.code, admission.error.retryAfterSeconds]).toEqual([429, 'deployments_cooling_down', 7]);
+    expect(admission.headers['retry-after']).toBe('7');
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Errors, type CallEnvelope, type GatewayError } from '@switchyard/contracts';
+import { Errors, GatewayError, type CallEnvelope } from '@switchyard/contracts';
+import { admissionOrder, COOLING_DOWN_CODE } from '@switchyard/routing';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import type { ClusterLimiter, LimitScope } from './cluster-limiter.js';
 import { rateLimitHeaders } from './ratelimit-headers.js';
@@ -14,6 +15,11 @@ export type Admission =
 
 export function deploymentScope(deployment: Deployment): LimitScope {
   return { name: `dep:${deployment.id}`, rpm: deployment.rpm, tpm: deployment.tpm, maxParallel: deployment.maxParallelRequests };
+}
+
+/** The chosen deployment first, then the other candidates in order. */
+export function candidateOrder(envelope: CallEnvelope): string[] {
+  return [envelope.deploymentId, ...envelope.candidates.filter((id) => id !== envelope.deploymentId)];
 }
 
 function isLimited(scope: LimitScope): boolean {
@@ -93,17 +99,35 @@ export function refusalOf(envelope: CallEnvelope, deployment: Deployment, config
 }
 
 /**
- * Admits a routing decision against the cluster-wide limits of the chosen
- * deployment, falling back to the other candidates of its group in order;
- * only when none can take it is the answer a 429.
+ * Admits a routing decision: the first of the ingress's candidates (in the
+ * attempt policy's order) that is not cooling down and whose cluster-wide
+ * limits have room. Only when none can take it is the answer a 429; when
+ * every candidate is cooling down, a 429 with code `deployments_cooling_down`
+ * that the attempt policy answers with a fallback.
  */
 export async function admit(
   envelope: CallEnvelope,
   config: GatewayConfig,
   deployments: ReadonlyMap<string, Deployment>,
   limiter: ClusterLimiter,
+  cooling: ReadonlySet<string> = new Set(),
 ): Promise<Admission> {
-  const order = [envelope.deploymentId, ...envelope.candidates.filter((id) => id !== envelope.deploymentId)];
+  const { order, skipped } = admissionOrder(candidateOrder(envelope), cooling);
+  if (order.length === 0 && skipped.length > 0) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(config.router.reliability.cooldownTimeMs / 1000));
+    return {
+      kind: 'denied',
+      deploymentId: skipped[0]!,
+      error: new GatewayError({
+        status: 429,
+        type: 'rate_limit_error',
+        code: COOLING_DOWN_CODE,
+        message: `No deployment of model "${envelope.modelGroup}" is available: every one is cooling down after repeated failures.`,
+        retryAfterSeconds,
+      }),
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    };
+  }
   // The first candidate's denial is the one the client hears about; the retry time is the soonest of all.
   let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string } | null = null;
   let firstRefusal: { deploymentId: string; error: GatewayError } | null = null;

@@ -1,4 +1,4 @@
-import { connectBus, pingBus } from '@switchyard/bus';
+import { connectBus, pingBus, RECONNECT_BUFFER_BYTES } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createServiceRuntime, runService, serveWorker, startTracing } from '@switchyard/telemetry';
@@ -12,7 +12,7 @@ runService(runtime.logger, async () => {
   const tracing = startTracing('limiter', process.env);
   const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
   const redis = createRedisClient(config.router.redisUrl?.reveal() ?? env.REDIS_URL, runtime.logger);
-  const nc = await connectBus({ url: env.NATS_URL, name: `limiter-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
+  const nc = await connectBus({ url: env.NATS_URL, name: `limiter-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry, reconnectBufferBytes: RECONNECT_BUFFER_BYTES });
   const limiter = createLimiter({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, redis, ...runtime });
   await limiter.start();
   await serveWorker({

@@ -33,6 +33,18 @@ export function createLimiterMetrics(registry: Registry) {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    cooldowns: new Counter({
+      name: 'switchyard_limiter_cooldowns_total',
+      help: 'Cooldowns started after a deployment failed more than allowed_fails times, by deployment',
+      labelNames: ['deployment'],
+      registers: [registry],
+    }),
+    cooldownSkips: new Counter({
+      name: 'switchyard_limiter_cooldown_skips_total',
+      help: 'Admissions that skipped a candidate because it was cooling down, by deployment',
+      labelNames: ['deployment'],
+      registers: [registry],
+    }),
     reservedTokens: new Counter({
       name: 'switchyard_limiter_reserved_tokens_total',
       help: 'Tokens reserved at admission, by deployment',

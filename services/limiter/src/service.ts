@@ -1,10 +1,12 @@
 import type { ConsumerMessages, Msg, NatsConnection, Subscription } from 'nats';
 import type { Redis } from 'ioredis';
 import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
-import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope } from '@switchyard/contracts';
+import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
-import { admit } from './admission.js';
+import { cooldownRuleFor, failureKindOfCall } from '@switchyard/routing';
+import { admit, candidateOrder } from './admission.js';
+import { CooldownStore } from './cooldowns.js';
 import { CallerRoster } from './caller-roster.js';
 import { ClusterLimiter } from './cluster-limiter.js';
 import { createLimiterMetrics } from './metrics.js';
@@ -42,11 +44,14 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   const metrics = createLimiterMetrics(deps.registry);
   const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
   const limiter = new ClusterLimiter({ redis: deps.redis, keyPrefix: names.prefix, ...deps.window });
+  const cooldowns = new CooldownStore(deps.redis, names.prefix);
+  const reliability = config.router.reliability;
   const policy = config.general.onLimiterUnavailable;
   const tracer = switchyardTracer();
   const callers = new CallerRoster({ nc, names, logger, gauge: metrics.upstreamCallers });
   const inFlight = new Set<Promise<void>>();
   let subscription: Subscription | null = null;
+  let healthSubscription: Subscription | null = null;
   let settlements: ConsumerMessages | null = null;
   const loops: Promise<void>[] = [];
 
@@ -76,7 +81,10 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   async function decide(msg: Msg, envelope: CallEnvelope, writer: ReplyWriter, replyTo: string, span: Span, spanContext: Context): Promise<void> {
     const started = performance.now();
-    const admission = await admit(envelope, config, deployments, limiter);
+    const cooling = await coolingCandidates(envelope);
+    if (cooling.size > 0) span.setAttribute('switchyard.cooling_down', [...cooling].join(','));
+    for (const id of cooling) metrics.cooldownSkips.inc({ deployment: id });
+    const admission = await admit(envelope, config, deployments, limiter, cooling);
     metrics.admissionLatency.observe((performance.now() - started) / 1000);
     span.setAttribute('switchyard.admission', admission.kind);
 
@@ -109,6 +117,52 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     await handOff(msg, admitted, replyTo, writer, spanContext);
   }
 
+  /**
+   * Which candidates are cooling down: one MGET in the same hop as admission.
+   * Without Redis the cooldowns are unknown and none is skipped: the limits'
+   * own policy (on_limiter_unavailable) decides whether anything is admitted.
+   */
+  async function coolingCandidates(envelope: CallEnvelope): Promise<Set<string>> {
+    if (reliability.disableCooldowns) return new Set();
+    try {
+      return await cooldowns.coolingAmong(candidateOrder(envelope));
+    } catch (error) {
+      logger.warn({ err: error, requestId: envelope.requestId }, 'cooldowns unreadable (Redis): no candidate skipped');
+      return new Set();
+    }
+  }
+
+  async function answerHealth(msg: Msg): Promise<void> {
+    let reply: DeploymentHealthReply;
+    try {
+      reply = { ok: true, deployments: await cooldowns.states([...deployments.keys()]) };
+    } catch {
+      reply = { ok: false, message: 'The limiter cannot reach Redis, where cooldowns are kept.' };
+    }
+    msg.respond(JSON.stringify(reply));
+  }
+
+  /** Counts the failures of finished calls toward their deployment's cooldown, for every replica to see. */
+  async function recordFailures(events: CallsCompleted['events']): Promise<void> {
+    for (const event of events) {
+      const kind = failureKindOfCall(event);
+      const deployment = deployments.get(event.deploymentId);
+      if (kind === null || !deployment) continue;
+      const rule = cooldownRuleFor(kind, deployment, reliability);
+      if (!rule) continue;
+      try {
+        const started = await cooldowns.recordFailure(deployment.id, rule, { at: event.finishedAt, kind, status: event.status });
+        if (started) {
+          metrics.cooldowns.inc({ deployment: deployment.id });
+          logger.warn({ deployment: deployment.id, kind, cooldownMs: rule.cooldownMs, allowedFails: rule.allowedFails }, 'deployment cooling down');
+        }
+      } catch (error) {
+        // Best effort: a failure not counted delays a cooldown; it never blocks settlement.
+        logger.warn({ err: error, deployment: deployment.id }, 'failure not counted toward cooldown (Redis)');
+      }
+    }
+  }
+
   async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter, spanContext: Context): Promise<void> {
     if (!(await callers.available())) {
       metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
@@ -133,6 +187,9 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
         msg.term();
         continue;
       }
+      // Counted once per delivery: a batch redelivered after a failed settlement may count its failures twice,
+      // which can only bring a cooldown forward.
+      await recordFailures(parsed.data.events);
       // The settlements of one batch go to Redis together; settling is idempotent, so a batch
       // that failed part-way is redelivered whole.
       const outcomes = await Promise.allSettled(
@@ -166,10 +223,18 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
           for await (const msg of sub) track(handleDecision(msg));
         })(),
       );
+      healthSubscription = nc.subscribe(names.subjects.deploymentHealth, { queue: QueueGroups.limiter });
+      const healthSub = healthSubscription;
+      loops.push(
+        (async () => {
+          for await (const msg of healthSub) track(answerHealth(msg));
+        })(),
+      );
       logger.info({ subject: names.subjects.decision, policy }, 'limiter consuming routing decisions');
     },
     async stop() {
       if (subscription) await subscription.drain();
+      if (healthSubscription) await healthSubscription.drain();
       await settlements?.close();
       await Promise.all(loops);
       await Promise.allSettled([...inFlight]);

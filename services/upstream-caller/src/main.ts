@@ -1,4 +1,4 @@
-import { connectBus, pingBus } from '@switchyard/bus';
+import { connectBus, pingBus, RECONNECT_BUFFER_BYTES } from '@switchyard/bus';
 import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createServiceRuntime, runService, serveWorker, startTracing } from '@switchyard/telemetry';
@@ -10,7 +10,7 @@ const runtime = createServiceRuntime({ service: 'upstream-caller', logLevel: env
 runService(runtime.logger, async () => {
   const tracing = startTracing('upstream-caller', process.env);
   const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
-  const nc = await connectBus({ url: env.NATS_URL, name: `upstream-caller-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry });
+  const nc = await connectBus({ url: env.NATS_URL, name: `upstream-caller-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry, reconnectBufferBytes: RECONNECT_BUFFER_BYTES });
   const caller = createUpstreamCaller({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), config, ...runtime });
   await caller.start();
   await serveWorker({

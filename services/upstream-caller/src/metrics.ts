@@ -25,6 +25,12 @@ export function createCallerMetrics(registry: Registry) {
       help: 'Failed attempts to publish a batch of call-completed events to JetStream (each is retried)',
       registers: [registry],
     }),
+    eventsDropped: new Counter({
+      name: 'switchyard_call_events_dropped_total',
+      help: 'Call-completed events given up on: buffer_full (JetStream away, buffer bound reached) or publish_deadline',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     eventBatchSize: new Histogram({
       name: 'switchyard_call_event_batch_size',
       help: 'Call-completed events per JetStream message',

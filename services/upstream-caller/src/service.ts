@@ -14,6 +14,7 @@ import { deploymentFor, type Deployment, type GatewayConfig } from '@switchyard/
 import { createProviderClient, type ProviderClient } from '@switchyard/providers';
 import { injectContext, SpanKind, SpanStatusCode, switchyardTracer, trace, type Context, type Logger, type Registry } from '@switchyard/telemetry';
 import { relayCall, type CallResult } from './relay.js';
+import { serverAttributes } from './server-address.js';
 import { createCallerMetrics } from './metrics.js';
 import { CompletedEventsPublisher } from './completed-events.js';
 import { announcePresence, type Presence } from './presence.js';
@@ -59,7 +60,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     js: nc.jetstream(),
     subject: names.subjects.callCompleted,
     logger,
-    metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize },
+    metrics: { publishFailures: metrics.eventPublishFailures, batchSize: metrics.eventBatchSize, dropped: metrics.eventsDropped },
   });
   const tracer = switchyardTracer();
   const calls = new CallCancellations();
@@ -110,6 +111,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
           'switchyard.request_id': envelope.requestId,
           'switchyard.attempt': envelope.attempt,
           'switchyard.stream': envelope.stream,
+          ...serverAttributes(deployment),
         },
       },
       parent,

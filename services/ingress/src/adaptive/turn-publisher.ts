@@ -26,6 +26,9 @@ export function createTurnPublisher(nc: NatsConnection, names: BusNames, logger:
         ...turn.conversation,
         status,
         at: new Date().toISOString(),
+        teacher: turn.choice.teaching.teacher,
+        weight: turn.choice.teaching.weight,
+        evidenceCap: turn.choice.teaching.evidenceCap,
       };
       try {
         await js.publish(names.subjects.turn, JSON.stringify(event), { msgID: event.eventId, headers: traceHeaders(trace) });

@@ -1,0 +1,19 @@
+import type { Deployment } from '@switchyard/config';
+import { PROVIDER_CONFIGS, type HttpProviderName } from '@switchyard/providers';
+
+/**
+ * OTel's `server.address` / `server.port` of the endpoint a deployment calls:
+ * its api_base, else the provider's default. Only host and port: the path
+ * and query of an api_base may carry a deployment name or a key.
+ */
+export function serverAttributes(deployment: Deployment): Record<string, string | number> {
+  const base = deployment.apiBase ?? (deployment.provider === 'mock' ? null : PROVIDER_CONFIGS[deployment.provider as HttpProviderName]?.defaultBaseUrl ?? null);
+  if (base === null) return {};
+  try {
+    const url = new URL(base);
+    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return { 'server.address': url.hostname.replace(/^\[|\]$/g, ''), 'server.port': port };
+  } catch {
+    return {};
+  }
+}
