@@ -13,6 +13,7 @@ import { runRouting } from './benchmarks/routing.js';
 import { runStreaming } from './benchmarks/streaming.js';
 import { runThroughput, type ThroughputResult } from './benchmarks/throughput.js';
 import { runTokens } from './benchmarks/tokens.js';
+import { runTranslation } from './benchmarks/translation.js';
 import { sleep } from './clock.js';
 import type { BenchContext } from './context.js';
 import { describeMachine } from './machine.js';
@@ -92,6 +93,10 @@ async function main(argv: string[]): Promise<number> {
   if (options.only.has('tokens')) {
     progress('tokens: counting hostile and ordinary prompts, before and after the bounded count');
     add(runTokens({ quick: options.quick }));
+  }
+  if (options.only.has('translation')) {
+    progress('translation: the Anthropic request, response and stream transforms');
+    add(runTranslation({ quick: options.quick }));
   }
   report.finishedAt = new Date().toISOString();
   printProblems(report.problems);

@@ -24,10 +24,26 @@ type Expected =
   | { refused: string[]; otherProblems?: string[]; warns?: string[] };
 
 const EXPECTED: Record<string, Expected> = {
-  '1aboveio-litellm-deploy.yaml': { refused: ["anthropic"] },
+  '1aboveio-litellm-deploy.yaml': {
+    groups: {
+      "gpt-5.4-mini": ["openai/gpt-5.4-mini"],
+      "gpt-4o": ["openai/gpt-4o"],
+      "gpt-4o-mini": ["openai/gpt-4o-mini"],
+      "claude-sonnet-4-20250514": ["anthropic/claude-sonnet-4-20250514"],
+    },
+  },
   'abbiirr-unified-llm-api.yaml': { refused: ["openrouter","gemini","github","nvidia_nim"] },
   // litellm_settings is given twice: the last wins, as in PyYAML, and it is said.
-  'adarshyadav04-litellm_proxy_gateway.yaml': { refused: ['anthropic'], warns: ['litellm_settings: given twice (lines 28 and 38)'] },
+  'adarshyadav04-litellm_proxy_gateway.yaml': {
+    groups: {
+      "gpt-4o": ["openai/gpt-4o"],
+      "claude-sonnet": ["anthropic/claude-sonnet-4-5-20250929"],
+      "groq-llama": ["groq/llama-3.3-70b-versatile"],
+      "groq-mixtral": ["groq/mixtral-8x7b-32768"],
+      "groq-gpt-oss-120b": ["groq/openai/gpt-oss-120b"],
+    },
+    check: (config) => expect(config.warnings.join('\n')).toContain('litellm_settings: given twice (lines 28 and 38)'),
+  },
   'aihpi-tool-litellm.yaml': {
     groups: {
       "dummy-embedding": ["openai/dummy-embedding @ http://localhost:9999/v1"],
@@ -135,7 +151,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   // "mistralai/..." has no LiteLLM provider prefix either: LiteLLM fails it at call time.
   'litellm-load_balancer.yaml': { refused: ['openrouter', 'mistralai'] },
-  'litellm-macos_optimized_config.yaml': { refused: ["anthropic","gemini"] },
+  'litellm-macos_optimized_config.yaml': { refused: ["gemini"] },
   'litellm-multi_instance_simple_config.yaml': {
     groups: {
       "fake-openai-endpoint": ["openai/my-fake-model @ http://fake_openai_api_base.internal:8080"],
@@ -143,7 +159,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   // The refusal still names every key it would ignore, litellm_settings' contents by path.
   'litellm-oai_misc_config.yaml': {
-    refused: ['anthropic', 'bedrock'],
+    refused: ['bedrock'],
     warns: ['litellm_settings.default_team_settings', 'finetune_settings', 'model_list[0].litellm_params.region_name'],
   },
   'litellm-otel_test_config.yaml': { refused: ["cohere"] },
@@ -169,8 +185,21 @@ const EXPECTED: Record<string, Expected> = {
       "fake-openai-endpoint": ["openai/my-fake-model @ http://fake_openai_api_base.internal:8080"],
     },
   },
-  'roxlukas-ai_stack.yaml': { refused: ["anthropic"] },
-  'vishrutsingh-localdistill.yaml': { refused: ["anthropic"] },
+  // Two wildcard routes: any claude goes to Anthropic, any other name to OpenAI, each with its standard key.
+  'roxlukas-ai_stack.yaml': {
+    groups: {},
+    check: (config) => {
+      expect(resolveModel(config, 'anthropic/claude-sonnet-4-5')?.deployments[0]).toMatchObject({ provider: 'anthropic', providerModel: 'claude-sonnet-4-5' });
+      expect(resolveModel(config, 'openai/gpt-4o')?.deployments[0]).toMatchObject({ provider: 'openai', providerModel: 'gpt-4o' });
+    },
+  },
+  'vishrutsingh-localdistill.yaml': {
+    groups: {
+      "gpt-4o": ["openai/gpt-4o"],
+      "gpt-4o-mini": ["openai/gpt-4o-mini"],
+      "claude-sonnet-4-20250514": ["anthropic/claude-sonnet-4-20250514"],
+    },
+  },
 };
 
 /** Every `os.environ/NAME` the file names is set, as on the operator's machine. */

@@ -6,3 +6,4 @@ export * from './redis-server.js';
 export * from './otlp-receiver.js';
 export * from './nats-server.js';
 export * from './tcp-proxy.js';
+export * from './anthropic-mock.js';

@@ -42,6 +42,7 @@ const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
   mistral: 'mistral',
   deepseek: 'deepseek',
   together_ai: 'togetherai',
+  anthropic: 'anthropic',
 };
 
 function modelsOf(catalogueId: string): Record<string, CatalogueModel> {

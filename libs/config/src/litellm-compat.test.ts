@@ -145,9 +145,16 @@ describe('config: wildcard routes', () => {
     for (const name of names) expect(resolveModel(config, name), name).not.toBeNull();
   });
 
-  it('config: anthropic/* is refused naming the provider, not listed as a model', () => {
-    const error = refusal('model_list:\n  - model_name: "anthropic/*"\n    litellm_params: { model: "anthropic/*", api_key: os.environ/ANTHROPIC_API_KEY }\n');
-    expect(error.problems).toEqual([expect.stringMatching(/^model_list\[0\]\.litellm_params\.model: provider "anthropic" is not supported/)]);
+  it('config: anthropic/* is a wildcard route of the anthropic provider, keyed by ANTHROPIC_API_KEY', () => {
+    const config = parse('model_list:\n  - model_name: "anthropic/*"\n    litellm_params: { model: "anthropic/*" }\n', { ANTHROPIC_API_KEY: 'sk-ant-test' });
+    const deployment = resolveModel(config, 'anthropic/claude-sonnet-4-5')?.deployments[0];
+    expect(deployment).toMatchObject({ provider: 'anthropic', providerModel: 'claude-sonnet-4-5', apiKeyEnv: null });
+    expect(deployment?.apiKey?.reveal()).toBe('sk-ant-test');
+  });
+
+  it('config: a claude-* route serves every model name Claude Code asks for', () => {
+    const config = parse('model_list:\n  - model_name: "claude-*"\n    litellm_params: { model: "anthropic/claude-*" }\n', { ANTHROPIC_API_KEY: 'sk-ant-test' });
+    expect(resolveModel(config, 'claude-sonnet-4-5-20250929')?.deployments[0]).toMatchObject({ provider: 'anthropic', providerModel: 'claude-sonnet-4-5-20250929' });
   });
 });
 

@@ -15,10 +15,11 @@ describe('config: provider/model strings', () => {
     ['*', { kind: 'ok', provider: 'openai', providerModel: '*' }],
     // A name no vendor claims is OpenAI's, as in LiteLLM.
     ['my-finetune-v2', { kind: 'ok', provider: 'openai', providerModel: 'my-finetune-v2' }],
-    ['anthropic/claude-3', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic', message: expect.stringMatching(/^provider "anthropic" is not supported \(supported: openai, azure, /) })],
-    // Bare vendor names: never sent to OpenAI with that vendor's key.
-    ['claude-3-sonnet-20240229', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic' })],
-    ['claude-opus-9-future', expect.objectContaining({ kind: 'unsupported', provider: 'anthropic' })],
+    ['anthropic/claude-3', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-3' }],
+    // Bare claude names go to Anthropic, as LiteLLM sends them; never to OpenAI with that vendor's key.
+    ['claude-3-sonnet-20240229', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-3-sonnet-20240229' }],
+    ['claude-opus-9-future', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-opus-9-future' }],
+    ['vertex_ai/gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai', message: expect.stringMatching(/^provider "vertex_ai" is not supported \(supported: openai, azure, /) })],
     ['gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai' })],
     ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
     ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],

@@ -15,6 +15,7 @@ export const PROVIDERS = [
   'together_ai',
   'deepseek',
   'mistral',
+  'anthropic',
   'mock',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];

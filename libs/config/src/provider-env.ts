@@ -25,6 +25,7 @@ export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, Provid
   deepseek: { apiKey: ['DEEPSEEK_API_KEY'], apiBase: ['DEEPSEEK_API_BASE'], apiVersion: [] },
   hosted_vllm: { apiKey: ['HOSTED_VLLM_API_KEY'], apiBase: ['HOSTED_VLLM_API_BASE'], apiVersion: [] },
   ollama: { apiKey: ['OLLAMA_API_KEY'], apiBase: ['OLLAMA_API_BASE'], apiVersion: [] },
+  anthropic: { apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'], apiVersion: [] },
 };
 
 /**

@@ -46,6 +46,8 @@ export function parseModelTarget(model: string): ModelTarget {
 function bareName(model: string): ModelTarget {
   const vendor = vendorOfBareName(model);
   if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
+  // LiteLLM sends a bare claude name to Anthropic (litellm.anthropic_models), so does Switchyard.
+  if (vendor === 'anthropic') return { kind: 'ok', provider: 'anthropic', providerModel: model };
   if ((PROVIDERS as readonly string[]).includes(vendor)) {
     // LiteLLM infers no provider for these names either; guessing OpenAI would send this vendor's key there.
     return {

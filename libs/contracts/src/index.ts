@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './openai.js';
 export * from './messages.js';
 export * from './routing.js';
+export * from './anthropic.js';

@@ -57,6 +57,12 @@ export const CallEnvelope = z.object({
   reservation: Reservation.nullable(),
   /** Rate-limit headers the limiter computed at admission, returned to the client. */
   admissionHeaders: z.record(z.string(), z.string()),
+  /**
+   * Anthropic's `anthropic-beta` feature flags of a /v1/messages client
+   * (Claude Code sends them), validated at the ingress, for an Anthropic
+   * deployment only: a list of flag names, never a credential.
+   */
+  anthropicBeta: z.string().max(1024).regex(/^[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*$/).nullish(),
 });
 export type CallEnvelope = z.infer<typeof CallEnvelope>;
 

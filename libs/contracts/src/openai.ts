@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MessagesRequest } from './anthropic.js';
 
 /**
  * The OpenAI request bodies the ingress accepts. Objects are loose: fields
@@ -89,17 +90,38 @@ export const EmbeddingRequest = z.looseObject({
 });
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
-export const Endpoint = z.enum(['chat.completions', 'completions', 'embeddings']);
+/** Every endpoint the gateway serves; ENDPOINTS below says what each one is. */
+export const Endpoint = z.enum(['chat.completions', 'completions', 'embeddings', 'messages']);
 export type Endpoint = z.infer<typeof Endpoint>;
 
 /** OpenTelemetry's gen_ai.operation.name for each endpoint. */
-export const GEN_AI_OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+export const GEN_AI_OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings', messages: 'chat' };
 
 export const RequestSchemas = {
   'chat.completions': ChatCompletionRequest,
   completions: CompletionRequest,
   embeddings: EmbeddingRequest,
+  messages: MessagesRequest,
 } as const;
+
+export interface EndpointFacts {
+  /** The HTTP path under /v1. */
+  path: string;
+  /** `stream: true` asks for Server-Sent Events. */
+  streams: boolean;
+  /** Whose error shape the route answers with. */
+  errorDialect: 'openai' | 'anthropic';
+  /** The deployment defaults (litellm_params) the endpoint takes. */
+  defaults: readonly string[];
+}
+
+/** The endpoint table: the ingress routes, the stream switch and the error shape read it. */
+export const ENDPOINTS: Readonly<Record<Endpoint, EndpointFacts>> = {
+  'chat.completions': { path: '/chat/completions', streams: true, errorDialect: 'openai', defaults: ['max_tokens', 'temperature', 'top_p'] },
+  completions: { path: '/completions', streams: true, errorDialect: 'openai', defaults: ['max_tokens', 'temperature', 'top_p'] },
+  embeddings: { path: '/embeddings', streams: false, errorDialect: 'openai', defaults: [] },
+  messages: { path: '/messages', streams: true, errorDialect: 'anthropic', defaults: ['temperature', 'top_p'] },
+};
 
 export const Usage = z.looseObject({
   prompt_tokens: z.number().int().min(0),

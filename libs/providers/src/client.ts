@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { GatewayError } from '@switchyard/contracts';
+import { ENDPOINTS, GatewayError } from '@switchyard/contracts';
 import {
   cancelledFailure,
   connectionFailure,
@@ -11,6 +11,7 @@ import {
 } from './failures.js';
 import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
+import { callMockMessages } from './mock-messages.js';
 import { buildProviderRequest } from './request.js';
 import { scrubberFor, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
@@ -119,13 +120,16 @@ async function* relayStream(
   call: ProviderCall,
   control: CallControl,
   body: ResponseData['body'],
+  req: ProviderRequest,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
   const scrubber = scrubberFor(call.deployment);
   try {
-    yield* scrubber.empty ? parseSse(body) : scrubbedEvents(parseSse(body), scrubber);
+    const events = parseSse(body, req.translation?.transforms.stream(req.translation.ctx));
+    yield* scrubber.empty ? events : scrubbedEvents(events, scrubber);
     finished = true;
   } catch (err) {
+    if (err instanceof ProviderStreamError) throw err;
     throw streamErrorOf(call, control, err);
   } finally {
     control.dispose();
@@ -146,7 +150,7 @@ function failureOf(call: ProviderCall, control: CallControl, err: unknown, respo
 async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: ProviderRequest): Promise<ProviderResponse> {
   const { deployment } = call;
   if (call.signal?.aborted) return cancelledFailure(deployment, false);
-  const streaming = call.stream && call.endpoint !== 'embeddings';
+  const streaming = call.stream && ENDPOINTS[call.endpoint].streams;
   const timeoutMs = streaming ? deployment.streamTimeoutMs : deployment.timeoutMs;
   const control = new CallControl(timeoutMs, call.signal);
   let res: ResponseData;
@@ -182,7 +186,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
         return invalidResponseFailure(deployment, res.statusCode, `expected an event stream, got ${contentType}`);
       }
       control.stopDeadline();
-      const events = relayStream(call, control, res.body);
+      const events = relayStream(call, control, res.body, req);
       handedOver = true;
       return { kind: 'stream', status: res.statusCode, headers, events };
     }
@@ -193,6 +197,11 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
       return invalidResponseFailure(deployment, res.statusCode, 'the body is not JSON');
+    }
+    if (req.translation !== undefined) {
+      const translated = req.translation.transforms.response(parsed, req.translation.ctx);
+      const out = translated.body === null ? body : Buffer.from(JSON.stringify(translated.body));
+      return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: out, usage: translated.usage, headers };
     }
     return { kind: 'json', status: res.statusCode, contentType, body, usage: usageFrom(parsed), headers };
   } catch (err) {
@@ -219,10 +228,12 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
   });
   return {
     async send(call: ProviderCall): Promise<ProviderResponse> {
-      if (call.deployment.provider === 'mock') return callMock(call);
+      if (call.deployment.provider === 'mock') {
+        return call.endpoint === 'messages' ? callMockMessages(call) : callMock(call);
+      }
       let req: ProviderRequest;
       try {
-        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage, bodyText: call.bodyText });
+        req = buildProviderRequest(call.deployment, call.endpoint, call.body, { stream: call.stream, wantUsage: call.wantUsage, bodyText: call.bodyText, anthropicBeta: call.anthropicBeta });
       } catch (err) {
         if (err instanceof GatewayError) return misconfiguredFailure(err);
         throw err;

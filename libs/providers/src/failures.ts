@@ -51,6 +51,8 @@ function fromGatewayError(err: GatewayError, outcome: FailureOutcome, definite: 
 }
 
 export function misconfiguredFailure(err: GatewayError): FailureResponse {
+  // A request the provider cannot take (a 400 of the gateway's own, nothing sent) is the client's to fix.
+  if (err.status === 400) return fromGatewayError(err, 'provider_error', true, false);
   return fromGatewayError(err, 'provider_error', true, true);
 }
 

@@ -22,3 +22,11 @@ export {
   type StreamResponse,
 } from './types.js';
 export { countPromptTokens, countTextTokens, CountBudget, encodingFor, MAX_BPE_PIECE_CHARS, observeBpeInput, warmTokenizer, type Encoding } from './tokens.js';
+export type { EndpointTransforms, RawSseEvent, StreamTranslator, TransformContext, TranslatedResponse } from './transforms.js';
+export { applyParamMap, type ParamMap, type ParamRule } from './param-map.js';
+export { anthropic } from './anthropic/index.js';
+export { chatRequestToMessages } from './anthropic/request.js';
+export { messageToChatResponse, usageOfAnthropic } from './anthropic/response.js';
+export { AnthropicStreamTranslator } from './anthropic/stream.js';
+export { messagesRequestToChat, chatResponseToMessage } from './anthropic/messages-to-chat.js';
+export { ChatToMessagesStream } from './anthropic/chat-stream-to-messages.js';

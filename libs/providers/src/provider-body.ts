@@ -1,6 +1,6 @@
 import { applyEdits, modify, parseTree, type Edit, type Node, type ParseError } from 'jsonc-parser';
 import type { Deployment } from '@switchyard/config';
-import type { Endpoint } from '@switchyard/contracts';
+import { ENDPOINTS, type Endpoint } from '@switchyard/contracts';
 import type { ProviderConfig } from './providers/index.js';
 import type { BuildOptions } from './types.js';
 import { isRecord } from './usage.js';
@@ -20,12 +20,6 @@ export interface BodyChange {
   value: unknown;
 }
 
-/** The deployment defaults (litellm_params) each endpoint takes; an embeddings call has no max_tokens. */
-const DEFAULTS_BY_ENDPOINT: Record<Endpoint, ReadonlySet<string>> = {
-  'chat.completions': new Set(['max_tokens', 'temperature', 'top_p']),
-  completions: new Set(['max_tokens', 'temperature', 'top_p']),
-  embeddings: new Set(),
-};
 
 /**
  * Fields that say the same thing in two ways: when the client set one, the
@@ -55,11 +49,12 @@ export function bodyChanges(
 ): BodyChange[] {
   const changes: BodyChange[] = [];
   if (body.model !== deployment.providerModel) changes.push({ path: ['model'], value: deployment.providerModel });
-  const takes = DEFAULTS_BY_ENDPOINT[endpoint];
+  // The deployment defaults (litellm_params) the endpoint takes: an embeddings call has no max_tokens.
+  const takes = ENDPOINTS[endpoint].defaults;
   for (const [key, value] of Object.entries(deployment.defaultParams)) {
-    if (takes.has(key) && !isSet(body[key]) && !clientSetStandIn(key, body)) changes.push({ path: [key], value });
+    if (takes.includes(key) && !isSet(body[key]) && !clientSetStandIn(key, body)) changes.push({ path: [key], value });
   }
-  if (opts.stream && endpoint !== 'embeddings') {
+  if (opts.stream && ENDPOINTS[endpoint].streams) {
     if (body.stream !== true) changes.push({ path: ['stream'], value: true });
     if (streamUsage === 'stream_options') {
       // Usage is always asked for; the upstream-caller drops what the client did not ask for.

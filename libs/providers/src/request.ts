@@ -1,5 +1,5 @@
 import { parseHttpUrl, type Deployment } from '@switchyard/config';
-import { Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
+import { ENDPOINTS, Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
@@ -104,23 +104,42 @@ export function buildProviderRequest(
     const names = deployment.missingEnv.join(', ');
     throw misconfigured(`deployment ${deployment.id} cannot be called: environment variable(s) ${names} not set`);
   }
+  if (!config.endpoints.includes(endpoint)) {
+    throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
+  }
+  const transforms = config.transforms[endpoint];
+  const wire = transforms?.via ?? endpoint;
   const { root, custom } = resolveRoot(deployment, config);
   const apiKey = resolveApiKey(deployment, config, custom);
   const headers: Record<string, string> = {
+    ...config.headers,
     'content-type': 'application/json',
-    accept: opts.stream && endpoint !== 'embeddings' ? 'text/event-stream' : 'application/json',
+    accept: opts.stream && ENDPOINTS[endpoint].streams ? 'text/event-stream' : 'application/json',
     ...(apiKey === null ? {} : config.authHeaders(apiKey)),
   };
+  if (deployment.provider === 'anthropic' && opts.anthropicBeta) headers['anthropic-beta'] = opts.anthropicBeta;
   // The operator's extra_headers win over the defaults (a proxy in front of
   // the provider may want its own auth scheme), but the body stays JSON.
   for (const [name, value] of Object.entries(deployment.extraHeaders)) {
     const lower = name.toLowerCase();
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
-  return {
-    url: config.url(root, endpoint, deployment),
-    method: 'POST',
-    headers,
-    body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage),
-  };
+  const url = config.url(root, wire, deployment);
+  if (transforms === undefined) {
+    return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
+  }
+  const ctx = { deployment, stream: opts.stream };
+  let providerBody: Record<string, unknown>;
+  let text: string;
+  if (transforms.request === undefined) {
+    text = providerBodyText(deployment, endpoint, body, opts, config.streamUsage);
+    providerBody = body;
+  } else {
+    providerBody =
+      transforms.via === undefined
+        ? transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx)
+        : buildProviderBody(deployment, transforms.via, transforms.request(body, ctx), opts, config.streamUsage);
+    text = JSON.stringify(providerBody);
+  }
+  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody } } };
 }

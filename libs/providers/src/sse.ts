@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import { usageFrom } from './usage.js';
+import type { StreamTranslator } from './transforms.js';
 import type { StreamEvent } from './types.js';
 
 const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
@@ -43,13 +44,18 @@ export function toStreamEvent(data: string): StreamEvent {
  * to the consumer; the source is drained to its end even after `[DONE]` so
  * that a keep-alive connection goes back to the pool.
  */
-export async function* parseSse(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<StreamEvent, void, undefined> {
+export async function* parseSse(
+  source: AsyncIterable<Uint8Array | string>,
+  translator?: StreamTranslator,
+): AsyncGenerator<StreamEvent, void, undefined> {
   const decoder = new TextDecoder();
   const pending: StreamEvent[] = [];
   const parser = createParser({
     onEvent: (event) => {
       // Empty events are keep-alives, not chunks.
-      if (event.data !== '') pending.push(toStreamEvent(event.data));
+      if (event.data === '') return;
+      if (translator === undefined) pending.push(toStreamEvent(event.data));
+      else pending.push(...translator.push({ event: event.event, data: event.data }));
     },
   });
   for await (const chunk of source) {
@@ -60,5 +66,6 @@ export async function* parseSse(source: AsyncIterable<Uint8Array | string>): Asy
   // of the stream is discarded: it may be a truncated JSON chunk.
   const tail = decoder.decode();
   if (tail !== '') parser.feed(tail);
+  if (translator !== undefined) pending.push(...translator.end());
   if (pending.length > 0) yield* pending.splice(0);
 }

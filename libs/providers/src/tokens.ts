@@ -182,6 +182,7 @@ export function countPromptTokens(
     }
     return total + countModelInputs(body, text);
   }
+  if (endpoint === 'messages') return countMessagesPrompt(body, text);
   const input = endpoint === 'completions' ? body.prompt : body.input;
   let total = countInput(input, text);
   if (endpoint === 'completions' && typeof body.suffix === 'string') total += text(body.suffix);
@@ -210,6 +211,26 @@ function countInput(input: unknown, text: (value: string) => number): number {
   // A token array is already tokens; an array of strings or of token arrays is a batch.
   if (input.every((item) => typeof item === 'number')) return input.length;
   return input.reduce((sum: number, item) => sum + countInput(item, text), 0);
+}
+
+/**
+ * Anthropic's messages: the system prompt, each block's text, and blocks that
+ * are not text (tool uses and results, images' sources) as their JSON, an
+ * upper bound of what the model reads of them.
+ */
+function countMessagesPrompt(body: Record<string, unknown>, text: (value: string) => number): number {
+  let total = REPLY_PRIMING;
+  const blockText = (content: unknown): string => {
+    if (typeof content === 'string') return content;
+    if (!Array.isArray(content)) return '';
+    return (content as Array<Record<string, unknown>>)
+      .map((block) => (block.type === 'text' && typeof block.text === 'string' ? block.text : block.type === 'image' ? '' : JSON.stringify(block)))
+      .join('\n');
+  };
+  if (body.system !== undefined) total += TOKENS_PER_MESSAGE + text(blockText(body.system));
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  for (const message of messages) total += TOKENS_PER_MESSAGE + text(blockText(message.content));
+  return total + countModelInputs(body, text);
 }
 
 function messageText(message: Record<string, unknown>): string {

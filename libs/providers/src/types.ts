@@ -1,5 +1,6 @@
 import type { Deployment } from '@switchyard/config';
 import type { CallOutcome, Endpoint, OpenAIErrorBody, Usage } from '@switchyard/contracts';
+import type { EndpointTransforms, ResponseContext } from './transforms.js';
 
 /** One provider call: the upstream-caller builds it from a call envelope and the raw body. */
 export interface ProviderCall {
@@ -13,6 +14,8 @@ export interface ProviderCall {
   /** The client asked for `stream_options.include_usage`; upstream usage is requested regardless. */
   wantUsage: boolean;
   signal?: AbortSignal;
+  /** The client's anthropic-beta flags (validated by the ingress); sent only to Anthropic deployments. */
+  anthropicBeta?: string | null;
 }
 
 /** The request as it goes on the wire; header names are lower-case. */
@@ -21,6 +24,8 @@ export interface ProviderRequest {
   method: 'POST';
   headers: Record<string, string>;
   body: string;
+  /** Set for a provider that does not speak OpenAI: how its answers become OpenAI's. */
+  translation?: { transforms: EndpointTransforms; ctx: ResponseContext };
 }
 
 export interface BuildOptions {
@@ -28,12 +33,15 @@ export interface BuildOptions {
   wantUsage: boolean;
   /** The client's body as it arrived; without it the provider gets the parsed body serialised. */
   bodyText?: string | undefined;
+  anthropicBeta?: string | null | undefined;
 }
 
 /** One SSE event of a provider stream. */
 export interface StreamEvent {
   /** The event's `data` exactly as the provider sent it (`[DONE]` for the terminator). */
   data: string;
+  /** The SSE `event:` name the client gets (Anthropic's streams name every event); OpenAI's have none. */
+  event?: string;
   usage: Usage | null;
   /** OpenAI's final usage chunk (`usage` set, `choices: []`): drop it when the client did not ask for usage. */
   usageOnly: boolean;

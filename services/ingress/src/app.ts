@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { GatewayConfig } from '@switchyard/config';
-import { Errors, type Endpoint } from '@switchyard/contracts';
+import { Endpoint, ENDPOINTS, Errors } from '@switchyard/contracts';
 import { readiness, type Logger, type ReadinessCheck, type Registry } from '@switchyard/telemetry';
 import { registerFeedbackRoutes, type FeedbackDeps } from './adaptive/feedback-route.js';
 import { createAuthenticator } from './auth.js';
@@ -10,6 +10,7 @@ import { errorHandler, sendError } from './errors.js';
 import { needsEncoding, safeHeaders } from './header-values.js';
 import { exceedsJsonDepth } from './json-depth.js';
 import { createIngressMetrics } from './metrics.js';
+import { registerMessagesRoutes } from './messages-route.js';
 import { registerModelRoutes } from './models-routes.js';
 import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
@@ -40,11 +41,10 @@ export interface IngressAppDeps {
   deploymentHealth?: DeploymentHealthSource | null;
 }
 
-const ROUTES: Array<{ path: string; endpoint: Endpoint }> = [
-  { path: '/chat/completions', endpoint: 'chat.completions' },
-  { path: '/completions', endpoint: 'completions' },
-  { path: '/embeddings', endpoint: 'embeddings' },
-];
+/** The OpenAI routes; the endpoints answering in Anthropic's dialect have their own scope (messages-route.ts). */
+const ROUTES: Array<{ path: string; endpoint: Endpoint }> = Endpoint.options
+  .filter((endpoint) => ENDPOINTS[endpoint].errorDialect === 'openai')
+  .map((endpoint) => ({ path: ENDPOINTS[endpoint].path, endpoint }));
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -134,7 +134,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
       reply.header('connection', 'close');
       throw Errors.unavailable('This gateway replica is shutting down and took no new work; send the request again.', 'shutting_down');
     }
-    request.callerId = authenticate(request.headers.authorization);
+    request.callerId = authenticate(request.headers.authorization, request.headers['x-api-key']);
   });
 
   app.addHook('onSend', async (_request, reply) => {
@@ -145,14 +145,11 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     if (needsEncoding(headers)) reply.headers(safeHeaders(headers));
   });
 
+  const proxyDeps: ProxyDeps = { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics, adaptive: deps.adaptive };
   for (const prefix of ['/v1', '']) {
-    for (const { path, endpoint } of ROUTES) {
-      app.post(
-        `${prefix}${path}`,
-        createProxyHandler(endpoint, { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics, adaptive: deps.adaptive }),
-      );
-    }
+    for (const { path, endpoint } of ROUTES) app.post(`${prefix}${path}`, createProxyHandler(endpoint, proxyDeps));
   }
+  registerMessagesRoutes(app, config, createProxyHandler('messages', proxyDeps));
   registerModelRoutes(app, config, startedAt);
   registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
 

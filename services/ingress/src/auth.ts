@@ -3,15 +3,18 @@ import type { Secret } from '@switchyard/config';
 import { Errors } from '@switchyard/contracts';
 
 /**
- * Checks `Authorization: Bearer <key>` against the master key. Both sides are
- * hashed first so the comparison takes the same time whatever the length or
- * content of what the client sent.
+ * Checks `Authorization: Bearer <key>`, else `x-api-key: <key>` (how
+ * Anthropic's SDKs and Claude Code send a key), against the master key. Both
+ * sides are hashed first so the comparison takes the same time whatever the
+ * length or content of what the client sent.
  */
-export function createAuthenticator(masterKey: Secret | null): (authorization: string | undefined) => string | null {
+export function createAuthenticator(
+  masterKey: Secret | null,
+): (authorization: string | undefined, apiKey?: string | string[] | undefined) => string | null {
   if (!masterKey) return () => null;
   const expected = createHash('sha256').update(masterKey.reveal()).digest();
-  return (authorization) => {
-    const presented = bearerToken(authorization);
+  return (authorization, apiKey) => {
+    const presented = authorization ? bearerToken(authorization) : typeof apiKey === 'string' && apiKey !== '' ? apiKey.trim() : null;
     const digest = createHash('sha256').update(presented ?? '').digest();
     if (presented === null || !timingSafeEqual(digest, expected)) throw Errors.unauthorized();
     return callerIdOf(presented);

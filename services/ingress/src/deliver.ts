@@ -87,6 +87,8 @@ export async function deliverStream(
   headers: Record<string, string>,
   waitMs: number,
   clientGone: AbortSignal,
+  /** The closing error event in the route's dialect (Anthropic's `event: error` on /v1/messages). */
+  errorFrame: (status: number, body: OpenAIErrorBody) => string = (_status, body) => `data: ${JSON.stringify(body)}\n\n`,
 ): Promise<Delivery> {
   const pending: PendingReply = response.reply;
   const res: ServerResponse = reply.raw;
@@ -122,7 +124,7 @@ export async function deliverStream(
           : stalled(event)
             ? Errors.timeout('The stream stopped arriving from the upstream-caller.').toBody()
             : Errors.upstreamFailed('The stream broke off inside the gateway.', 'bad_bus_reply').toBody();
-      res.end(`data: ${JSON.stringify(body)}\n\n`);
+      res.end(errorFrame(event.part === 'error' ? event.meta.status : 502, body));
       return { status: response.head.status, usage: null, outcome: stalled(event) ? 'timeout' : 'upstream_error' };
     }
   } finally {

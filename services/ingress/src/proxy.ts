@@ -4,6 +4,7 @@ import {
   Errors,
   GatewayError,
   GEN_AI_OPERATION,
+  ENDPOINTS,
   RequestSchemas,
   type CallEnvelope,
   type Endpoint,
@@ -14,6 +15,7 @@ import { readClientFallbacks } from './client-fallbacks.js';
 import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
+import { anthropicBetaOf, anthropicErrorFrame } from './messages-route.js';
 import { finishRequest, type RequestRecord } from './audit.js';
 import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
@@ -52,6 +54,7 @@ interface PendingTurn {
  */
 export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   const schema = RequestSchemas[endpoint];
+  const errorFrame = ENDPOINTS[endpoint].errorDialect === 'anthropic' ? anthropicErrorFrame : undefined;
   const { config, dispatcher, logger, metrics } = deps;
   const tracer = switchyardTracer();
 
@@ -145,7 +148,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     if (!resolved) throw Errors.modelNotFound(body.model);
     record.modelGroup = resolved.group;
     const clientFallbacks = readClientFallbacks(body.fallbacks, config);
-    const stream = endpoint !== 'embeddings' && body.stream === true;
+    const stream = ENDPOINTS[endpoint].streams && body.stream === true;
     const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
     const policyContext: PolicyContext = {
       settings: config.router.reliability,
@@ -187,6 +190,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
             bodyRef,
             reservation: null,
             admissionHeaders: {},
+            anthropicBeta: endpoint === 'messages' ? anthropicBetaOf(request.headers['anthropic-beta']) : null,
           };
           lastEnvelope = envelope;
           record.attempts = step.attempt;
@@ -233,7 +237,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
         // Past this point nothing is retried: once the first byte reached the client, a failure is an error event in the stream.
         const waitMs = dispatcher.waitMs(lastEnvelope);
         return stream
-          ? await deliverStream(reply, result, headers, waitMs, clientGone)
+          ? await deliverStream(reply, result, headers, waitMs, clientGone, errorFrame)
           : await deliverBuffered(reply, result, headers, waitMs, clientGone);
       }
       record.deploymentId = deploymentId ?? record.deploymentId;

@@ -40,6 +40,7 @@ export async function relayCall(options: {
     stream: envelope.stream,
     wantUsage: envelope.clientWantsUsage,
     signal: options.signal,
+    anthropicBeta: envelope.anthropicBeta,
   });
   const elapsed = () => performance.now() - startedAt;
 
@@ -65,7 +66,7 @@ export async function relayCall(options: {
           // The gateway always asks the provider for usage; the client sees the
           // usage-only chunk only when it asked for it.
           if (event.usageOnly && !envelope.clientWantsUsage) continue;
-          frames.push(sseFrame(envelope.clientWantsUsage ? event.data : withoutNullUsage(event.data)));
+          frames.push(sseFrame(envelope.clientWantsUsage ? event.data : withoutNullUsage(event.data), event.event));
         }
         frames.flush();
       } catch {
@@ -126,8 +127,10 @@ export async function relayCall(options: {
  * a frame split over several bus messages (an event larger than a message)
  * rejoins on the client's socket. Every line of the data gets its own prefix.
  */
-export function sseFrame(data: string): string {
-  return `data: ${data.replaceAll('\n', '\ndata: ')}\n\n`;
+export function sseFrame(data: string, event?: string): string {
+  // An event name is the provider's or the translation's (Anthropic's message_start, ...), never a client's: one line.
+  const name = event === undefined ? '' : `event: ${event.replace(/[\r\n]/g, '')}\n`;
+  return `${name}data: ${data.replaceAll('\n', '\ndata: ')}\n\n`;
 }
 
 /**

@@ -31,6 +31,16 @@ describe('upstream-caller: usage of a stream that reported none', () => {
     expect(streamed.usage(envelope, gpt).completion_tokens).toBeGreaterThan(0);
   });
 
+  it('counts the text, thinking and tool input deltas of a /v1/messages stream', () => {
+    const streamed = new StreamedText();
+    const event = (delta: Record<string, unknown>) => JSON.stringify({ type: 'content_block_delta', index: 0, delta });
+    streamed.add(JSON.stringify({ type: 'message_start', message: { id: 'm' } }));
+    streamed.add(event({ type: 'text_delta', text: 'hello world' }));
+    streamed.add(event({ type: 'thinking_delta', thinking: 'hmm' }));
+    streamed.add(event({ type: 'input_json_delta', partial_json: '{"q":1}' }));
+    expect(streamed.usage(envelope, other).completion_tokens).toBe(Math.ceil('hello worldhmm{"q":1}'.length / 4));
+  });
+
   it('counts a long stream the same after it stops keeping raw chunks', () => {
     const short = new StreamedText();
     const long = new StreamedText();

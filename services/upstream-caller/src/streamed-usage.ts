@@ -58,6 +58,14 @@ export class StreamedText {
 }
 
 /** The model-written text of one chunk: chat deltas (content, refusal, tool-call arguments) or completion text. */
+/** The model-written text of an Anthropic stream event (a /v1/messages stream): text, thinking and tool input deltas. */
+function anthropicDeltaText(event: unknown): string {
+  const delta = (event as { type?: unknown; delta?: unknown } | null)?.delta as Record<string, unknown> | undefined;
+  if ((event as { type?: unknown }).type !== 'content_block_delta' || !delta || typeof delta !== 'object') return '';
+  for (const field of ['text', 'thinking', 'partial_json'] as const) if (typeof delta[field] === 'string') return delta[field];
+  return '';
+}
+
 function textOf(data: string): string {
   let chunk: unknown;
   try {
@@ -67,7 +75,7 @@ function textOf(data: string): string {
     return data;
   }
   const choices = (chunk as { choices?: unknown }).choices;
-  if (!Array.isArray(choices)) return '';
+  if (!Array.isArray(choices)) return anthropicDeltaText(chunk);
   const parts: string[] = [];
   for (const choice of choices as Array<Record<string, unknown>>) {
     if (typeof choice?.text === 'string') parts.push(choice.text);

@@ -1,4 +1,4 @@
-import type { ProviderConfig } from './base.js';
+import { OPENAI_ENDPOINTS, OPENAI_TRANSFORMS, type ProviderConfig } from './base.js';
 
 /** Used when the deployment sets no api_version: Azure's latest GA data-plane version. */
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
@@ -7,6 +7,8 @@ const AZURE_PATHS = {
   'chat.completions': 'chat/completions',
   completions: 'completions',
   embeddings: 'embeddings',
+  // Never called: messages go to Azure as chat (OPENAI_TRANSFORMS' via).
+  messages: 'chat/completions',
 } as const;
 
 // Azure routes by deployment name in the path, versions by query string and
@@ -22,4 +24,6 @@ export const azure: ProviderConfig = {
     `${root}/openai/deployments/${encodeURIComponent(deployment.providerModel)}/${AZURE_PATHS[endpoint]}` +
     `?api-version=${encodeURIComponent(deployment.apiVersion ?? AZURE_DEFAULT_API_VERSION)}`,
   authHeaders: (apiKey) => ({ 'api-key': apiKey }),
+  endpoints: OPENAI_ENDPOINTS,
+  transforms: OPENAI_TRANSFORMS,
 };

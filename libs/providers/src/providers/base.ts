@@ -1,5 +1,7 @@
 import type { Deployment, ProviderName } from '@switchyard/config';
-import type { Endpoint } from '@switchyard/contracts';
+import { Endpoint, ENDPOINTS } from '@switchyard/contracts';
+import type { EndpointTransforms } from '../transforms.js';
+import { MESSAGES_VIA_CHAT } from '../anthropic/messages-via-chat.js';
 
 export type HttpProviderName = Exclude<ProviderName, 'mock'>;
 
@@ -26,13 +28,25 @@ export interface ProviderConfig {
   root(apiBase: string): string;
   url(root: string, endpoint: Endpoint, deployment: Deployment): string;
   authHeaders(apiKey: string): Record<string, string>;
+  /** Headers every call carries, keyed lower-case (a version header). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The endpoints the provider serves. */
+  readonly endpoints: readonly Endpoint[];
+  /**
+   * How each endpoint is translated. An endpoint served without transforms
+   * is the passthrough: the body edited in place (provider-body.ts) and the
+   * answer relayed as it is, read as OpenAI's.
+   */
+  readonly transforms: Readonly<Partial<Record<Endpoint, EndpointTransforms>>>;
 }
 
-export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
-  'chat.completions': '/chat/completions',
-  completions: '/completions',
-  embeddings: '/embeddings',
-};
+export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = Object.fromEntries(
+  Endpoint.options.map((endpoint) => [endpoint, ENDPOINTS[endpoint].path]),
+) as Record<Endpoint, string>;
+
+/** What every OpenAI-compatible server serves: OpenAI's endpoints as they are, Anthropic's messages as chat. */
+export const OPENAI_ENDPOINTS: readonly Endpoint[] = ['chat.completions', 'completions', 'embeddings', 'messages'];
+export const OPENAI_TRANSFORMS: ProviderConfig['transforms'] = { messages: MESSAGES_VIA_CHAT };
 
 export interface OpenAICompatibleOptions {
   name: HttpProviderName;
@@ -52,5 +66,7 @@ export function openAICompatible(options: OpenAICompatibleOptions): ProviderConf
     root: options.root ?? ((apiBase) => apiBase),
     url: (root, endpoint) => `${root}${ENDPOINT_PATHS[endpoint]}`,
     authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+    endpoints: OPENAI_ENDPOINTS,
+    transforms: OPENAI_TRANSFORMS,
   };
 }

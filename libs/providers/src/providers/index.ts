@@ -1,4 +1,5 @@
 import type { HttpProviderName, ProviderConfig } from './base.js';
+import { anthropic } from '../anthropic/index.js';
 import { azure } from './azure.js';
 import { deepseek } from './deepseek.js';
 import { groq } from './groq.js';
@@ -20,4 +21,5 @@ export const PROVIDER_CONFIGS: Readonly<Record<HttpProviderName, ProviderConfig>
   together_ai: togetherAi,
   deepseek,
   mistral,
+  anthropic,
 };

@@ -1,0 +1,136 @@
+import type { Usage } from '@switchyard/contracts';
+import { ProviderStreamError, type StreamEvent } from '../types.js';
+import type { RawSseEvent, StreamTranslator } from '../transforms.js';
+import { isRecord } from '../usage.js';
+import { finishReasonOf, usageOfAnthropic } from './response.js';
+import { RESPONSE_FORMAT_TOOL, type AnthropicUsage } from './shapes.js';
+
+const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
+
+interface BlockState {
+  kind: 'text' | 'tool' | 'json' | 'thinking' | 'other';
+  /** OpenAI's tool_calls index of a tool_use block. */
+  toolIndex: number;
+}
+
+/**
+ * Anthropic's stream events -> OpenAI chunks, one event at a time:
+ * message_start opens the assistant turn, text and thinking deltas become
+ * content and reasoning_content, a tool_use block's start and its
+ * input_json_delta pieces become one tool call's deltas, message_delta's
+ * stop_reason the finish_reason, and message_stop the usage-only chunk (the
+ * relay drops it when the client did not ask) then `[DONE]`.
+ */
+export class AnthropicStreamTranslator implements StreamTranslator {
+  readonly #deploymentId: string;
+  readonly #jsonMode: boolean;
+  readonly #created = Math.floor(Date.now() / 1000);
+  #id = 'msg_unknown';
+  #model = '';
+  #usage: Partial<AnthropicUsage> = {};
+  #blocks = new Map<number, BlockState>();
+  #tools = 0;
+
+  constructor(deploymentId: string, jsonMode: boolean) {
+    this.#deploymentId = deploymentId;
+    this.#jsonMode = jsonMode;
+  }
+
+  #chunk(choice: Record<string, unknown> | null, usage: Usage | null = null): StreamEvent {
+    const payload = {
+      id: this.#id,
+      object: 'chat.completion.chunk',
+      created: this.#created,
+      model: this.#model,
+      choices: choice === null ? [] : [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
+      ...(usage === null ? {} : { usage }),
+    };
+    return { data: JSON.stringify(payload), usage, usageOnly: usage !== null && choice === null };
+  }
+
+  #delta(delta: Record<string, unknown>): StreamEvent {
+    return this.#chunk({ delta });
+  }
+
+  push(event: RawSseEvent): StreamEvent[] {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(event.data);
+    } catch {
+      throw new ProviderStreamError('invalid_response', this.#deploymentId, `deployment ${this.#deploymentId} sent a stream event that is not JSON`);
+    }
+    if (!isRecord(payload)) return [];
+    switch (payload.type) {
+      case 'message_start': {
+        const message = isRecord(payload.message) ? payload.message : {};
+        if (typeof message.id === 'string') this.#id = message.id;
+        if (typeof message.model === 'string') this.#model = message.model;
+        if (isRecord(message.usage)) this.#usage = { ...(message.usage as Partial<AnthropicUsage>) };
+        return [this.#delta({ role: 'assistant', content: '' })];
+      }
+      case 'content_block_start':
+        return this.#blockStart(payload);
+      case 'content_block_delta':
+        return this.#blockDelta(payload);
+      case 'message_delta': {
+        if (isRecord(payload.usage)) this.#usage = { ...this.#usage, ...(payload.usage as Partial<AnthropicUsage>) };
+        const delta = isRecord(payload.delta) ? payload.delta : {};
+        const finish = finishReasonOf(delta.stop_reason, this.#jsonMode);
+        return finish === null ? [] : [this.#chunk({ delta: {}, finish_reason: finish })];
+      }
+      case 'message_stop':
+        return [this.#chunk(null, usageOfAnthropic(this.#usage as AnthropicUsage))];
+      case 'error': {
+        const error = isRecord(payload.error) ? payload.error : {};
+        const kind = typeof error.type === 'string' ? error.type : 'error';
+        throw new ProviderStreamError('connection_error', this.#deploymentId, `deployment ${this.#deploymentId} ended its stream with ${kind}`);
+      }
+      default:
+        // ping, content_block_stop and event types added later carry nothing a chunk says.
+        return [];
+    }
+  }
+
+  #blockStart(payload: Record<string, unknown>): StreamEvent[] {
+    const index = typeof payload.index === 'number' ? payload.index : this.#blocks.size;
+    const block = isRecord(payload.content_block) ? payload.content_block : {};
+    if (block.type === 'tool_use') {
+      if (this.#jsonMode && block.name === RESPONSE_FORMAT_TOOL) {
+        this.#blocks.set(index, { kind: 'json', toolIndex: -1 });
+        return [];
+      }
+      const toolIndex = this.#tools++;
+      this.#blocks.set(index, { kind: 'tool', toolIndex });
+      return [this.#delta({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
+    }
+    const kind = block.type === 'text' ? 'text' : block.type === 'thinking' ? 'thinking' : 'other';
+    this.#blocks.set(index, { kind, toolIndex: -1 });
+    // A text block may start with text already (it does not today; the API allows it).
+    if (kind === 'text' && typeof block.text === 'string' && block.text !== '') return [this.#delta({ content: block.text })];
+    return [];
+  }
+
+  #blockDelta(payload: Record<string, unknown>): StreamEvent[] {
+    const state = this.#blocks.get(typeof payload.index === 'number' ? payload.index : -1);
+    const delta = isRecord(payload.delta) ? payload.delta : {};
+    switch (delta.type) {
+      case 'text_delta':
+        return typeof delta.text === 'string' ? [this.#delta({ content: delta.text })] : [];
+      case 'thinking_delta':
+        return typeof delta.thinking === 'string' ? [this.#delta({ reasoning_content: delta.thinking })] : [];
+      case 'input_json_delta': {
+        const piece = typeof delta.partial_json === 'string' ? delta.partial_json : '';
+        if (piece === '' || state === undefined) return [];
+        if (state.kind === 'json') return [this.#delta({ content: piece })];
+        return [this.#delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: piece } }] })];
+      }
+      default:
+        // signature_delta, citations_delta: nothing in OpenAI's chunk shape says them.
+        return [];
+    }
+  }
+
+  end(): StreamEvent[] {
+    return [DONE];
+  }
+}

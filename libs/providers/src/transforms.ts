@@ -1,0 +1,60 @@
+import type { Deployment } from '@switchyard/config';
+import type { Endpoint, Usage } from '@switchyard/contracts';
+import type { StreamEvent } from './types.js';
+
+/*
+ * The provider seam. An OpenAI-compatible provider has no transforms: the
+ * client's bytes go out edited in place and come back relayed as they are
+ * (the "passthrough", see provider-body.ts). A provider that speaks another
+ * API gives, per endpoint, the functions below; the client applies them and
+ * nothing else in the gateway knows the provider's shapes.
+ */
+
+export interface TransformContext {
+  deployment: Deployment;
+  stream: boolean;
+}
+
+/** What the response transforms know: the body the request transform sent. */
+export interface ResponseContext extends TransformContext {
+  providerBody: Readonly<Record<string, unknown>>;
+}
+
+/** One SSE event as the provider framed it (`event:` name when it sends one). */
+export interface RawSseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/** Turns one provider stream into OpenAI chunks, event by event; one instance per stream. */
+export interface StreamTranslator {
+  /** The OpenAI events this provider event becomes (often none: pings, block stops). */
+  push(event: RawSseEvent): StreamEvent[];
+  /** What the stream's end adds (the `[DONE]` terminator). */
+  end(): StreamEvent[];
+}
+
+export interface TranslatedResponse {
+  /** The client's body; null relays the provider's bytes as they are. */
+  body: Record<string, unknown> | null;
+  usage: Usage | null;
+}
+
+export interface EndpointTransforms {
+  /**
+   * The provider endpoint the request is sent to, when it is not the
+   * client's (Anthropic's messages sent to an OpenAI server as chat): the
+   * request is translated first, then edited as that endpoint's body is.
+   */
+  via?: Endpoint;
+  /**
+   * The client's body as the provider's body (without `via`: after the model
+   * and deployment defaults are applied). Absent: the client's bytes go out
+   * edited in place, as for OpenAI-compatible providers. Throws a
+   * `GatewayError` (400) for what the provider cannot do, before anything is sent.
+   */
+  request?(body: Record<string, unknown>, ctx: TransformContext): Record<string, unknown>;
+  /** The provider's 2xx JSON as OpenAI's response, with the usage settlement reads. */
+  response(json: unknown, ctx: ResponseContext): TranslatedResponse;
+  stream(ctx: ResponseContext): StreamTranslator;
+}
