@@ -126,8 +126,8 @@ const EXPECTED: Record<string, Expected> = {
     },
     check: (config) => expect(config.deployments.map((d) => d.tpm)).toEqual([80_000, 80_000]),
   },
-  // usage-based-routing-v2 is accepted: only the providers stop this file.
-  'litellm-china_domestic_free_sources.yaml': { refused: ['siliconflow', 'zhipu'], warns: ['router_settings.fallbacks', '"usage-based-routing-v2" is accepted but not executed yet'] },
+  // usage-based-routing-v2 runs: only the providers stop this file.
+  'litellm-china_domestic_free_sources.yaml': { refused: ['siliconflow', 'zhipu'], warns: ['router_settings.fallbacks'] },
   'litellm-health_check_test_config.yaml': {
     groups: {
       "text-embedding-ada-002": ["azure/azure-embedding-model @ http://azure_api_base.internal:8080"],
