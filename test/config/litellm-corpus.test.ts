@@ -49,7 +49,7 @@ const EXPECTED: Record<string, Expected> = {
     },
   },
   'ancoren-free-llm-gateway.yaml': { refused: ["gemini","cerebras","cohere","openrouter"] },
-  'arukast-ai-stack.yaml': { refused: ['openrouter', 'gemini'], warns: ['"usage-based-routing-v2" is accepted', 'general_settings.read_timeout'] },
+  'arukast-ai-stack.yaml': { refused: ['openrouter', 'gemini'], warns: ['general_settings.read_timeout'] },
   'asuopenclaw-llms.yaml': {
     groups: {
       "qwen3-14b": ["ollama/qwen3:14b @ http://192.0.2.10:11434"],
