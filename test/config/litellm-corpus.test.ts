@@ -65,7 +65,7 @@ const EXPECTED: Record<string, Expected> = {
     },
   },
   'ancoren-free-llm-gateway.yaml': { refused: ["gemini","cerebras","cohere","openrouter"] },
-  'arukast-ai-stack.yaml': { refused: ['openrouter', 'gemini'], warns: ['"usage-based-routing-v2" is accepted', 'general_settings.read_timeout'] },
+  'arukast-ai-stack.yaml': { refused: ['openrouter', 'gemini'], warns: ['general_settings.read_timeout'] },
   'asuopenclaw-llms.yaml': {
     groups: {
       "qwen3-14b": ["ollama/qwen3:14b @ http://192.0.2.10:11434"],
@@ -142,8 +142,8 @@ const EXPECTED: Record<string, Expected> = {
     },
     check: (config) => expect(config.deployments.map((d) => d.tpm)).toEqual([80_000, 80_000]),
   },
-  // usage-based-routing-v2 is accepted: only the providers stop this file.
-  'litellm-china_domestic_free_sources.yaml': { refused: ['siliconflow', 'zhipu'], warns: ['router_settings.fallbacks', '"usage-based-routing-v2" is accepted but not executed yet'] },
+  // usage-based-routing-v2 runs: only the providers stop this file.
+  'litellm-china_domestic_free_sources.yaml': { refused: ['siliconflow', 'zhipu'], warns: ['router_settings.fallbacks'] },
   'litellm-health_check_test_config.yaml': {
     groups: {
       "text-embedding-ada-002": ["azure/azure-embedding-model @ http://azure_api_base.internal:8080"],

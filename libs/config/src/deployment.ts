@@ -98,6 +98,7 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       extraHeaders: { ...params.extra_headers },
       modelInfo: explicitId == null ? modelInfo : { id: explicitId, ...modelInfo },
       inputCostPerToken: params.input_cost_per_token ?? null,
+      outputCostPerToken: params.output_cost_per_token ?? null,
       ...limits,
       dropParams: params.drop_params ?? context.dropParams,
       wildcard,

@@ -66,8 +66,8 @@ general_settings:
 });
 
 describe('config: routing strategies', () => {
-  it.each(['least-busy', 'usage-based-routing', 'usage-based-routing-v2', 'latency-based-routing', 'cost-based-routing'])(
-    'config: %s is accepted, with one warning naming it and what runs instead',
+  it.each(['least-busy', 'usage-based-routing', 'usage-based-routing-v2', 'cost-based-routing'])(
+    'config: %s runs: a note says what it decides by, and args it does not read are warned about',
     (strategy) => {
       const config = parse(`
 model_list: [{ model_name: a, litellm_params: { model: mock/a, tpm: 100 } }]
@@ -75,11 +75,22 @@ router_settings: { routing_strategy: ${strategy}, routing_strategy_args: { ttl: 
 `);
       expect(config.router.routingStrategy).toBe(strategy);
       expect(config.router.routingStrategyArgs).toEqual({ ttl: 10 });
-      const warnings = config.warnings.filter((warning) => warning.includes('routing_strategy'));
-      expect(warnings).toEqual([expect.stringContaining(`"${strategy}" is accepted but not executed yet: Switchyard picks a deployment by simple-shuffle`)]);
-      expect(warnings[0]).toContain('routing_strategy_args (ttl) are not used');
+      expect(config.notes).toContainEqual(expect.stringContaining(`"${strategy}" picks the deployment with`));
+      expect(config.warnings.filter((warning) => warning.includes('routing_strategy'))).toEqual([
+        `router_settings.routing_strategy_args: ttl not used by "${strategy}"`,
+      ]);
     },
   );
+
+  it('config: latency-based-routing reads ttl and lowest_latency_buffer, and warns about any other arg', () => {
+    const config = parse(`
+model_list: [{ model_name: a, litellm_params: { model: mock/a } }]
+router_settings: { routing_strategy: latency-based-routing, routing_strategy_args: { ttl: 10, lowest_latency_buffer: 0.1, max_latency_list_size: 5 } }
+`);
+    expect(config.warnings).toEqual([
+      'router_settings.routing_strategy_args: max_latency_list_size not used by "latency-based-routing" (it reads ttl, lowest_latency_buffer)',
+    ]);
+  });
 
   it('config: simple-shuffle gets no warning, and limits get the one cluster-wide note', () => {
     const config = parse('model_list: [{ model_name: a, litellm_params: { model: mock/a, rpm: 5 } }]\n');

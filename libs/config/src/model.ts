@@ -71,6 +71,8 @@ export interface Deployment {
   modelInfo: Record<string, unknown>;
   /** `input_cost_per_token` from litellm_params (else model_info), when given. */
   inputCostPerToken: number | null;
+  /** litellm_params.output_cost_per_token: with the input cost, what cost-based-routing orders by. */
+  outputCostPerToken: number | null;
   /**
    * Context window in tokens (input + output), from `model_info.max_input_tokens`
    * / `max_tokens`, else the model catalogue; null when neither knows the model.

@@ -97,9 +97,23 @@ export function buildLiteLLMSettings(raw: LiteLLMModuleSettings): LiteLLMSetting
   };
 }
 
+/** The routing_strategy_args each strategy reads (LiteLLM's names); others are reported as unused. */
+const STRATEGY_ARGS: Record<string, readonly string[]> = {
+  'latency-based-routing': ['ttl', 'lowest_latency_buffer'],
+};
+
+/** What each load-aware strategy decides by, for the start note. */
+const STRATEGY_STATE: Record<string, string> = {
+  'least-busy': 'the fewest calls in flight',
+  'usage-based-routing': 'the fewest tokens used this minute, skipping deployments the request would push over rpm/tpm',
+  'usage-based-routing-v2': 'the fewest tokens used this minute, skipping deployments the request would push over rpm/tpm',
+  'latency-based-routing': 'the lowest average latency of recent calls',
+  'cost-based-routing': 'the lowest input+output token price, among those with headroom',
+};
+
 /**
- * What start tells the operator about routing: one line on limits, and one
- * warning for a strategy that is accepted but not executed yet.
+ * What start tells the operator about routing: one line on limits, one on
+ * what the strategy decides by, and a warning for routing_strategy_args it does not read.
  */
 export function routingMessages(router: RouterSettings, deployments: readonly Deployment[]): { notes: string[]; warnings: string[] } {
   const notes: string[] = [];
@@ -110,13 +124,14 @@ export function routingMessages(router: RouterSettings, deployments: readonly De
         "(LiteLLM's default strategy only weights deployments by them)",
     );
   }
-  if (router.routingStrategy !== 'simple-shuffle') {
-    const args = Object.keys(router.routingStrategyArgs);
-    warnings.push(
-      `router_settings.routing_strategy: "${router.routingStrategy}" is accepted but not executed yet: Switchyard picks a deployment ` +
-        'by simple-shuffle (weighted by weight/rpm/tpm) among those whose cluster-wide rpm/tpm limits admit the request' +
-        (args.length > 0 ? `; routing_strategy_args (${args.join(', ')}) are not used` : ''),
-    );
+  const state = STRATEGY_STATE[router.routingStrategy];
+  if (state) {
+    notes.push(`router_settings.routing_strategy: "${router.routingStrategy}" picks the deployment with ${state}, counted for the whole cluster (every replica's calls)`);
+  }
+  const read = STRATEGY_ARGS[router.routingStrategy] ?? [];
+  const unused = Object.keys(router.routingStrategyArgs).filter((arg) => !read.includes(arg));
+  if (unused.length > 0) {
+    warnings.push(`router_settings.routing_strategy_args: ${unused.join(', ')} not used by "${router.routingStrategy}"` + (read.length > 0 ? ` (it reads ${read.join(', ')})` : ''));
   }
   return { notes, warnings };
 }

@@ -27,6 +27,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     extraHeaders: {},
     modelInfo: {},
     inputCostPerToken: null,
+    outputCostPerToken: null,
     contextWindow: null,
     maxOutputTokens: null,
     dropParams: false,

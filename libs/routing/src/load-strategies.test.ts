@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment } from '@switchyard/config';
-import { leastBusyOrder, orderForStrategy, usageBasedOrder, type LoadSnapshot } from './load-strategies.js';
+import { costOrder, latencyOrder, leastBusyOrder, orderForStrategy, tokenPriceOf, usageBasedOrder, type LoadSnapshot } from './load-strategies.js';
 import { seededRandom } from './simple-shuffle.js';
 
 function deployment(id: string, limits: Partial<Pick<Deployment, 'rpm' | 'tpm'>> = {}): Deployment {
@@ -41,9 +41,42 @@ describe('routing: load-aware strategies', () => {
     expect(usageBasedOrder([free, a], snapshot, 10_000, seededRandom(1))).toEqual({ candidates: [free], overLimit: [a] });
   });
 
-  it('routing: orderForStrategy runs these two and simple-shuffle for the rest', () => {
+  it('routing: orderForStrategy runs each strategy; over-limit deployments of usage-based go last', () => {
     expect(orderForStrategy('least-busy', [a, b, c], snapshot, 0, seededRandom(1))[0]?.id).toBe('b');
-    expect(orderForStrategy('usage-based-routing-v2', [a, b, c], snapshot, 200, seededRandom(1)).map((d) => d.id)).toEqual(['a']);
-    expect(orderForStrategy('latency-based-routing', [a, b, c], snapshot, 0, seededRandom(1))).toHaveLength(3);
+    expect(orderForStrategy('usage-based-routing-v2', [a, b, c], snapshot, 200, seededRandom(1)).map((d) => d.id)).toEqual(['a', 'b', 'c']);
+    expect(orderForStrategy('simple-shuffle', [a, b, c], snapshot, 0, seededRandom(1))).toHaveLength(3);
+  });
+
+  it('routing: latency-based puts the lowest average first; no recent latency counts as 0', () => {
+    const timed: LoadSnapshot = new Map([
+      ['a', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 900 }],
+      ['b', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 100 }],
+      ['c', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 400 }],
+    ]);
+    expect(latencyOrder([a, b, c], timed, { lowestLatencyBuffer: 0 }, seededRandom(1)).map((d) => d.id)).toEqual(['b', 'c', 'a']);
+    expect(latencyOrder([a, b, c], new Map([['a', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 50 }]]), undefined, seededRandom(1))[0]?.id).not.toBe('a');
+  });
+
+  it('routing: latency-based shares traffic among deployments within lowest_latency_buffer of the lowest', () => {
+    const timed: LoadSnapshot = new Map([
+      ['a', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 110 }],
+      ['b', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 100 }],
+      ['c', { inFlight: 0, requestsThisMinute: 0, tokensThisMinute: 0, latencyMs: 1000 }],
+    ]);
+    const firsts = new Set<string>();
+    const random = seededRandom(3);
+    for (let i = 0; i < 40; i++) firsts.add(latencyOrder([a, b, c], timed, { lowestLatencyBuffer: 0.5 }, random)[0]!.id);
+    expect(firsts).toEqual(new Set(['a', 'b']));
+    expect(latencyOrder([a, b, c], timed, { lowestLatencyBuffer: 0.5 }, random)[2]?.id).toBe('c');
+  });
+
+  it('routing: cost-based puts the cheapest input+output token price first', () => {
+    const priced = (id: string, input: number | null, output: number | null, info: Record<string, unknown> = {}): Deployment =>
+      ({ ...deployment(id), inputCostPerToken: input, outputCostPerToken: output, modelInfo: info }) as Deployment;
+    const dear = priced('dear', 0.00001, 0.00003);
+    const cheap = priced('cheap', 0.000001, 0.000002);
+    const fromInfo = priced('info', null, null, { input_cost_per_token: 0.000002, output_cost_per_token: 0.000004 });
+    expect(tokenPriceOf(fromInfo)).toBeCloseTo(0.000006);
+    expect(costOrder([dear, fromInfo, cheap], seededRandom(1)).map((d) => d.id)).toEqual(['cheap', 'info', 'dear']);
   });
 });

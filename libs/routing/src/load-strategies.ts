@@ -3,8 +3,8 @@ import { shuffleDeployments, type RandomSource } from './simple-shuffle.js';
 
 /**
  * LiteLLM's load-aware strategies as pure orders over a snapshot of
- * cluster-wide state (the limiter's counters), for the attempt policy to use.
- * Not wired into services yet: until then start warns that simple-shuffle runs.
+ * cluster-wide state (the limiter's Redis counters and latency averages):
+ * the limiter reorders a request's candidates with them at admission.
  */
 
 /** One deployment's load across the whole cluster at the moment of the snapshot. */
@@ -15,6 +15,8 @@ export interface DeploymentLoad {
   requestsThisMinute: number;
   /** Tokens reserved or used in the current minute window. */
   tokensThisMinute: number;
+  /** Average latency of recent calls (ms), or null before any call finished within the ttl. */
+  latencyMs?: number | null;
 }
 
 /** Deployment id -> its load; a deployment missing from it has none. */
@@ -73,17 +75,76 @@ export function usageBasedOrder(
   return { candidates: orderBy(candidates, (deployment) => loadOf(snapshot, deployment).tokensThisMinute, random), overLimit };
 }
 
-/** The order a strategy gives, for the strategies these functions implement; others fall back to simple-shuffle. */
+export interface LatencyOptions {
+  /**
+   * routing_strategy_args.lowest_latency_buffer: deployments whose latency is
+   * within this fraction of the lowest share the traffic (LiteLLM's buffer), 0 = only the lowest.
+   */
+  lowestLatencyBuffer: number;
+}
+
+/**
+ * latency-based-routing: the lowest average latency first. A deployment with
+ * no recent latency counts as 0, so a new or long-idle one is tried, as in
+ * LiteLLM. Those within the buffer of the lowest count as equal (random order among them).
+ */
+export function latencyOrder(
+  deployments: readonly Deployment[],
+  snapshot: LoadSnapshot,
+  options: LatencyOptions = { lowestLatencyBuffer: 0 },
+  random: RandomSource = Math.random,
+): Deployment[] {
+  const latency = (deployment: Deployment): number => loadOf(snapshot, deployment).latencyMs ?? 0;
+  const lowest = Math.min(...deployments.map(latency));
+  const within = lowest * (1 + Math.max(0, options.lowestLatencyBuffer));
+  return orderBy(deployments, (deployment) => (latency(deployment) <= within ? lowest : latency(deployment)), random);
+}
+
+/** Price of one input plus one output token, as LiteLLM's cost-based-routing sums them; unknown = 0. */
+export function tokenPriceOf(deployment: Deployment): number {
+  const input = deployment.inputCostPerToken ?? numberOr0(deployment.modelInfo?.input_cost_per_token);
+  const output = deployment.outputCostPerToken ?? numberOr0(deployment.modelInfo?.output_cost_per_token);
+  return input + output;
+}
+
+function numberOr0(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+/** cost-based-routing: the cheapest deployment first (a static order; limits then decide who has headroom). */
+export function costOrder(deployments: readonly Deployment[], random: RandomSource = Math.random): Deployment[] {
+  return orderBy(deployments, tokenPriceOf, random);
+}
+
+/** Strategies whose order depends on cluster-wide load, read from Redis at admission. */
+export function strategyReadsLoad(strategy: string): boolean {
+  return strategy === 'least-busy' || strategy === 'usage-based-routing' || strategy === 'usage-based-routing-v2' || strategy === 'latency-based-routing';
+}
+
+/** Strategies the limiter orders candidates by (simple-shuffle is the ingress's own order). */
+export function limiterOrdersFor(strategy: string): boolean {
+  return strategyReadsLoad(strategy) || strategy === 'cost-based-routing';
+}
+
+/**
+ * The order a strategy gives. For usage-based routing the deployments the
+ * request would push over a limit go last rather than away: the limiter
+ * then denies them with their own 429 if nothing else has room.
+ */
 export function orderForStrategy(
   strategy: string,
   deployments: readonly Deployment[],
   snapshot: LoadSnapshot,
   estimatedTokens: number,
   random: RandomSource = Math.random,
+  latency: LatencyOptions = { lowestLatencyBuffer: 0 },
 ): Deployment[] {
   if (strategy === 'least-busy') return leastBusyOrder(deployments, snapshot, random);
   if (strategy === 'usage-based-routing' || strategy === 'usage-based-routing-v2') {
-    return usageBasedOrder(deployments, snapshot, estimatedTokens, random).candidates;
+    const { candidates, overLimit } = usageBasedOrder(deployments, snapshot, estimatedTokens, random);
+    return [...candidates, ...overLimit];
   }
+  if (strategy === 'latency-based-routing') return latencyOrder(deployments, snapshot, latency, random);
+  if (strategy === 'cost-based-routing') return costOrder(deployments, random);
   return shuffleDeployments(deployments, random);
 }

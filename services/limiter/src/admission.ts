@@ -111,6 +111,8 @@ export async function admit(
   deployments: ReadonlyMap<string, Deployment>,
   limiter: ClusterLimiter,
   cooling: ReadonlySet<string> = new Set(),
+  /** Count every admitted call in the cluster's windows and in-flight sets, also without limits (the load-aware strategies read them). */
+  trackUsage = false,
 ): Promise<Admission> {
   const { order, skipped } = admissionOrder(candidateOrder(envelope), cooling);
   if (order.length === 0 && skipped.length > 0) {
@@ -140,8 +142,8 @@ export async function admit(
       firstRefusal ??= { deploymentId: id, error: refusal };
       continue;
     }
-    const scope = deploymentScope(deployment);
-    if (!isLimited(scope)) {
+    const scope: LimitScope = { ...deploymentScope(deployment), trackInFlight: trackUsage };
+    if (!trackUsage && !isLimited(scope)) {
       return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);

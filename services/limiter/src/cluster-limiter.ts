@@ -9,6 +9,11 @@ export interface LimitScope {
   rpm: number | null;
   tpm: number | null;
   maxParallel: number | null;
+  /**
+   * Count the scope's calls in flight even without max_parallel_requests
+   * (least-busy reads them); settlement releases them as it does a slot.
+   */
+  trackInFlight?: boolean;
 }
 
 export interface AdmitRequest {
@@ -71,7 +76,7 @@ export class ClusterLimiter {
     const limits: number[] = [];
     for (const scope of request.scopes) {
       keys.push(this.#key(scope.name, 'req'), this.#key(scope.name, 'tok'), this.#key(scope.name, 'inflight'));
-      limits.push(scope.rpm ?? -1, scope.tpm ?? -1, scope.maxParallel ?? -1);
+      limits.push(scope.rpm ?? -1, scope.tpm ?? -1, scope.maxParallel ?? (scope.trackInFlight ? -2 : -1));
     }
     const result = await this.#admit(
       keys.length,
@@ -125,6 +130,11 @@ export class ClusterLimiter {
       reservation.scopes.length,
     );
     return Number(settled) === 1;
+  }
+
+  /** The Redis key of one of a scope's counters, for readers of cluster-wide load. */
+  keyOf(scope: string, kind: 'req' | 'tok' | 'inflight'): string {
+    return this.#key(scope, kind);
   }
 
   #key(scope: string, kind: 'req' | 'tok' | 'inflight'): string {

@@ -4,11 +4,13 @@ import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type Re
 import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
-import { cooldownRuleFor, failureKindOfCall } from '@switchyard/routing';
+import { cooldownRuleFor, failureKindOfCall, limiterOrdersFor, strategyReadsLoad } from '@switchyard/routing';
 import { admit, candidateOrder } from './admission.js';
 import { CooldownStore } from './cooldowns.js';
 import { CallerRoster } from './caller-roster.js';
 import { ClusterLimiter } from './cluster-limiter.js';
+import { ClusterLoad } from './cluster-load.js';
+import { orderCandidates, strategySettingsOf, tracksAllUsage } from './strategy-order.js';
 import { createLimiterMetrics } from './metrics.js';
 import { salvageSettlements, settledTokens } from './settlement.js';
 
@@ -50,6 +52,9 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     for (const member of members) standIns.set(member.id, { groupSize: members.length, fallbackGroups });
   }
   const limiter = new ClusterLimiter({ redis: deps.redis, keyPrefix: names.prefix, ...deps.window });
+  const strategy = strategySettingsOf(config.router);
+  const load = new ClusterLoad({ redis: deps.redis, keyPrefix: names.prefix, limiter, latencyTtlMs: strategy.latencyTtlMs });
+  const trackUsage = tracksAllUsage(strategy.strategy);
   const cooldowns = new CooldownStore(deps.redis, names.prefix);
   const reliability = config.router.reliability;
   const policy = config.general.onLimiterUnavailable;
@@ -87,10 +92,11 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   async function decide(msg: Msg, envelope: CallEnvelope, writer: ReplyWriter, replyTo: string, span: Span, spanContext: Context): Promise<void> {
     const started = performance.now();
-    const cooling = await coolingCandidates(envelope);
+    // Cooldowns and the load the strategy reads go to Redis together: one round trip's wait.
+    const [cooling, ordered] = await Promise.all([coolingCandidates(envelope), strategyOrdered(envelope)]);
     if (cooling.size > 0) span.setAttribute('switchyard.cooling_down', [...cooling].join(','));
     for (const id of cooling) metrics.cooldownSkips.inc({ deployment: id });
-    const admission = await admit(envelope, config, deployments, limiter, cooling);
+    const admission = await admit(ordered, config, deployments, limiter, cooling, trackUsage);
     metrics.admissionLatency.observe((performance.now() - started) / 1000);
     span.setAttribute('switchyard.admission', admission.kind);
 
@@ -121,6 +127,37 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'admitted' });
     span.setAttribute('switchyard.deployment', admitted.deploymentId);
     await handOff(msg, admitted, replyTo, writer, spanContext);
+  }
+
+  /**
+   * The candidates in the routing strategy's order over the cluster's load
+   * (every replica's calls). Without Redis the ingress's order stands; the
+   * limits' own policy then decides what is admitted.
+   */
+  async function strategyOrdered(envelope: CallEnvelope): Promise<CallEnvelope> {
+    if (!limiterOrdersFor(strategy.strategy)) return envelope;
+    try {
+      const snapshot = strategyReadsLoad(strategy.strategy) ? await load.snapshot(candidateOrder(envelope)) : new Map();
+      return orderCandidates(envelope, strategy, deployments, snapshot, config);
+    } catch (error) {
+      logger.warn({ err: error, requestId: envelope.requestId }, 'cluster load unreadable (Redis): candidates keep the ingress order');
+      return envelope;
+    }
+  }
+
+  /** Latencies of finished calls, for latency-based routing on every replica. Best effort, as failure counts are. */
+  async function recordLatencies(events: CallsCompleted['events']): Promise<void> {
+    if (strategy.strategy !== 'latency-based-routing') return;
+    for (const event of events) {
+      // A call that never reached the provider, or failed fast, says nothing about its speed; a timeout does.
+      if (event.outcome !== 'ok' && event.outcome !== 'timeout') continue;
+      if (!deployments.has(event.deploymentId)) continue;
+      try {
+        await load.recordLatency(event.deploymentId, event.latencyMs);
+      } catch (error) {
+        logger.warn({ err: error, deployment: event.deploymentId }, 'latency not recorded (Redis)');
+      }
+    }
   }
 
   /**
@@ -196,6 +233,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       // Counted once per delivery: a batch redelivered after a failed settlement may count its failures twice,
       // which can only bring a cooldown forward.
       await recordFailures(parsed.data.events);
+      await recordLatencies(parsed.data.events);
       // The settlements of one batch go to Redis together; settling is idempotent, so a batch
       // that failed part-way is redelivered whole.
       const outcomes = await Promise.allSettled(

@@ -61,7 +61,7 @@ end
 /**
  * KEYS: reservation, then per scope: requests hash, tokens hash, in-flight zset.
  * ARGV: window_ms, bucket_ms, reservation_id, tokens, lease_ms, scope_count,
- *       then per scope: rpm, tpm, max_parallel (-1 = no limit).
+ *       then per scope: rpm, tpm, max_parallel (-1 = no limit; -2 = no limit, but in-flight calls are counted).
  * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
  *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
  * (remaining and reset values are those of the first scope; -1 = no limit).
@@ -97,8 +97,8 @@ for i = 1, scopes do
     if tokens <= tpm then retry = wait_ms(tok_buckets, tok_total, tokens, tpm) end
     return { 0, i, 'tpm', retry, report[1], report[2], report[3], report[4] }
   end
+  if parallel ~= -1 then redis.call('ZREMRANGEBYSCORE', KEYS[base + 3], '-inf', now) end
   if parallel >= 0 then
-    redis.call('ZREMRANGEBYSCORE', KEYS[base + 3], '-inf', now)
     if redis.call('ZCARD', KEYS[base + 3]) >= parallel then
       local first = redis.call('ZRANGE', KEYS[base + 3], 0, 0, 'WITHSCORES')
       local retry = 1000
@@ -117,7 +117,7 @@ for i = 1, scopes do
     redis.call('HINCRBY', KEYS[base + 2], current, tokens)
     redis.call('PEXPIRE', KEYS[base + 2], window * 2)
   end
-  if tonumber(ARGV[9 + (i - 1) * 3]) >= 0 then
+  if tonumber(ARGV[9 + (i - 1) * 3]) ~= -1 then
     redis.call('ZADD', KEYS[base + 3], expires_at, id)
     redis.call('PEXPIRE', KEYS[base + 3], lease + window)
   end
