@@ -18,6 +18,19 @@ export interface CooldownRule {
   windowMs: number;
 }
 
+/** What could serve a deployment's traffic while it cools down: the rest of its group, its group's fallbacks. */
+export interface StandIns {
+  groupSize: number;
+  fallbackGroups: number;
+}
+
+export const NO_STAND_IN: StandIns = { groupSize: 1, fallbackGroups: 0 };
+
+/** Only a deployment something could stand in for is ever cooled down (and so ever worth looking up). */
+export function canCoolDown(standIns: StandIns | undefined): boolean {
+  return standIns !== undefined && (standIns.groupSize > 1 || standIns.fallbackGroups > 0);
+}
+
 /**
  * How to count a deployment's failure, or null when it does not count (or
  * cooldowns are off). A deployment that nothing else could stand in for
@@ -28,10 +41,9 @@ export function cooldownRuleFor(
   kind: FailureKind,
   deployment: Deployment,
   settings: ReliabilitySettings,
-  standIns: { groupSize: number; fallbackGroups: number },
+  standIns: StandIns,
 ): CooldownRule | null {
-  if (settings.disableCooldowns || !countsTowardCooldown(kind)) return null;
-  if (standIns.groupSize < 2 && standIns.fallbackGroups === 0) return null;
+  if (settings.disableCooldowns || !countsTowardCooldown(kind) || !canCoolDown(standIns)) return null;
   const errorKind = errorKindOf(kind);
   const allowedFails = (errorKind === null ? undefined : settings.allowedFailsPolicy[errorKind]) ?? settings.allowedFails;
   const cooldownMs = deployment.cooldownTimeMs ?? settings.cooldownTimeMs;

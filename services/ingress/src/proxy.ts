@@ -162,6 +162,8 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
       return tokens;
     };
 
+    const completionBounds = completionBoundsOf(body);
+    const anthropicBeta = endpoint === 'messages' ? anthropicBetaOf(request.headers['anthropic-beta']) : null;
     let bodyRef: string | null = null;
     // request.id is the gateway's own id (never the client's x-request-id): the one key of the stored body.
     if (raw.length > dispatcher.inlineLimit()) bodyRef = await stashBody(request.id, raw);
@@ -184,13 +186,13 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
             stream,
             clientWantsUsage: stream && streamOptions?.include_usage === true,
             estimatedPromptTokens: promptTokensFor(step.group, step.candidates),
-            ...completionBoundsOf(body),
+            ...completionBounds,
             timeoutMs: first.timeoutMs,
             callerId: request.callerId,
             bodyRef,
             reservation: null,
             admissionHeaders: {},
-            anthropicBeta: endpoint === 'messages' ? anthropicBetaOf(request.headers['anthropic-beta']) : null,
+            anthropicBeta,
           };
           lastEnvelope = envelope;
           record.attempts = step.attempt;

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
+/** The shape of every id newRequestId makes: a client that names a request must name one of these. */
+export const GATEWAY_REQUEST_ID = /^req_[0-9a-f]{32}$/;
+
 /** Client-supplied ids are echoed only when they cannot inject anything into headers or logs. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -10,6 +13,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * clients may send the same one, by accident or to reach the other's data.
  */
 export function newRequestId(): string {
+  // Keep in step with GATEWAY_REQUEST_ID.
   return `req_${randomUUID().replaceAll('-', '')}`;
 }
 

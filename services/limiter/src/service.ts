@@ -4,7 +4,7 @@ import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type Re
 import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
-import { cooldownRuleFor, failureKindOfCall, limiterOrdersFor, strategyReadsLoad } from '@switchyard/routing';
+import { canCoolDown, cooldownRuleFor, failureKindOfCall, limiterOrdersFor, NO_STAND_IN, strategyReadsLoad, type StandIns } from '@switchyard/routing';
 import { admit, candidateOrder } from './admission.js';
 import { CooldownStore } from './cooldowns.js';
 import { CallerRoster } from './caller-roster.js';
@@ -46,7 +46,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   const metrics = createLimiterMetrics(deps.registry);
   const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
   // What could stand in for each deployment when it cools down: the rest of its group, or a fallback group.
-  const standIns = new Map<string, { groupSize: number; fallbackGroups: number }>();
+  const standIns = new Map<string, StandIns>();
   for (const [group, members] of [...config.groups, ...config.wildcards]) {
     const fallbackGroups = (config.router.reliability.fallbacks[group] ?? config.router.reliability.fallbacks['*'] ?? config.router.reliability.defaultFallbacks).length;
     for (const member of members) standIns.set(member.id, { groupSize: members.length, fallbackGroups });
@@ -167,8 +167,11 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
    */
   async function coolingCandidates(envelope: CallEnvelope): Promise<Set<string>> {
     if (reliability.disableCooldowns) return new Set();
+    // A deployment nothing could stand in for never cools down (cooldownRuleFor): no need to ask Redis about it.
+    const coolable = candidateOrder(envelope).filter((id) => canCoolDown(standIns.get(id)));
+    if (coolable.length === 0) return new Set();
     try {
-      return await cooldowns.coolingAmong(candidateOrder(envelope));
+      return await cooldowns.coolingAmong(coolable);
     } catch (error) {
       logger.warn({ err: error, requestId: envelope.requestId }, 'cooldowns unreadable (Redis): no candidate skipped');
       return new Set();
@@ -191,7 +194,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       const kind = failureKindOfCall(event);
       const deployment = deployments.get(event.deploymentId);
       if (kind === null || !deployment) continue;
-      const rule = cooldownRuleFor(kind, deployment, reliability, standIns.get(deployment.id) ?? { groupSize: 1, fallbackGroups: 0 });
+      const rule = cooldownRuleFor(kind, deployment, reliability, standIns.get(deployment.id) ?? NO_STAND_IN);
       if (!rule) continue;
       try {
         const started = await cooldowns.recordFailure(deployment.id, rule, { at: event.finishedAt, kind, status: event.status });

@@ -7,6 +7,7 @@ import type { Logger } from '@switchyard/telemetry';
 import { zodToGatewayError } from '../errors.js';
 import type { AdaptiveRouting } from './adaptive-routing.js';
 import type { FeedbackTargets } from './feedback-targets.js';
+import { GATEWAY_REQUEST_ID } from '../request-id.js';
 
 /**
  * `POST /v1/feedback`: a client or an evaluator scores a response it got
@@ -41,7 +42,8 @@ export function registerFeedbackRoutes(app: FastifyInstance, deps: FeedbackDeps 
       if (!parsed.success) throw zodToGatewayError(parsed.error);
       const requestId = (parsed.data.request_id ?? parsed.data.trace_id)!;
       const caller = request.callerId ?? 'anonymous';
-      const target = await deps.targets.lookup(requestId);
+      // Only an id the gateway issued is looked up: the id becomes part of a Redis key, and no free-form client string may.
+      const target = GATEWAY_REQUEST_ID.test(requestId) ? await deps.targets.lookup(requestId) : null;
       // Someone else's request answers like an unknown one: ids of other callers are not disclosed.
       if (!target || target.callerId !== caller) {
         throw Errors.notFound(`No request routed by an adaptive router has id "${requestId}" for this key in the last 24 hours.`);
