@@ -52,7 +52,10 @@ describe('observability: one trace per request, across processes', () => {
     const byTrace = await eventually(async () => {
       const traces = new Map<string, ReceivedSpan[]>();
       for (const span of receiver.spans) traces.set(span.traceId, [...(traces.get(span.traceId) ?? []), span]);
-      const complete = serverSpans().every((server) => (traces.get(server.traceId) ?? []).some((span) => span.service === 'upstream-caller'));
+      // Each process exports on its own schedule: wait for the limiter's span as
+      // well as the upstream-caller's, or a slow limiter batch reads as a missing span.
+      const hasSpanFrom = (traceId: string, service: string) => (traces.get(traceId) ?? []).some((span) => span.service === service);
+      const complete = serverSpans().every((server) => hasSpanFrom(server.traceId, 'upstream-caller') && hasSpanFrom(server.traceId, 'limiter'));
       return serverSpans().length >= REQUESTS && complete ? traces : undefined;
     }, 20_000, 'the spans of every request');
 
