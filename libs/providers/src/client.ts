@@ -12,9 +12,11 @@ import {
 import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
 import { callMockMessages } from './mock-messages.js';
-import { buildProviderRequest } from './request.js';
+import type { StreamFraming } from './providers/base.js';
+import { buildProviderRequest, providerConfig } from './request.js';
 import { scrubberFor, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
+import type { StreamTranslator } from './transforms.js';
 import { usageFrom } from './usage.js';
 import {
   ProviderStreamError,
@@ -121,11 +123,13 @@ async function* relayStream(
   control: CallControl,
   body: ResponseData['body'],
   req: ProviderRequest,
+  framing: StreamFraming | undefined,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
   const scrubber = scrubberFor(call.deployment);
   try {
-    const events = parseSse(body, req.translation?.transforms.stream(req.translation.ctx));
+    const translator = req.translation?.transforms.stream(req.translation.ctx);
+    const events = framing === undefined ? parseSse(body, translator) : framedEvents(framing, body, translator);
     yield* scrubber.empty ? events : scrubbedEvents(events, scrubber);
     finished = true;
   } catch (err) {
@@ -136,6 +140,17 @@ async function* relayStream(
     // A consumer that stops early must not leave the socket half-read.
     if (!finished && !body.destroyed) body.destroy();
   }
+}
+
+/** A stream in a framing of its own (not SSE): decoded, then translated as SSE events are. */
+async function* framedEvents(
+  framing: StreamFraming,
+  body: AsyncIterable<Uint8Array>,
+  translator: StreamTranslator | undefined,
+): AsyncGenerator<StreamEvent, void, undefined> {
+  if (translator === undefined) throw new Error(`a ${framing.contentType} stream needs a stream translator`);
+  for await (const event of framing.decode(body)) yield* translator.push(event);
+  yield* translator.end();
 }
 
 function failureOf(call: ProviderCall, control: CallControl, err: unknown, responded: boolean): ProviderResponse {
@@ -153,7 +168,18 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   const streaming = call.stream && ENDPOINTS[call.endpoint].streams;
   const timeoutMs = streaming ? deployment.streamTimeoutMs : deployment.timeoutMs;
   const control = new CallControl(timeoutMs, call.signal);
+  const config = providerConfig(deployment);
   let res: ResponseData;
+  if (config.authorize !== undefined) {
+    try {
+      // Inside the call's deadline: a token endpoint that hangs is this call's timeout.
+      req = { ...req, headers: { ...req.headers, ...(await config.authorize(req, deployment, control.controller.signal)) } };
+    } catch (err) {
+      control.dispose();
+      if (err instanceof GatewayError) return misconfiguredFailure(err);
+      return failureOf(call, control, err, false);
+    }
+  }
   try {
     const target = hosts.dispatchable(req.url);
     res = await request(target.url, {
@@ -181,12 +207,13 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       return httpFailure(deployment, res.statusCode, headers, text, scrubber);
     }
     if (streaming) {
-      if (!contentType.includes('text/event-stream')) {
+      const expected = config.streamFraming?.contentType ?? 'text/event-stream';
+      if (!contentType.includes(expected)) {
         await res.body.dump();
-        return invalidResponseFailure(deployment, res.statusCode, `expected an event stream, got ${contentType}`);
+        return invalidResponseFailure(deployment, res.statusCode, `expected ${expected}, got ${contentType}`);
       }
       control.stopDeadline();
-      const events = relayStream(call, control, res.body, req);
+      const events = relayStream(call, control, res.body, req, config.streamFraming);
       handedOver = true;
       return { kind: 'stream', status: res.statusCode, headers, events };
     }

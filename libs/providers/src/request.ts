@@ -46,7 +46,7 @@ export function providerBodyText(
   return edited ?? JSON.stringify(applyToObject(body, changes));
 }
 
-function providerConfig(deployment: Deployment): ProviderConfig {
+export function providerConfig(deployment: Deployment): ProviderConfig {
   if (deployment.provider === 'mock') {
     throw misconfigured(`deployment ${deployment.id} uses the built-in mock provider, which makes no HTTP call`);
   }
@@ -124,7 +124,7 @@ export function buildProviderRequest(
     const lower = name.toLowerCase();
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
-  const url = config.url(root, wire, deployment);
+  const url = config.url(root, wire, deployment, opts.stream && ENDPOINTS[endpoint].streams);
   if (transforms === undefined) {
     return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
   }

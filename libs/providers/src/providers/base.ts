@@ -1,6 +1,6 @@
 import type { Deployment, ProviderName } from '@switchyard/config';
 import { Endpoint, ENDPOINTS } from '@switchyard/contracts';
-import type { EndpointTransforms } from '../transforms.js';
+import type { EndpointTransforms, RawSseEvent } from '../transforms.js';
 import { MESSAGES_VIA_CHAT } from '../anthropic/messages-via-chat.js';
 
 export type HttpProviderName = Exclude<ProviderName, 'mock'>;
@@ -26,8 +26,23 @@ export interface ProviderConfig {
   readonly streamUsage: 'stream_options' | 'always';
   /** Turns the operator's api_base (no trailing slash) into the OpenAI-compatible root. */
   root(apiBase: string): string;
-  url(root: string, endpoint: Endpoint, deployment: Deployment): string;
+  /** `stream`: the client asked for a stream (Gemini and Bedrock stream from another path). */
+  url(root: string, endpoint: Endpoint, deployment: Deployment, stream: boolean): string;
   authHeaders(apiKey: string): Record<string, string>;
+  /**
+   * Credentials that are not a static key: a request signature (AWS SigV4) or
+   * an OAuth token (Vertex AI). Called with the built request just before it
+   * is sent; the headers it returns are added. Throws `GatewayError`
+   * (`deployment_misconfigured`) when the deployment cannot be authorised:
+   * nothing was sent, so the failure is definite.
+   */
+  authorize?(request: Readonly<AuthorizableRequest>, deployment: Deployment, signal: AbortSignal): Promise<Record<string, string>>;
+  /**
+   * How a 2xx stream is framed when it is not SSE (Bedrock's AWS event
+   * stream): the content type it comes with and a decoder to events the
+   * endpoint's stream translator reads.
+   */
+  readonly streamFraming?: StreamFraming;
   /** Headers every call carries, keyed lower-case (a version header). */
   readonly headers?: Readonly<Record<string, string>>;
   /** The endpoints the provider serves. */
@@ -38,6 +53,21 @@ export interface ProviderConfig {
    * answer relayed as it is, read as OpenAI's.
    */
   readonly transforms: Readonly<Partial<Record<Endpoint, EndpointTransforms>>>;
+}
+
+/** What `authorize` sees of the request: it signs these bytes. */
+export interface AuthorizableRequest {
+  url: string;
+  method: 'POST';
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+export interface StreamFraming {
+  /** The content type (without parameters) a stream of this framing arrives with. */
+  readonly contentType: string;
+  /** Raw body bytes -> events; throws when the framing is broken (read as a broken stream). */
+  decode(body: AsyncIterable<Uint8Array>): AsyncIterable<RawSseEvent>;
 }
 
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = Object.fromEntries(
