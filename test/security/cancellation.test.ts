@@ -1,7 +1,7 @@
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { envelopeHeaders, ReplyInbox } from '@switchyard/bus';
-import { CallsCompleted, type CallCompleted, type CallEnvelope } from '@switchyard/contracts';
+import { CallsCompleted, MASTER_CALLER, type CallCompleted, type CallEnvelope } from '@switchyard/contracts';
 import { startInProcessStack, startMockProvider, type InProcessStack, type MockProvider, type MockProviderBehaviour } from '../harness/index.js';
 import { post, PROVIDER_KEY_ENV } from '../request-path/fixtures.js';
 import { captureLogs, type CapturedLogs } from './audit-log.js';
@@ -172,6 +172,8 @@ describe('security: a client that leaves cancels its work', () => {
       maxCompletionTokens: null,
       timeoutMs: TIMEOUT_S * 1000,
       callerId: null,
+      caller: MASTER_CALLER,
+      tags: { endUser: null, metadata: null },
       bodyRef: null,
       reservation: null,
       admissionHeaders: {},

@@ -16,8 +16,65 @@ export const Reservation = z.object({
   bucket: z.number().int(),
   /** When the concurrency slot frees itself if the call never completes (epoch ms). */
   expiresAt: z.number().int(),
+  /** USD reserved against each budget scope (the call's worst-case cost); settled to the real cost. */
+  cost: z.number().min(0).optional(),
+  budgetScopes: z.array(z.object({ scope: z.string(), period: z.number().int() })).optional(),
 });
 export type Reservation = z.infer<typeof Reservation>;
+
+/** A key's, team's or user's scope name in the limiter and the ledger: `key:<hash>`, `team:<id>`, `user:<id>`. */
+export const CallerScopeName = z.string().regex(/^(key|team|user):[A-Za-z0-9_.:@-]{1,160}$/);
+
+/** One rpm/tpm/parallel limit of the caller's key or team: a limiter scope, enforced for the cluster as a deployment's is. */
+export const CallerLimit = z.object({
+  scope: CallerScopeName,
+  rpm: z.number().int().positive().nullable(),
+  tpm: z.number().int().positive().nullable(),
+  maxParallel: z.number().int().positive().nullable(),
+});
+export type CallerLimit = z.infer<typeof CallerLimit>;
+
+/**
+ * A spend cap of the caller's key or team, in USD. The limiter reserves the
+ * call's worst-case cost against it and settles to the real cost. Periods
+ * (`budget_duration`) start at `periodAnchorMs + k * durationMs` on the
+ * cluster's clock (Redis TIME); no duration means one period forever.
+ */
+export const CallerBudget = z.object({
+  scope: CallerScopeName,
+  maxBudget: z.number().min(0),
+  durationMs: z.number().int().positive().nullable(),
+  periodAnchorMs: z.number().int().min(0),
+});
+export type CallerBudget = z.infer<typeof CallerBudget>;
+
+/**
+ * Who the caller is, as the ingress authenticated them (a virtual key read
+ * from the key records it holds, or the master key). Set by the ingress only;
+ * nothing in it comes from the client's body or headers.
+ */
+export const Caller = z.object({
+  /** sha256 hex of the virtual key; null for the master key (or no auth). */
+  keyHash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  keyAlias: z.string().max(256).nullable(),
+  teamId: z.string().max(160).nullable(),
+  teamAlias: z.string().max(256).nullable(),
+  /** The key's owner (`user_id` of /key/generate), not the request's `user`. */
+  userId: z.string().max(160).nullable(),
+  limits: z.array(CallerLimit).max(8),
+  budgets: z.array(CallerBudget).max(8),
+});
+export type Caller = z.infer<typeof Caller>;
+
+export const MASTER_CALLER: Caller = Object.freeze({ keyHash: null, keyAlias: null, teamId: null, teamAlias: null, userId: null, limits: [], budgets: [] }) as Caller;
+
+/** What the ledger records of a request beside the caller: the body's `user` and `metadata`, bounded at the ingress. */
+export const RequestTags = z.object({
+  endUser: z.string().max(256).nullable(),
+  /** The request body's `metadata` as JSON text, at most 4 KiB; null when absent or too large. */
+  metadata: z.string().max(4096).nullable(),
+});
+export type RequestTags = z.infer<typeof RequestTags>;
 
 /**
  * Metadata of a decision/call message (header `sy-envelope`). The OpenAI body
@@ -51,6 +108,9 @@ export const CallEnvelope = z.object({
   timeoutMs: z.number().int().positive(),
   /** Hash of the caller's key; never the key itself. */
   callerId: z.string().nullable(),
+  /** The authenticated caller: its key's and team's limits and budgets (issue 17). */
+  caller: Caller.default(MASTER_CALLER),
+  tags: RequestTags.default({ endUser: null, metadata: null }),
   /** Object-store key of the body when it was larger than the bus allows inline. */
   bodyRef: z.string().nullable(),
   /** Set by the limiter when it admits the call. */
@@ -140,6 +200,11 @@ export const CallCompleted = z.object({
   latencyMs: z.number().min(0),
   finishedAt: z.string(),
   reservation: Reservation.nullable(),
+  /** The call's cost in USD from the deployment's prices (or the price table); null when neither knows the model. */
+  cost: z.number().min(0).nullable().optional(),
+  /** The caller and tags of the request, for the spend ledger. Absent on events of older callers. */
+  caller: Caller.optional(),
+  tags: RequestTags.optional(),
   /**
    * The W3C trace context (`traceparent`, `tracestate`) of the provider call:
    * one JetStream message carries the events of many requests, so each event

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '@switchyard/config';
-import type { CallEnvelope } from '@switchyard/contracts';
+import { MASTER_CALLER, type CallEnvelope } from '@switchyard/contracts';
 import { admit, refusalOf, tokensToReserve } from './admission.js';
 import type { ClusterLimiter } from './cluster-limiter.js';
 import { salvageSettlements, settledTokens } from './settlement.js';
@@ -36,6 +36,8 @@ function envelope(overrides: Partial<CallEnvelope>): CallEnvelope {
     choices: 1,
     timeoutMs: 1000,
     callerId: null,
+    caller: MASTER_CALLER,
+    tags: { endUser: null, metadata: null },
     bodyRef: null,
     reservation: null,
     admissionHeaders: {},
