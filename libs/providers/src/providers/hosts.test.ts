@@ -71,9 +71,12 @@ describe('providers: OpenAI-compatible hosts are configured as LiteLLM configure
     expect(body('accounts/me/models/tuned').model).toBe('accounts/me/models/tuned');
   });
 
-  it('providers: perplexity never gets stream_options; lm_studio needs an api_base and no key', () => {
-    const streamed = buildProviderRequest(deployment({ provider: 'perplexity' }), 'chat.completions', { model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } }, { stream: true, wantUsage: true });
-    expect(JSON.parse(streamed.body).stream_options).toBeUndefined();
+  it('providers: perplexity and cerebras never get stream_options (their streams carry usage unasked); lm_studio needs an api_base and no key', () => {
+    const streamOptionsOf = (provider: ProviderName) =>
+      JSON.parse(
+        buildProviderRequest(deployment({ provider }), 'chat.completions', { model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } }, { stream: true, wantUsage: true }).body,
+      ).stream_options;
+    expect([streamOptionsOf('perplexity'), streamOptionsOf('cerebras'), streamOptionsOf('xai')]).toEqual([undefined, undefined, { include_usage: true }]);
     const local = buildProviderRequest(deployment({ provider: 'lm_studio', apiBase: 'http://localhost:1234/v1', apiKey: null }), 'embeddings', { model: 'x', input: 'a' }, { stream: false, wantUsage: false });
     expect([local.url, local.headers.authorization]).toEqual(['http://localhost:1234/v1/embeddings', undefined]);
     expect(() => buildProviderRequest(deployment({ provider: 'lm_studio', apiKey: null }), 'embeddings', { model: 'x', input: 'a' }, { stream: false, wantUsage: false })).toThrow(/needs an api_base/);
