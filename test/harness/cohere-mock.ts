@@ -285,7 +285,8 @@ export async function startCohereMock(options: { apiKey: string }): Promise<Cohe
       res.write(event('tool-call-end', { index: 0 }));
     }
     const end = b.streamError ? { error: 'internal error during generation', finish_reason: 'ERROR', usage } : { finish_reason: finish, usage };
-    res.end(event('message-end', { delta: end }));
+    // The terminator Cohere's SDKs read (eventShape sse, streamTerminator "[DONE]").
+    res.end(`${event('message-end', { delta: end })}data: [DONE]\n\n`);
   }
 
   function answerEmbed(body: Json, texts: string[], res: ServerResponse): void {

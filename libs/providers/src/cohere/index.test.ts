@@ -23,9 +23,9 @@ describe("providers: cohere errors in OpenAI's shape", () => {
     expect(failure.error.error.type).toBe(type);
   });
 
-  it('providers: cohere a rejected key is a 502 of our own, with no part of the key; its message echoing the key is redacted', () => {
-    const rejected = fail(401, { id: 'e3', message: `invalid api token ${TEST_KEY}` });
-    expect(rejected).toMatchObject({ status: 502, retryable: true, error: { error: { code: 'upstream_auth_failed' } } });
+  it.each([401, 498])('providers: cohere a rejected key (%i) is a 502 of our own, with no part of the key; a message echoing the key is redacted', (status) => {
+    const rejected = fail(status, { id: 'e3', message: `invalid api token ${TEST_KEY}` });
+    expect(rejected).toMatchObject({ status: 502, retryable: true, providerStatus: status, error: { error: { code: 'upstream_auth_failed' } } });
     expect(JSON.stringify(rejected)).not.toContain(TEST_KEY);
     const echoed = fail(422, { message: `bad field, sent with Bearer ${TEST_KEY}` });
     expect(echoed.error.error.message).toBe('bad field, sent with Bearer [redacted]');

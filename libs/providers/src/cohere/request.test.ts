@@ -51,6 +51,9 @@ describe('providers: cohere chat mapping', () => {
         { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'look', arguments: '' } }] },
         { role: 'tool', tool_call_id: 'call_1', content: [{ type: 'text', text: 'a cat' }] },
         { role: 'assistant', content: null },
+        { role: 'assistant', content: 'Checking again.', tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'look', arguments: '{"x":2}' } }] },
+        { role: 'tool', tool_call_id: 'call_2', content: 'still a cat' },
+        { role: 'assistant', content: [{ type: 'text', text: 'A cat.' }] },
         { role: 'user', content: 'Thanks' },
       ],
     });
@@ -59,6 +62,9 @@ describe('providers: cohere chat mapping', () => {
       { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } }] },
       { role: 'assistant', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'look', arguments: '{}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: [{ type: 'text', text: 'a cat' }] },
+      { role: 'assistant', tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'look', arguments: '{"x":2}' } }], tool_plan: 'Checking again.' },
+      { role: 'tool', tool_call_id: 'call_2', content: 'still a cat' },
+      { role: 'assistant', content: [{ type: 'text', text: 'A cat.' }] },
       { role: 'user', content: 'Thanks' },
     ]);
   });

@@ -84,7 +84,13 @@ export function mapMessages(input: readonly unknown[]): CohereMessage[] {
         const content = message.content === null || message.content === undefined ? '' : textParts(message.content, `${at}.content`);
         // Cohere refuses an assistant turn that says nothing; OpenAI's null content with no calls says nothing either.
         if (calls.length === 0 && isEmpty(content)) break;
-        out.push({ role: 'assistant', ...(isEmpty(content) ? {} : { content }), ...(calls.length > 0 ? { tool_calls: calls } : {}) });
+        if (calls.length === 0) {
+          out.push({ role: 'assistant', content });
+          break;
+        }
+        // Text beside tool calls is what Cohere itself writes as the tool plan (and the gateway returns as reasoning).
+        const plan = typeof content === 'string' ? content : content.map((part) => part.text).join('');
+        out.push({ role: 'assistant', tool_calls: calls, ...(plan === '' ? {} : { tool_plan: plan }) });
         break;
       }
       case 'tool':

@@ -69,8 +69,9 @@ describe('providers: cohere stream as OpenAI chunks', () => {
     expect(() => translator.push({ event: 'content-delta', data: '{"type": "content-del' })).toThrow(ProviderStreamError);
   });
 
-  it('providers: cohere citation and debug events say nothing', () => {
+  it('providers: cohere citation and debug events and a [DONE] terminator say nothing', () => {
     const translator = new CohereStreamTranslator('command/1', 'command-r');
+    expect(translator.push({ event: undefined, data: '[DONE]' })).toEqual([]);
     expect(translator.push(event({ type: 'citation-start', index: 0, delta: { message: { citations: {} } } }))).toEqual([]);
     expect(translator.push(event({ type: 'debug', prompt: 'x' }))).toEqual([]);
   });

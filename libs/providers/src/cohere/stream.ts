@@ -56,6 +56,8 @@ export class CohereStreamTranslator implements StreamTranslator {
   }
 
   push(event: RawSseEvent): StreamEvent[] {
+    // Cohere's SDK reads `[DONE]` as the stream's terminator; the gateway sends its own after message-end.
+    if (event.data === '[DONE]') return [];
     let payload: unknown;
     try {
       payload = JSON.parse(event.data);
