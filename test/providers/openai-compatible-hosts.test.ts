@@ -176,6 +176,21 @@ describe('providers hosts: text-completion-openai answers chat through /v1/compl
     expect(mock.calls).toBe(1);
   });
 
+  it('providers hosts: text-completion a completions stream cut mid-way is an error the SDK raises, never a clean end', async () => {
+    mock.behave('gpt-3.5-turbo-instruct', { streamChunks: 4, cutStreamAfter: 2 });
+    const error = await (async () => {
+      try {
+        const stream = await client.chat.completions.create({ model: groupOf(host), messages: [{ role: 'user', content: 'one two three four five six' }], stream: true });
+        for await (const chunk of stream) void chunk;
+      } catch (err) {
+        return err;
+      }
+      return null;
+    })();
+    expect(error).not.toBeNull();
+    expect(mock.calls).toBe(1);
+  });
+
   it('providers hosts: text-completion /v1/completions goes straight through; tools are a 400 before any call', async () => {
     const completion = await client.completions.create({ model: groupOf(host), prompt: 'Once upon' });
     expect(completion.object).toBe('text_completion');
