@@ -42,6 +42,8 @@ export const cohere: ProviderConfig = {
   root: (apiBase) => apiBase.replace(/\/v[12](\/(chat|embed|generate))?$/, ''),
   url: (root, endpoint) => `${root}/v2/${endpoint === 'embeddings' ? 'embed' : 'chat'}`,
   authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+  // LiteLLM's `cohere_chat/v1/<model>` asks for the legacy v1 chat API; v2 serves the same models.
+  wireModel: (model) => model.replace(/^v1\//, ''),
   endpoints: ['chat.completions', 'embeddings'],
   transforms: { 'chat.completions': chat, embeddings },
 };

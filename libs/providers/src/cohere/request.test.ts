@@ -33,6 +33,11 @@ describe('providers: cohere request on the wire', () => {
     expect(buildProviderRequest(command(apiBase), 'embeddings', { model: 'e', input: 'x' }, { stream: false, wantUsage: false }).url).toBe(embedUrl);
   });
 
+  it("providers: cohere LiteLLM's v1/ model prefix (its legacy chat route) reaches the same model on v2", () => {
+    const legacy = deployment({ provider: 'cohere', providerModel: 'v1/command-r' });
+    expect(JSON.parse(buildProviderRequest(legacy, 'chat.completions', chat, { stream: false, wantUsage: false }).body).model).toBe('command-r');
+  });
+
   it('providers: cohere takes the deployment defaults, and completions is a 400 before any call', () => {
     const withDefaults = deployment({ provider: 'cohere', providerModel: 'command-r', defaultParams: { max_tokens: 77, top_p: 1 } });
     expect(JSON.parse(buildProviderRequest(withDefaults, 'chat.completions', chat, { stream: false, wantUsage: false }).body)).toMatchObject({ max_tokens: 77, p: 0.99 });
