@@ -16,6 +16,7 @@ export const PROVIDERS = [
   'deepseek',
   'mistral',
   'anthropic',
+  'bedrock',
   'mock',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -91,6 +92,8 @@ export interface Deployment {
    */
   wildcard: WildcardRoute | null;
   mock: MockBehaviour | null;
+  /** How a `bedrock` deployment signs its calls (absent for every other provider). */
+  aws?: AwsSettings;
   /**
    * Every form (raw, base64, URL-encoded, ...) of every secret this deployment's
    * calls carry, plus the gateway's own (master key, Redis password): what the
@@ -98,6 +101,21 @@ export interface Deployment {
    * so that logging a deployment never prints them.
    */
   secrets: () => readonly string[];
+}
+
+/**
+ * A Bedrock deployment's AWS settings, LiteLLM's `aws_*` litellm_params or
+ * the standard AWS variables (see aws.ts). The call is signed with SigV4
+ * unless the deployment has a Bedrock API key (`api_key` /
+ * AWS_BEARER_TOKEN_BEDROCK), which is sent as a bearer token instead.
+ */
+export interface AwsSettings {
+  /** Not a secret (AWS shows it in every signed request), but read from the same places as the secret. */
+  accessKeyId: string | null;
+  secretAccessKey: Secret | null;
+  sessionToken: Secret | null;
+  /** The signing region, also the default endpoint's. */
+  region: string;
 }
 
 /** Context window and output limit of a deployment's model. */

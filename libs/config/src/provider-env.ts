@@ -26,6 +26,8 @@ export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, Provid
   hosted_vllm: { apiKey: ['HOSTED_VLLM_API_KEY'], apiBase: ['HOSTED_VLLM_API_BASE'], apiVersion: [] },
   ollama: { apiKey: ['OLLAMA_API_KEY'], apiBase: ['OLLAMA_API_BASE'], apiVersion: [] },
   anthropic: { apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'], apiVersion: [] },
+  // A Bedrock API key (bearer); without one calls are signed with SigV4. The endpoint is resolved in aws.ts.
+  bedrock: { apiKey: ['AWS_BEARER_TOKEN_BEDROCK'], apiBase: [], apiVersion: [] },
 };
 
 /**

@@ -204,7 +204,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   try {
     if (!ok) {
       const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
-      return httpFailure(deployment, res.statusCode, headers, text, scrubber);
+      return httpFailure(deployment, res.statusCode, headers, config.errorBody?.(text, headers) ?? text, scrubber);
     }
     if (streaming) {
       const expected = config.streamFraming?.contentType ?? 'text/event-stream';
@@ -226,7 +226,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       return invalidResponseFailure(deployment, res.statusCode, 'the body is not JSON');
     }
     if (req.translation !== undefined) {
-      const translated = req.translation.transforms.response(parsed, req.translation.ctx);
+      const translated = req.translation.transforms.response(parsed, { ...req.translation.ctx, headers });
       const out = translated.body === null ? body : Buffer.from(JSON.stringify(translated.body));
       return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: out, usage: translated.usage, headers };
     }

@@ -43,6 +43,12 @@ export interface ProviderConfig {
    * endpoint's stream translator reads.
    */
   readonly streamFraming?: StreamFraming;
+  /**
+   * A non-2xx body in the provider's own error shape, rewritten as OpenAI's
+   * `{"error": {...}}` (with what only the headers say, such as Bedrock's
+   * `x-amzn-errortype`) before failures.ts reads it. Absent: read as it is.
+   */
+  errorBody?(bodyText: string, headers: Readonly<Record<string, string>>): string;
   /** Headers every call carries, keyed lower-case (a version header). */
   readonly headers?: Readonly<Record<string, string>>;
   /** The endpoints the provider serves. */
