@@ -95,6 +95,9 @@ export function mapConversation(input: readonly unknown[]): MappedConversation {
   const system: ConverseBlock[] = [];
   const messages: ConverseMessage[] = [];
   const push = (role: ConverseMessage['role'], blocks: ConverseBlock[]) => {
+    // Bedrock refuses empty content; a turn left empty (an assistant message with null content) says
+    // nothing, and skipping it keeps the turns around it merged, as Bedrock wants roles to alternate.
+    if (blocks.length === 0) return;
     const last = messages.at(-1);
     if (last !== undefined && last.role === role) last.content.push(...blocks);
     else messages.push({ role, content: blocks });
@@ -120,8 +123,7 @@ export function mapConversation(input: readonly unknown[]): MappedConversation {
         throw bad(`messages with role "${String(message.role)}" cannot be sent to a Bedrock deployment`, `${at}.role`);
     }
   });
-  // Bedrock refuses empty content; a turn left empty (an assistant message with null content) says nothing.
-  return { system, messages: messages.filter((message) => message.content.length > 0) };
+  return { system, messages };
 }
 
 function toolSpecs(value: unknown): Array<Record<string, unknown>> {
