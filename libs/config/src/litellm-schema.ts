@@ -15,6 +15,17 @@ export const DEFAULT_MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
 export const ADAPTIVE_ROUTER_PREFIXES = ['auto_router/', 'adaptive_router/'] as const;
 /** Fields only the mock provider honours; elsewhere they are reported as unsupported. */
 export const MOCK_ONLY_PARAMS = ['mock_response', 'mock_latency_ms'] as const;
+/** Fields only Bedrock deployments read (aws.ts); elsewhere they are reported as unsupported. */
+export const BEDROCK_ONLY_PARAMS = [
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_session_token',
+  'aws_region_name',
+  'aws_bedrock_runtime_endpoint',
+  'aws_role_name',
+  'aws_profile_name',
+  'aws_web_identity_token',
+] as const;
 
 const text = z.string().min(1, 'must not be empty');
 const positiveInt = z.number().int().positive();
