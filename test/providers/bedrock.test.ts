@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@switchyard/telemetry';
+import { capturingFetch, sseData, type Captured } from '../conformance/capture.js';
+import { loadConformance, type SchemaName } from '../conformance/openapi.js';
 import { startBedrockMock, startInProcessStack, type BedrockMock, type InProcessStack } from '../harness/index.js';
 import { BEDROCK_ENV, bedrockConfig, CLAUDE, LONG_TERM, MASTER_KEY, REGION, TEMPORARY } from './fixtures.js';
 
@@ -34,8 +36,42 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
   let client: OpenAI;
   let redis: Redis;
   const logLines: string[] = [];
-  /** The signature of every request the mock saw, for the leak check at the end. */
+  /** The signature of every request the mock saw, and every response the client got, for the leak check at the end. */
   const signatures: string[] = [];
+  const responseTexts: string[] = [];
+  const capture = capturingFetch();
+  const conformance = loadConformance();
+
+  /**
+   * The spec types an embedding as numbers only; OpenAI (and the SDK, by
+   * default) also uses `encoding_format: base64`, so those are decoded first.
+   */
+  function asFloats(payload: unknown): unknown {
+    const data = (payload as { data?: Array<{ embedding: unknown }> }).data;
+    if (!Array.isArray(data)) return payload;
+    const decoded = data.map((item) => {
+      if (typeof item.embedding !== 'string') return item;
+      const bytes = Buffer.from(item.embedding, 'base64');
+      return { ...item, embedding: [...new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)] };
+    });
+    return { ...(payload as object), data: decoded };
+  }
+
+  /** Every response the SDK received conforms to OpenAI's spec: bodies, stream chunks and errors. */
+  async function checkConformance(responses: Captured[]): Promise<void> {
+    for (const response of responses.splice(0)) {
+      const text = await response.text;
+      responseTexts.push(`${response.status}\n${[...response.headers].map(([name, value]) => `${name}: ${value}`).join('\n')}\n\n${text}`);
+      const stream = response.headers.get('content-type')?.startsWith('text/event-stream') === true;
+      const schema: SchemaName = response.status >= 400 ? 'ErrorResponse' : response.url.endsWith('/embeddings') ? 'CreateEmbeddingResponse' : 'CreateChatCompletionResponse';
+      const payloads = stream ? sseData(text) : [asFloats(JSON.parse(text) as unknown)];
+      for (const payload of payloads) {
+        const isError = typeof payload === 'object' && payload !== null && 'error' in payload;
+        const which: SchemaName = stream ? (isError ? 'ErrorResponse' : 'CreateChatCompletionStreamResponse') : schema;
+        expect(conformance.problems(which, payload), `${response.url} ${which}`).toEqual([]);
+      }
+    }
+  }
 
   beforeAll(async () => {
     mock = await startBedrockMock({ region: REGION, credentials: [TEMPORARY, LONG_TERM] });
@@ -50,7 +86,7 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
       }),
     });
     stack = await startInProcessStack({ servers: inject('servers'), config: bedrockConfig(mock.url), env: BEDROCK_ENV, logger });
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, maxRetries: 0 });
+    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, maxRetries: 0, fetch: capture.fetch });
     redis = new Redis(inject('servers').redisUrl);
   });
   afterAll(async () => {
@@ -59,7 +95,8 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
     redis?.disconnect();
   });
   beforeEach(() => mock.reset());
-  afterEach(() => {
+  afterEach(async () => {
+    await checkConformance(capture.responses);
     for (const request of mock.requests) {
       const signature = /Signature=([0-9a-f]{64})/.exec(String(request.headers.authorization))?.[1];
       if (signature !== undefined) signatures.push(signature);
@@ -235,6 +272,13 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
     expect(mock.requests[0]!.headers['x-amz-security-token']).toBeUndefined();
   });
 
+  it('providers bedrock: a Bedrock error that echoes the session token reaches the client with it redacted', async () => {
+    mock.behave(CLAUDE, { status: 400, errorMessage: `The security token ${TEMPORARY.sessionToken} is not valid for ${encodeURIComponent(TEMPORARY.secretAccessKey)}` });
+    const refused = await failureOf(() => client.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: 'hi' }] }));
+    expect(refused.status).toBe(400);
+    expect(refused.message).toBe('400 The security token [redacted] is not valid for [redacted]');
+  });
+
   it('providers bedrock: a wrong secret fails the signature: a 502 naming the gateway\'s credentials, and nothing secret anywhere', async () => {
     const failed = await failureOf(() => client.chat.completions.create({ model: 'wrong-secret', messages: [{ role: 'user', content: 'hi' }] }));
     expect(mock.refusals).toEqual([expect.stringMatching(/^InvalidSignatureException: The request signature we calculated does not match/)]);
@@ -244,7 +288,9 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
     // Everything this suite's requests sent: no secret key, session token or signature reached a client or a log line.
     expect(signatures.length).toBeGreaterThan(5);
     const leaks = [TEMPORARY.secretAccessKey, TEMPORARY.sessionToken, LONG_TERM.secretAccessKey, BEDROCK_ENV.WRONG_SECRET, ...signatures];
-    const seen = `${JSON.stringify(failed.error)} ${failed.message} ${logLines.join('')}`;
+    await checkConformance(capture.responses);
+    expect(responseTexts.length).toBeGreaterThan(10);
+    const seen = `${responseTexts.join('\n')} ${logLines.join('')}`;
     expect(logLines.length).toBeGreaterThan(0);
     for (const leak of leaks) expect(seen.includes(leak), `leaked ${leak}`).toBe(false);
   });

@@ -84,6 +84,7 @@ export function converseToChatResponse(
         message: {
           role: 'assistant',
           content: text === '' && toolCalls.length > 0 ? null : text,
+          refusal: null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
           ...(reasoning === '' ? {} : { reasoning_content: reasoning }),
         },
