@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseGatewayConfig, resolveModel } from './index.js';
+import { ConfigError, listedModels, parseGatewayConfig, resolveModel } from './index.js';
 import type { Deployment } from './index.js';
 
 function bedrock(params: string, env: Record<string, string | undefined> = {}, model = 'bedrock/anthropic.claude-3-haiku-20240307-v1:0'): Deployment {
@@ -32,9 +32,9 @@ describe('config: bedrock credentials, region and endpoint, as LiteLLM reads the
   });
 
   it('config: without params the standard AWS variables apply; the region is AWS_REGION_NAME, AWS_REGION, AWS_DEFAULT_REGION, else us-west-2', () => {
-    const env = { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token', AWS_DEFAULT_REGION: 'ap-south-1' };
+    const env = { AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token', AWS_DEFAULT_REGION: 'ap-south-1' };
     const d = bedrock('', env);
-    expect(d.aws).toMatchObject({ accessKeyId: 'AKIAENV', region: 'ap-south-1' });
+    expect(d.aws).toMatchObject({ accessKeyId: 'ASIAENV', region: 'ap-south-1' });
     expect(d.aws?.sessionToken?.reveal()).toBe('env-token');
     expect(bedrock('', { ...env, AWS_REGION: 'eu-west-3' }).aws?.region).toBe('eu-west-3');
     expect(bedrock('', { ...env, AWS_REGION: 'eu-west-3', AWS_REGION_NAME: 'ca-central-1' }).aws?.region).toBe('ca-central-1');
@@ -42,10 +42,13 @@ describe('config: bedrock credentials, region and endpoint, as LiteLLM reads the
     expect(bedrock('', { AWS_REGION: 'cn-north-1' }).apiBase).toBe('https://bedrock-runtime.cn-north-1.amazonaws.com.cn');
   });
 
-  it('config: the environment\'s session token is not paired with the file\'s key; empty strings are unset', () => {
-    const env = { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token' };
+  it('config: AWS_SESSION_TOKEN fills an unset aws_session_token, except beside a long-term (AKIA) key; empty strings are unset', () => {
+    const env = { AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token' };
+    const refs = 'aws_access_key_id: os.environ/AWS_ACCESS_KEY_ID, aws_secret_access_key: os.environ/AWS_SECRET_ACCESS_KEY';
+    expect(bedrock(refs, env).aws?.sessionToken?.reveal()).toBe('env-token');
     expect(bedrock('aws_access_key_id: AKIAFILE, aws_secret_access_key: file-secret-000', env).aws?.sessionToken).toBeNull();
-    expect(bedrock('aws_access_key_id: "", aws_secret_access_key: ""', env).aws?.accessKeyId).toBe('AKIAENV');
+    expect(bedrock('aws_access_key_id: AKIAFILE, aws_secret_access_key: file-secret-000, aws_session_token: own-token-1', env).aws?.sessionToken?.reveal()).toBe('own-token-1');
+    expect(bedrock('aws_access_key_id: "", aws_secret_access_key: ""', env).aws?.accessKeyId).toBe('ASIAENV');
   });
 
   it('config: a model ARN names the region when aws_region_name does not', () => {
@@ -77,6 +80,7 @@ describe('config: bedrock credentials, region and endpoint, as LiteLLM reads the
     const config = parseGatewayConfig('model_list:\n  - model_name: "bedrock/*"\n    litellm_params: { model: "bedrock/*" }\n', { source: '<test>', env: {} });
     const d = resolveModel(config, 'bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0')?.deployments[0];
     expect(d).toMatchObject({ provider: 'bedrock', providerModel: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', contextWindow: 200_000, apiBase: 'https://bedrock-runtime.us-west-2.amazonaws.com' });
+    expect(listedModels(config)).toContain('bedrock/anthropic.claude-3-haiku-20240307-v1:0');
   });
 });
 

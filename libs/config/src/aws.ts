@@ -79,9 +79,10 @@ export function resolveAws(
 
   const keyId = lookup('aws_access_key_id', true);
   const secretKey = lookup('aws_secret_access_key', true);
-  // A session token belongs to the key it was issued with: the environment's is not paired with the file's key.
-  const keyFromEnvironment = params.aws_access_key_id == null;
-  const token = lookup('aws_session_token', keyFromEnvironment);
+  // As LiteLLM, AWS_SESSION_TOKEN fills an unset aws_session_token, except for a long-term key
+  // (AKIA...): AWS refuses a session token beside one, and the variable belongs to other credentials.
+  const longTerm = keyId?.value.startsWith('AKIA') === true;
+  const token = lookup('aws_session_token', !longTerm);
 
   const ownRegion = lookup('aws_region_name', false);
   const arnRegion = ARN_REGION.exec(providerModel)?.[1] ?? null;

@@ -30,5 +30,4 @@ export { messageToChatResponse, usageOfAnthropic } from './anthropic/response.js
 export { AnthropicStreamTranslator } from './anthropic/stream.js';
 export { messagesRequestToChat, chatResponseToMessage } from './anthropic/messages-to-chat.js';
 export { ChatToMessagesStream } from './anthropic/chat-stream-to-messages.js';
-export { bedrock, encodeModelId } from './bedrock/index.js';
-export { signBedrockRequest, SIGNING_NAME as BEDROCK_SIGNING_NAME } from './bedrock/signing.js';
+export { bedrock } from './bedrock/index.js';

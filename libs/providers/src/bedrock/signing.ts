@@ -1,7 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseHttpUrl, type Deployment } from '@switchyard/config';
-import { misconfigured } from '../request.js';
+import { misconfigured } from '../misconfigured.js';
 import type { AuthorizableRequest } from '../providers/base.js';
 
 /*
