@@ -72,6 +72,12 @@ describe('providers bedrock: SigV4 signing', () => {
     );
   });
 
+  it('providers bedrock: a default port is not part of the signed host, as it is not part of the Host header', async () => {
+    const withPort = await signBedrockRequest({ url: 'https://bedrock-runtime.us-east-1.amazonaws.com:443/model/m/converse', method: 'POST', headers: {}, body: '{}' }, bedrockDeployment(), NOW);
+    const without = await signBedrockRequest({ url: 'https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse', method: 'POST', headers: {}, body: '{}' }, bedrockDeployment(), NOW);
+    expect(withPort.authorization).toBe(without.authorization);
+  });
+
   it('providers bedrock: a Bedrock API key is a bearer token and nothing is signed', async () => {
     const d = bedrockDeployment({}, new Secret('bedrock-api-key-123', 'inline'));
     expect(await signBedrockRequest({ url: 'https://h/model/m/converse', method: 'POST', headers: {}, body: '{}' }, d)).toEqual({});

@@ -60,11 +60,13 @@ export async function signBedrockRequest(request: Readonly<AuthorizableRequest>,
   if (url === null) throw misconfigured(`deployment ${deployment.id} has an endpoint that is not an http(s) URL`);
   const queryAt = url.rest.indexOf('?');
   const path = queryAt === -1 ? url.rest : url.rest.slice(0, queryAt);
-  const host = url.port === null ? url.host : `${url.host}:${url.port}`;
+  // The Host header as undici sends it: a default port is left out (URL normalises it away).
+  const defaultPort = url.port === (url.protocol === 'https:' ? 443 : 80);
+  const host = url.port === null || defaultPort ? url.host : `${url.host}:${url.port}`;
   const headers: Record<string, string> = { host };
   for (const [name, value] of Object.entries(request.headers)) if (SIGNED(name)) headers[name] = value;
   const signed = await signer.sign(
-    { method: request.method, protocol: url.protocol, hostname: url.hostname, ...(url.port === null ? {} : { port: url.port }), path: path === '' ? '/' : path, query: {}, headers, body: request.body },
+    { method: request.method, protocol: url.protocol, hostname: url.hostname, ...(url.port === null || defaultPort ? {} : { port: url.port }), path: path === '' ? '/' : path, query: {}, headers, body: request.body },
     { signingDate: now },
   );
   const out: Record<string, string> = {};
