@@ -112,3 +112,44 @@ describe('providers bedrock: chat -> Converse', () => {
     expect(error.param).toBe(param);
   });
 });
+
+describe('providers bedrock: thinking for Claude on Bedrock', () => {
+  const claude = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
+
+  it('providers bedrock: reasoning_effort and thinking become additionalModelRequestFields.thinking, with maxTokens above the budget', () => {
+    expect(chatRequestToConverse({ model: claude, messages: [user('x')], reasoning_effort: 'medium' }, false)).toMatchObject({
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } },
+      inferenceConfig: { maxTokens: 4096 + 2048 },
+    });
+    expect(chatRequestToConverse({ model: claude, messages: [user('x')], thinking: { type: 'enabled', budget_tokens: 1500 }, max_tokens: 3000 }, false)).toMatchObject({
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1500 } },
+      inferenceConfig: { maxTokens: 3000 },
+    });
+    expect(refusal({ model: claude, messages: [user('x')], reasoning_effort: 'extreme' }).param).toBe('reasoning_effort');
+  });
+
+  it('providers bedrock: other models get no thinking; none is none', () => {
+    expect(chatRequestToConverse({ model: 'amazon.nova-pro-v1:0', messages: [user('x')], reasoning_effort: 'high' }, false).additionalModelRequestFields).toBeUndefined();
+    expect(chatRequestToConverse({ model: claude, messages: [user('x')], reasoning_effort: 'none' }, false).additionalModelRequestFields).toBeUndefined();
+  });
+
+  it('providers bedrock: an assistant turn\'s thinking_blocks go back first, as reasoningContent', () => {
+    const body = chatRequestToConverse(
+      {
+        model: claude,
+        messages: [
+          user('x'),
+          { role: 'assistant', content: null, thinking_blocks: [{ type: 'thinking', thinking: 'hmm', signature: 'sig' }, { type: 'redacted_thinking', data: 'opaque' }], tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+          { role: 'tool', tool_call_id: 'c', content: 'r' },
+        ],
+        tools: [{ type: 'function', function: { name: 'f' } }],
+      },
+      false,
+    );
+    expect((body.messages as Array<{ content: unknown[] }>)[1]!.content).toEqual([
+      { reasoningContent: { reasoningText: { text: 'hmm', signature: 'sig' } } },
+      { reasoningContent: { redactedContent: 'opaque' } },
+      { toolUse: { toolUseId: 'c', name: 'f', input: {} } },
+    ]);
+  });
+});

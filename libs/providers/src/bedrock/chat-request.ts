@@ -1,4 +1,5 @@
 import { Errors } from '@switchyard/contracts';
+import { THINKING_BUDGET } from '../anthropic/shapes.js';
 import { isRecord } from '../usage.js';
 import { RESPONSE_FORMAT_TOOL, type ConverseBlock, type ConverseMessage, type ImageFormat } from './shapes.js';
 
@@ -64,8 +65,21 @@ function parseArguments(text: unknown, at: string): unknown {
   }
 }
 
+/** Claude's thinking blocks, sent back first and unchanged (Bedrock requires them on a tool-use turn with thinking on). */
+function reasoningBlocks(value: unknown): ConverseBlock[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((raw): ConverseBlock[] => {
+    const block = raw as Part;
+    if (block.type === 'thinking' && typeof block.thinking === 'string') {
+      return [{ reasoningContent: { reasoningText: { text: block.thinking, ...(typeof block.signature === 'string' ? { signature: block.signature } : {}) } } }];
+    }
+    if (block.type === 'redacted_thinking' && typeof block.data === 'string') return [{ reasoningContent: { redactedContent: block.data } }];
+    return [];
+  });
+}
+
 function assistantBlocks(message: Part, at: string): ConverseBlock[] {
-  const blocks = contentBlocks(message.content, `${at}.content`);
+  const blocks = [...reasoningBlocks(message.thinking_blocks), ...contentBlocks(message.content, `${at}.content`)];
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Part[]) : [];
   calls.forEach((call, i) => {
     const fn = isRecord(call.function) ? call.function : {};
@@ -160,11 +174,27 @@ function responseFormatTool(value: unknown): Record<string, unknown> | null {
   return { toolSpec: { name: RESPONSE_FORMAT_TOOL, inputSchema: { json: schema ?? { type: 'object', additionalProperties: true, properties: {} } } } };
 }
 
-function inferenceConfig(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/** Claude on Bedrock takes Anthropic's `thinking` in additionalModelRequestFields (LiteLLM maps reasoning_effort there too); null: none. */
+function thinkingOf(body: Readonly<Record<string, unknown>>): { type: 'enabled'; budget_tokens: number } | null {
+  if (typeof body.model !== 'string' || !/(^|\.)anthropic\.claude/.test(body.model)) return null;
+  const thinking = body.thinking;
+  if (isRecord(thinking) && thinking.type === 'enabled' && typeof thinking.budget_tokens === 'number') return { type: 'enabled', budget_tokens: thinking.budget_tokens };
+  if (body.reasoning_effort === undefined || body.reasoning_effort === null || body.reasoning_effort === 'none') return null;
+  const budget = typeof body.reasoning_effort === 'string' ? THINKING_BUDGET[body.reasoning_effort] : undefined;
+  if (budget === undefined) throw bad('reasoning_effort must be one of minimal, low, medium, high, none', 'reasoning_effort');
+  return { type: 'enabled', budget_tokens: budget };
+}
+
+/** Anthropic's default completion budget, which thinking adds to when the client set none (as for Anthropic). */
+const CLAUDE_DEFAULT_MAX_TOKENS = 4096;
+
+function inferenceConfig(body: Readonly<Record<string, unknown>>, thinkingBudget: number | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   // Both max_tokens and max_completion_tokens map to one field: the larger wins, as the reservation assumed.
   const asked = [body.max_tokens, body.max_completion_tokens].filter((v): v is number => typeof v === 'number');
   if (asked.length > 0) out.maxTokens = Math.max(...asked);
+  // With thinking on, maxTokens must exceed the budget.
+  else if (thinkingBudget !== null) out.maxTokens = CLAUDE_DEFAULT_MAX_TOKENS + thinkingBudget;
   // Converse's temperature range is 0..1 where OpenAI's is 0..2.
   if (typeof body.temperature === 'number') out.temperature = Math.min(1, Math.max(0, body.temperature));
   if (typeof body.top_p === 'number') out.topP = body.top_p;
@@ -175,8 +205,9 @@ function inferenceConfig(body: Readonly<Record<string, unknown>>): Record<string
 
 /**
  * The Converse body of an OpenAI chat body. Fields without a mapping (seed,
- * logprobs, penalties, user, reasoning_effort) are dropped, as LiteLLM drops
- * them for most Bedrock models; Bedrock refuses fields it does not know.
+ * logprobs, penalties, user; reasoning_effort and thinking for models other
+ * than Claude) are dropped, as LiteLLM drops them for most Bedrock models;
+ * Bedrock refuses fields it does not know.
  */
 export function chatRequestToConverse(body: Readonly<Record<string, unknown>>, dropParams: boolean): Record<string, unknown> {
   if (typeof body.n === 'number' && body.n > 1) throw bad('a Bedrock deployment answers with one choice: n must be 1', 'n');
@@ -184,8 +215,10 @@ export function chatRequestToConverse(body: Readonly<Record<string, unknown>>, d
   if (messages.length === 0) throw bad('a Bedrock deployment needs at least one user or assistant message', 'messages');
   const out: Record<string, unknown> = { messages };
   if (system.length > 0) out.system = system;
-  const inference = inferenceConfig(body);
+  const thinking = thinkingOf(body);
+  const inference = inferenceConfig(body, thinking?.budget_tokens ?? null);
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
+  if (thinking !== null) out.additionalModelRequestFields = { thinking };
 
   const tools = body.tools === undefined || body.tools === null ? [] : toolSpecs(body.tools);
   let choice = toolChoice(body.tool_choice, dropParams);

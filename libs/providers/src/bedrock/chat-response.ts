@@ -59,13 +59,19 @@ export function converseToChatResponse(
   const blocks = Array.isArray(message.content) ? message.content : [];
   let text = '';
   let reasoning = '';
+  // LiteLLM's thinking_blocks: what a client sends back on the next turn of a tool-use conversation with thinking on.
+  const thinking: Array<Record<string, unknown>> = [];
   const toolCalls: Array<Record<string, unknown>> = [];
   for (const block of blocks) {
     if (!isRecord(block)) continue;
     if (typeof block.text === 'string') text += block.text;
-    else if (isRecord(block.reasoningContent) && isRecord(block.reasoningContent.reasoningText)) {
-      const thought = block.reasoningContent.reasoningText.text;
-      if (typeof thought === 'string') reasoning += thought;
+    else if (isRecord(block.reasoningContent)) {
+      const content = block.reasoningContent;
+      if (isRecord(content.reasoningText) && typeof content.reasoningText.text === 'string') {
+        reasoning += content.reasoningText.text;
+        const signature = content.reasoningText.signature;
+        thinking.push({ type: 'thinking', thinking: content.reasoningText.text, ...(typeof signature === 'string' ? { signature } : {}) });
+      } else if (typeof content.redactedContent === 'string') thinking.push({ type: 'redacted_thinking', data: content.redactedContent });
     } else if (isRecord(block.toolUse)) {
       const use = block.toolUse;
       if (jsonMode && use.name === RESPONSE_FORMAT_TOOL) text += JSON.stringify(use.input ?? {});
@@ -87,6 +93,7 @@ export function converseToChatResponse(
           refusal: null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
           ...(reasoning === '' ? {} : { reasoning_content: reasoning }),
+          ...(thinking.length > 0 ? { thinking_blocks: thinking } : {}),
         },
         logprobs: null,
         finish_reason: finishReasonOf(answer.stopReason, jsonMode) ?? 'stop',

@@ -118,7 +118,7 @@ describe('providers bedrock: Converse -> chat.completion', () => {
       object: 'chat.completion',
       created: 1,
       model: 'm',
-      choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: 'Hi', reasoning_content: 'think', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"x":1}' } }] } }],
+      choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: 'Hi', refusal: null, reasoning_content: 'think', thinking_blocks: [{ type: 'thinking', thinking: 'think', signature: 's' }], tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"x":1}' } }] } }],
     });
     expect(body.id).toMatch(/^chatcmpl-[0-9a-f]{32}$/);
     expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });

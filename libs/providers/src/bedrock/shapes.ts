@@ -13,7 +13,8 @@ export type ConverseBlock =
   | { image: { format: ImageFormat; source: { bytes: string } } }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
   | { toolResult: { toolUseId: string; content: Array<{ text: string }>; status?: 'success' | 'error' } }
-  | { cachePoint: { type: 'default' } };
+  | { cachePoint: { type: 'default' } }
+  | { reasoningContent: { reasoningText: { text: string; signature?: string } } | { redactedContent: string } };
 
 export interface ConverseMessage {
   role: ConverseRole;
