@@ -221,13 +221,9 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
     expect(result.usage.prompt_tokens).toBe(mock.billedTokens);
   });
 
-  it('providers bedrock: the limiter settles the reservation to the tokens Bedrock reported', async () => {
+  /** The limiter's token totals once no reservation is pending (the call-completed event settled it). */
+  async function settledTokenTotals(): Promise<number[]> {
     const keys = async () => redis.keys(`${stack.names.prefix}:rl:*`);
-    const stale = await keys();
-    if (stale.length > 0) await redis.del(...stale);
-    mock.behave(CLAUDE, { reply: 'short' });
-    await client.chat.completions.create({ model: 'claude-bedrock', max_tokens: 2000, messages: [{ role: 'user', content: 'Count to three' }] });
-    expect(mock.calls).toBe(1);
     let tokenTotals: number[] = [];
     for (let attempt = 0; attempt < 3000; attempt++) {
       const pending = (await keys()).filter((key) => key.includes(':rl:res:'));
@@ -236,8 +232,32 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
       if (pending.length === 0 && tokenTotals.length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect(tokenTotals.length).toBeGreaterThan(0);
-    for (const total of tokenTotals) expect(total).toBe(mock.billedTokens);
+    return tokenTotals;
+  }
+
+  async function clearLimiter(): Promise<void> {
+    const stale = await redis.keys(`${stack.names.prefix}:rl:*`);
+    if (stale.length > 0) await redis.del(...stale);
+  }
+
+  it('providers bedrock: the limiter settles the reservation to the tokens Bedrock reported, for chat and for embeddings', async () => {
+    await clearLimiter();
+    mock.behave(CLAUDE, { reply: 'short' });
+    await client.chat.completions.create({ model: 'claude-bedrock', max_tokens: 2000, messages: [{ role: 'user', content: 'Count to three' }] });
+    expect(mock.calls).toBe(1);
+    const chat = await settledTokenTotals();
+    expect(chat.length).toBeGreaterThan(0);
+    for (const total of chat) expect(total).toBe(mock.billedTokens);
+
+    await clearLimiter();
+    const billedBefore = mock.billedTokens;
+    // About 100 tokens by the gateway's estimate, 50 by the mock's count: the settlement is visible.
+    const embedded = await client.embeddings.create({ model: 'titan-embed', input: 'a '.repeat(100) });
+    expect(embedded.usage.prompt_tokens).toBe(50);
+    expect(embedded.usage.prompt_tokens).toBe(mock.billedTokens - billedBefore);
+    const embeddings = await settledTokenTotals();
+    expect(embeddings.length).toBeGreaterThan(0);
+    for (const total of embeddings) expect(total).toBe(embedded.usage.prompt_tokens);
   });
 
   it('providers bedrock: a Bedrock throttle is an OpenAI-shaped 429 the SDK may retry, after one call', async () => {

@@ -45,6 +45,7 @@ export function bedrockConfig(mockUrl: string): string {
     litellm_params:
       model: bedrock/amazon.titan-embed-text-v2:0
       ${temporary}
+      tpm: 1000000
   - model_name: cohere-embed
     litellm_params:
       model: bedrock/cohere.embed-english-v3
