@@ -57,6 +57,21 @@ describe('config: bedrock credentials, region and endpoint, as LiteLLM reads the
     expect(bedrock('aws_region_name: eu-north-1', {}, arn).aws?.region).toBe('eu-north-1');
   });
 
+  it('config: LiteLLM\'s model_id (a provisioned-throughput ARN) is what the call names, and its region the signing region', () => {
+    const d = bedrock('model_id: "arn:aws:bedrock:ap-northeast-1:123456789012:provisioned-model/abc123"', { AWS_REGION: 'us-east-1' });
+    expect(d.aws).toMatchObject({ modelId: 'arn:aws:bedrock:ap-northeast-1:123456789012:provisioned-model/abc123', region: 'ap-northeast-1' });
+    expect(d.providerModel).toBe('anthropic.claude-3-haiku-20240307-v1:0');
+    expect(d.contextWindow).toBe(200_000);
+  });
+
+  it('config: one model in two regions is two deployments with ids of their own, whatever their order', () => {
+    const entry = (region: string) => `  - model_name: c\n    litellm_params: { model: bedrock/anthropic.claude-v2, aws_region_name: ${region} }\n`;
+    const ids = (text: string) => parseGatewayConfig(`model_list:\n${text}`, { source: '<test>', env: {} }).deployments.map((d) => [d.aws?.region, d.id]);
+    const forward = ids(entry('us-east-1') + entry('eu-west-1'));
+    expect(new Set(forward.map(([, id]) => id)).size).toBe(2);
+    expect(ids(entry('eu-west-1') + entry('us-east-1'))).toEqual([forward[1], forward[0]]);
+  });
+
   it('config: api_base wins over aws_bedrock_runtime_endpoint, which wins over AWS_BEDROCK_RUNTIME_ENDPOINT', () => {
     const env = { AWS_BEDROCK_RUNTIME_ENDPOINT: 'http://from-env.internal' };
     expect(bedrock('', env).apiBase).toBe('http://from-env.internal');

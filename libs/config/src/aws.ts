@@ -9,7 +9,7 @@ import { parseHttpUrl } from './url.js';
  * A Bedrock deployment's credentials, region and endpoint, as LiteLLM reads
  * them (litellm/llms/bedrock/base_aws_llm.py): each `aws_*` litellm_param,
  * else its standard variable; the region from aws_region_name, else the
- * region of a model ARN, else AWS_REGION_NAME, AWS_REGION, AWS_DEFAULT_REGION
+ * region of a model ARN (`model_id`'s first), else AWS_REGION_NAME, AWS_REGION, AWS_DEFAULT_REGION
  * (boto3's own), else us-west-2; the endpoint from api_base, else
  * aws_bedrock_runtime_endpoint, else AWS_BEDROCK_RUNTIME_ENDPOINT, else the
  * region's bedrock-runtime host.
@@ -84,8 +84,9 @@ export function resolveAws(
   const longTerm = keyId?.value.startsWith('AKIA') === true;
   const token = lookup('aws_session_token', !longTerm);
 
+  const modelId = params.model_id ?? null;
   const ownRegion = lookup('aws_region_name', false);
-  const arnRegion = ARN_REGION.exec(providerModel)?.[1] ?? null;
+  const arnRegion = ARN_REGION.exec(modelId ?? providerModel)?.[1] ?? null;
   const region = ownRegion?.value ?? arnRegion ?? lookup('aws_region_name', true)?.value ?? DEFAULT_AWS_REGION;
   if (!REGION.test(region)) problems.add([...paramsAt, 'aws_region_name'], `"${region}" is not an AWS region (lower-case letters, digits and -)`);
 
@@ -95,7 +96,7 @@ export function resolveAws(
     problems.add([...paramsAt, 'aws_bedrock_runtime_endpoint'], `${shown} is not an http(s) URL`);
   }
   return {
-    aws: { accessKeyId: keyId?.value ?? null, secretAccessKey: secret(secretKey), sessionToken: secret(token), region },
+    aws: { accessKeyId: keyId?.value ?? null, secretAccessKey: secret(secretKey), sessionToken: secret(token), region, modelId },
     endpoint: override?.value ?? bedrockRuntimeHost(region),
     missingEnv,
   };

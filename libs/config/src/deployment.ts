@@ -86,7 +86,7 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
     explicitId: explicitId ?? null,
     // As written, not as resolved: every service must derive the same id
     // whatever variables its environment holds.
-    hashInput: `${provider}/${providerModel}|${params.api_base ?? ''}`,
+    hashInput: `${provider}/${providerModel}|${params.api_base ?? ''}${aws === null ? '' : `|${params.aws_region_name ?? ''}|${params.aws_bedrock_runtime_endpoint ?? ''}|${params.model_id ?? ''}`}`,
     deployment: {
       modelName: entry.model_name,
       provider,

@@ -22,6 +22,7 @@ export const BEDROCK_ONLY_PARAMS = [
   'aws_session_token',
   'aws_region_name',
   'aws_bedrock_runtime_endpoint',
+  'model_id',
   'aws_role_name',
   'aws_profile_name',
   'aws_web_identity_token',
@@ -76,6 +77,8 @@ export const LiteLLMParamsSchema = z.object({
   aws_session_token: optionalText,
   aws_region_name: optionalText,
   aws_bedrock_runtime_endpoint: optionalText,
+  /** Bedrock: the id the call names instead of the model (a provisioned-throughput or application inference profile ARN). */
+  model_id: optionalText,
   /** Read only to refuse them (aws.ts): another identity than the one configured must never sign a call. */
   aws_role_name: z.unknown().optional(),
   aws_profile_name: z.unknown().optional(),

@@ -116,6 +116,12 @@ export interface AwsSettings {
   sessionToken: Secret | null;
   /** The signing region, also the default endpoint's. */
   region: string;
+  /**
+   * LiteLLM's `model_id`: what the call's path names instead of the model (a
+   * provisioned-throughput or application inference profile ARN); the model
+   * still says what the deployment is (its mapping, catalogue limits).
+   */
+  modelId: string | null;
 }
 
 /** Context window and output limit of a deployment's model. */

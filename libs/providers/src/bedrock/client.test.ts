@@ -59,7 +59,7 @@ describe('providers bedrock: Bedrock answers through the provider client', () =>
         apiKey: null,
         apiBase: server.url.replace(/\/v1$/, ''),
         extraHeaders: { 'x-scenario': scenario },
-        aws: { accessKeyId: 'AKIDTEST', secretAccessKey: new Secret(SECRET, 'inline'), sessionToken: null, region: 'us-east-1' },
+        aws: { accessKeyId: 'AKIDTEST', secretAccessKey: new Secret(SECRET, 'inline'), sessionToken: null, region: 'us-east-1', modelId: null },
       }),
       endpoint: 'chat.completions',
       body: { model: 'x', messages: [{ role: 'user', content: 'hi' }] },

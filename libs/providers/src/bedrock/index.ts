@@ -48,7 +48,7 @@ export const bedrock: ProviderConfig = {
   root: (apiBase) => apiBase,
   url: (root, endpoint, deployment, stream) => {
     const action = endpoint === 'embeddings' ? 'invoke' : stream ? 'converse-stream' : 'converse';
-    return `${root}/model/${encodeModelId(deployment.providerModel)}/${action}`;
+    return `${root}/model/${encodeModelId(deployment.aws?.modelId ?? deployment.providerModel)}/${action}`;
   },
   authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
   authorize: async (request, deployment) => ({ accept: acceptOf(request), ...(await signBedrockRequest(request, deployment)) }),

@@ -23,7 +23,7 @@ const bedrockDeployment = (aws: Partial<NonNullable<ReturnType<typeof deployment
     providerModel: 'anthropic.claude-v2:1',
     apiKey,
     apiBase: 'https://bedrock-runtime.us-east-1.amazonaws.com',
-    aws: { accessKeyId: KEY_ID, secretAccessKey: new Secret(SECRET, 'inline'), sessionToken: new Secret(TOKEN, 'inline'), region: 'us-east-1', ...aws },
+    aws: { accessKeyId: KEY_ID, secretAccessKey: new Secret(SECRET, 'inline'), sessionToken: new Secret(TOKEN, 'inline'), region: 'us-east-1', modelId: null, ...aws },
   });
 
 const hmac = (key: Buffer | string, text: string): Buffer => createHmac('sha256', key).update(text).digest();
@@ -46,6 +46,8 @@ describe('providers bedrock: SigV4 signing', () => {
     expect(bedrock.url('https://h', 'chat.completions', d, false)).toBe('https://h/model/anthropic.claude-v2%3A1/converse');
     expect(bedrock.url('https://h', 'chat.completions', d, true)).toBe('https://h/model/anthropic.claude-v2%3A1/converse-stream');
     expect(bedrock.url('https://h', 'embeddings', d, false)).toBe('https://h/model/anthropic.claude-v2%3A1/invoke');
+    const provisioned = bedrockDeployment({ modelId: 'arn:aws:bedrock:us-east-1:123:provisioned-model/abc' });
+    expect(bedrock.url('https://h', 'chat.completions', provisioned, false)).toBe('https://h/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123%3Aprovisioned-model%2Fabc/converse');
     expect(encodeModelId('arn:aws:bedrock:us-east-1:123:inference-profile/us.x(1)')).toBe('arn%3Aaws%3Abedrock%3Aus-east-1%3A123%3Ainference-profile%2Fus.x%281%29');
   });
 
