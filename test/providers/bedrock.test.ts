@@ -74,7 +74,7 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
   }
 
   beforeAll(async () => {
-    mock = await startBedrockMock({ region: REGION, credentials: [TEMPORARY, LONG_TERM] });
+    mock = await startBedrockMock({ region: REGION, credentials: [TEMPORARY, LONG_TERM], bearerToken: BEDROCK_ENV.BEDROCK_API_KEY });
     const logger = createLogger({
       service: 'test',
       level: 'debug',
@@ -292,6 +292,14 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
     expect(mock.requests[0]!.headers['x-amz-security-token']).toBeUndefined();
   });
 
+  it('providers bedrock: a deployment with a Bedrock API key sends it as a bearer token and signs nothing', async () => {
+    const completion = await client.chat.completions.create({ model: 'api-key', messages: [{ role: 'user', content: 'hello nova' }] });
+    expect(mock.refusals).toEqual([]);
+    expect(completion.choices[0]!.message.content).toBe('Mock Bedrock answers: hello nova');
+    expect(mock.requests[0]!.headers.authorization).toBe(`Bearer ${BEDROCK_ENV.BEDROCK_API_KEY}`);
+    expect(mock.requests[0]!.headers['x-amz-date']).toBeUndefined();
+  });
+
   it('providers bedrock: a Bedrock error that echoes the session token reaches the client with it redacted', async () => {
     mock.behave(CLAUDE, { status: 400, errorMessage: `The security token ${TEMPORARY.sessionToken} is not valid for ${encodeURIComponent(TEMPORARY.secretAccessKey)}` });
     const refused = await failureOf(() => client.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: 'hi' }] }));
@@ -307,7 +315,7 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
 
     // Everything this suite's requests sent: no secret key, session token or signature reached a client or a log line.
     expect(signatures.length).toBeGreaterThan(5);
-    const leaks = [TEMPORARY.secretAccessKey, TEMPORARY.sessionToken, LONG_TERM.secretAccessKey, BEDROCK_ENV.WRONG_SECRET, ...signatures];
+    const leaks = [TEMPORARY.secretAccessKey, TEMPORARY.sessionToken, LONG_TERM.secretAccessKey, BEDROCK_ENV.WRONG_SECRET, BEDROCK_ENV.BEDROCK_API_KEY, ...signatures];
     await checkConformance(capture.responses);
     expect(responseTexts.length).toBeGreaterThan(10);
     const seen = `${responseTexts.join('\n')} ${logLines.join('')}`;

@@ -24,6 +24,7 @@ export const BEDROCK_ENV = {
   AWS_SECRET_ACCESS_KEY: LONG_TERM.secretAccessKey,
   AWS_REGION: REGION,
   WRONG_SECRET: 'mock/Secret+Access+Key/WRONG/00000000000000',
+  BEDROCK_API_KEY: 'ABSKmockBedrockApiKey0123456789abcdef',
 };
 
 export const CLAUDE = 'anthropic.claude-3-5-sonnet-20241022-v2:0';
@@ -60,6 +61,12 @@ export function bedrockConfig(mockUrl: string): string {
       aws_access_key_id: os.environ/BEDROCK_KEY_ID
       aws_secret_access_key: os.environ/WRONG_SECRET
       aws_session_token: os.environ/BEDROCK_TOKEN
+      aws_region_name: ${REGION}
+      aws_bedrock_runtime_endpoint: ${mockUrl}
+  - model_name: api-key
+    litellm_params:
+      model: bedrock/amazon.nova-lite-v1:0
+      api_key: os.environ/BEDROCK_API_KEY
       aws_region_name: ${REGION}
       aws_bedrock_runtime_endpoint: ${mockUrl}
 general_settings:
