@@ -38,6 +38,8 @@ export interface BedrockMockBehaviour {
   cacheWriteTokens: number;
   /** Send this exception event (`throttlingException`, ...) after the first text delta. */
   streamException: string | null;
+  /** Echo the request's Authorization header (its signature) in the error message and a response header, as a leaky proxy might. */
+  echoAuthorization: boolean;
 }
 
 export interface BedrockRecordedRequest {
@@ -63,7 +65,7 @@ export interface BedrockMock {
   close(): Promise<void>;
 }
 
-const DEFAULTS: BedrockMockBehaviour = { reply: '', toolCall: null, status: 200, errorMessage: null, cacheReadTokens: 0, cacheWriteTokens: 0, streamException: null };
+const DEFAULTS: BedrockMockBehaviour = { reply: '', toolCall: null, status: 200, errorMessage: null, cacheReadTokens: 0, cacheWriteTokens: 0, streamException: null, echoAuthorization: false };
 
 const ERRORS: Record<number, [string, string]> = {
   400: ['ValidationException', 'The provided request is not valid'],
@@ -154,9 +156,10 @@ export async function startBedrockMock(options: { region: string; credentials: r
   let requests: BedrockRecordedRequest[] = [];
   const behaviours = new Map<string, Partial<BedrockMockBehaviour>>();
 
+  let echo: Record<string, string> = {};
   const send = (res: ServerResponse, status: number, payload: unknown, extra: Record<string, string> = {}): void => {
     const text = JSON.stringify(payload);
-    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': `mock-${calls}-${requests.length}`, 'content-length': Buffer.byteLength(text), ...extra });
+    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': `mock-${calls}-${requests.length}`, 'content-length': Buffer.byteLength(text), ...echo, ...extra });
     res.end(text);
   };
   const sendError = (res: ServerResponse, status: number, errorType: string, message: string): void =>
@@ -234,13 +237,17 @@ export async function startBedrockMock(options: { region: string; credentials: r
       requests.push({ path, modelId, action, headers: req.headers, body });
       const b = { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(modelId) };
       calls += 1;
+      const authorization = String(req.headers.authorization ?? '');
+      echo = b.echoAuthorization ? { 'x-amzn-echo-authorization': authorization } : {};
       if (b.status >= 300) {
         const [type, message] = ERRORS[b.status] ?? ['InternalServerException', 'error'];
-        return sendError(res, b.status, type, b.errorMessage ?? message);
+        const echoed = b.echoAuthorization ? ` (signature ${/Signature=(\w+)/.exec(authorization)?.[1] ?? ''}, header ${authorization})` : '';
+        return sendError(res, b.status, type, `${b.errorMessage ?? message}${echoed}`);
       }
       if (action === 'invoke') embed(modelId, checked as string[], body, res);
       else converse(modelId, checked as ConversePrompt, action === 'converse-stream', b, res);
     } catch (err) {
+      echo = {};
       if (!(err instanceof BedrockRefusal)) throw err;
       refusals.push(`${err.errorType}: ${err.message}`);
       sendError(res, err.status, err.errorType, err.message);

@@ -307,6 +307,18 @@ describe('providers bedrock: the OpenAI SDK against a bedrock deployment', () =>
     expect(refused.message).toBe('400 The security token [redacted] is not valid for [redacted]');
   });
 
+  it('providers bedrock: a proxy that echoes the request\'s signature, in an error or a header, has it redacted: a signature is this call\'s secret', async () => {
+    mock.behave(CLAUDE, { status: 400, echoAuthorization: true, errorMessage: 'Bad request' });
+    const refused = await failureOf(() => client.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: 'hi' }] }));
+    expect(refused.status).toBe(400);
+    expect(refused.message).toBe('400 Bad request (signature [redacted], header [redacted])');
+
+    // A 2xx with the signature in a response header: the leak check at the end reads every response and log line.
+    mock.behave(CLAUDE, { status: 200 });
+    await client.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: 'hi' }] });
+    expect(mock.calls).toBe(2);
+  });
+
   it('providers bedrock: a wrong secret fails the signature: a 502 naming the gateway\'s credentials, and nothing secret anywhere', async () => {
     const failed = await failureOf(() => client.chat.completions.create({ model: 'wrong-secret', messages: [{ role: 'user', content: 'hi' }] }));
     expect(mock.refusals).toEqual([expect.stringMatching(/^InvalidSignatureException: The request signature we calculated does not match/)]);

@@ -7,7 +7,7 @@ import { bedrockToEmbeddingsResponse, embeddingsRequestToBedrock } from './embed
 import { bedrockErrorBody } from './errors.js';
 import { BEDROCK_EVENT_STREAM } from './event-stream.js';
 import { EVENT_STREAM_CONTENT_TYPE } from './shapes.js';
-import { signBedrockRequest } from './signing.js';
+import { signatureSecrets, signBedrockRequest } from './signing.js';
 
 const chat: EndpointTransforms = {
   request: (body, ctx) => chatRequestToConverse(body, ctx.deployment.dropParams),
@@ -52,6 +52,7 @@ export const bedrock: ProviderConfig = {
   },
   authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
   authorize: async (request, deployment) => ({ accept: acceptOf(request), ...(await signBedrockRequest(request, deployment)) }),
+  callSecrets: signatureSecrets,
   streamFraming: BEDROCK_EVENT_STREAM,
   errorBody: bedrockErrorBody,
   endpoints: ['chat.completions', 'embeddings'],

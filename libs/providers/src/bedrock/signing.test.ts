@@ -4,7 +4,7 @@ import { GatewayError } from '@switchyard/contracts';
 import { Secret } from '@switchyard/config';
 import { deployment } from '../../test/fixtures.js';
 import { bedrock, encodeModelId } from './index.js';
-import { signBedrockRequest } from './signing.js';
+import { signatureSecrets, signBedrockRequest } from './signing.js';
 
 /*
  * The signer is the AWS SDK's; this checks what Switchyard gives it (path,
@@ -91,6 +91,13 @@ describe('providers bedrock: SigV4 signing', () => {
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe('deployment_misconfigured');
     expect((error as GatewayError).message).toContain('aws_secret_access_key');
+  });
+
+  it('providers bedrock: the signature is the call\'s secret, whole and alone; the other signing headers are not', async () => {
+    const added = await signBedrockRequest({ url: 'https://h/model/m/converse', method: 'POST', headers: {}, body: '{}' }, bedrockDeployment(), NOW);
+    const signature = /Signature=([0-9a-f]{64})$/.exec(added.authorization!)![1]!;
+    expect(signatureSecrets(added)).toEqual([added.authorization, signature]);
+    expect(signatureSecrets({ accept: 'application/json' })).toEqual([]);
   });
 
   it('providers bedrock: the secret key and session token are in the deployment\'s secrets, so they are scrubbed', () => {

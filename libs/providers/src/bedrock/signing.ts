@@ -76,3 +76,11 @@ export async function signBedrockRequest(request: Readonly<AuthorizableRequest>,
   }
   return out;
 }
+
+/** The call's secrets among the headers signing added: the signature (alone too: that is how it would be echoed). */
+export function signatureSecrets(added: Readonly<Record<string, string>>): string[] {
+  const authorization = added.authorization;
+  if (authorization === undefined) return [];
+  const signature = /Signature=([0-9a-f]+)/.exec(authorization)?.[1];
+  return signature === undefined ? [authorization] : [authorization, signature];
+}

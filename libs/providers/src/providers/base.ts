@@ -38,6 +38,13 @@ export interface ProviderConfig {
    */
   authorize?(request: Readonly<AuthorizableRequest>, deployment: Deployment, signal: AbortSignal): Promise<Record<string, string>>;
   /**
+   * The secrets of one call among the headers `authorize` added (a
+   * signature, a token), scrubbed from everything the provider sends back for
+   * that call as the deployment's own secrets are. Absent: the value of the
+   * `authorization` header it added, when it added one.
+   */
+  callSecrets?(added: Readonly<Record<string, string>>): string[];
+  /**
    * How a 2xx stream is framed when it is not SSE (Bedrock's AWS event
    * stream): the content type it comes with and a decoder to events the
    * endpoint's stream translator reads.
