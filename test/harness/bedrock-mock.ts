@@ -11,7 +11,8 @@ import { BedrockRefusal, checkConverse, checkEmbeddingBody, isObject, type Conve
  * A counting mock of AWS Bedrock Runtime: Converse, ConverseStream (AWS event
  * stream framing, encoded by the AWS SDK's codec) and InvokeModel for Titan
  * and Cohere embeddings. It verifies each request's SigV4 signature by
- * recomputing it with the AWS SDK's signer and the test's secret: a wrong
+ * recomputing it with the AWS SDK's signer and the test's secret (hashing
+ * with the pure-JS SHA-256, where the gateway uses Node's): a wrong
  * secret, a tampered body, a wrong region or a missing session token is
  * refused with Bedrock's 403. Bodies are checked as Bedrock checks them
  * (bedrock-mock-checks.ts). Errors have Bedrock's shape: a `{"message"}` body

@@ -1,4 +1,4 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseHttpUrl, type Deployment } from '@switchyard/config';
 import { misconfigured } from '../misconfigured.js';
