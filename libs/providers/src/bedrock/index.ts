@@ -28,7 +28,7 @@ export function encodeModelId(modelId: string): string {
   return encodeURIComponent(modelId).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** The answer's framing each call asks for; the SDK's default Accept is no help to a relay that checks. */
+/** The Accept of each call: request.ts asks streams for SSE, and ConverseStream answers in AWS's event stream. */
 function acceptOf(request: Readonly<AuthorizableRequest>): string {
   return request.url.endsWith('/converse-stream') ? EVENT_STREAM_CONTENT_TYPE : 'application/json';
 }
