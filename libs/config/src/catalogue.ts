@@ -35,7 +35,7 @@ const VENDORS: ReadonlyArray<{ catalogue: string; litellm: string }> = [
 ];
 
 /** Catalogue id of each Switchyard provider whose model ids the catalogue lists as the provider names them. */
-const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
+const CATALOGUE_OF: Partial<Record<ProviderName, string | readonly string[]>> = {
   openai: 'openai',
   azure: 'azure',
   groq: 'groq',
@@ -43,7 +43,15 @@ const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
   deepseek: 'deepseek',
   together_ai: 'togetherai',
   anthropic: 'anthropic',
+  gemini: 'google',
+  // Vertex AI serves Google's models and partners' (Claude as `claude-sonnet-4@20250514`).
+  vertex_ai: ['google-vertex', 'google-vertex-anthropic'],
 };
+
+function catalogueIdsOf(provider: ProviderName): readonly string[] {
+  const own = CATALOGUE_OF[provider];
+  return own === undefined ? [] : typeof own === 'string' ? [own] : own;
+}
 
 function modelsOf(catalogueId: string): Record<string, CatalogueModel> {
   return catalogue[catalogueId]?.models ?? {};
@@ -101,13 +109,12 @@ export interface ModelLimits {
  * under the base model the operator names).
  */
 export function catalogueLimits(provider: ProviderName, model: string): ModelLimits {
-  const own = CATALOGUE_OF[provider];
-  const found = (own === undefined ? undefined : modelsOf(own)[model]) ?? (provider === 'azure' ? modelsOf('openai')[model] : undefined);
+  const own = catalogueIdsOf(provider).map((id) => modelsOf(id)[model]).find((found) => found !== undefined);
+  const found = own ?? (provider === 'azure' ? modelsOf('openai')[model] : undefined);
   return { contextWindow: found?.limit?.context ?? null, maxOutputTokens: found?.limit?.output ?? null };
 }
 
 /** Model ids the catalogue lists for a provider: what LiteLLM's `/v1/models` shows for a `provider/*` route. */
 export function catalogueModelsOf(provider: ProviderName): string[] {
-  const own = CATALOGUE_OF[provider];
-  return own === undefined ? [] : Object.keys(modelsOf(own)).sort();
+  return [...new Set(catalogueIdsOf(provider).flatMap((id) => Object.keys(modelsOf(id))))].sort();
 }

@@ -8,6 +8,7 @@ import { formatPath } from './path.js';
 import type { Problems } from './path.js';
 import { parseModelTarget } from './provider.js';
 import { secretForms, secretList, urlCredentials, type Secret } from './secret.js';
+import { resolveVertex, vertexSecrets } from './vertex.js';
 
 export interface DeploymentDraft {
   /** Path of the `model_list` entry, for messages. */
@@ -61,6 +62,10 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
     }
   }
   const connection = resolveConnection({ provider, params, credential, env: context.env, paramsAt, problems, warnings: context.warnings });
+  const vertex =
+    provider === 'vertex_ai'
+      ? resolveVertex({ params, env: context.env, paramsAt, problems, warnings: context.warnings, missingEnv: connection.missingEnv })
+      : null;
 
   const rpm = oneLimit(entry, 'rpm', at, problems);
   const tpm = oneLimit(entry, 'tpm', at, problems);
@@ -103,7 +108,8 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       dropParams: params.drop_params ?? context.dropParams,
       wildcard,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
-      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers } }),
+      ...(vertex === null ? {} : { vertex }),
+      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers }, vertex }),
     },
   };
 }
@@ -141,10 +147,17 @@ export function limitsOf(entry: ModelEntry, provider: Deployment['provider'], mo
 /**
  * The secrets a deployment's calls carry: its key, every `extra_headers`
  * value (a header is where proxies take their credentials; a value that is
- * not secret costs nothing but a redaction), credentials in `api_base`.
+ * not secret costs nothing but a redaction), credentials in `api_base`, the
+ * private key of Vertex AI credentials. OAuth tokens are issued per call and
+ * scrubbed by the providers lib as they are issued.
  */
-export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders'>): () => readonly string[] {
-  return secretList([deployment.apiKey?.reveal(), ...Object.values(deployment.extraHeaders), ...urlCredentials(deployment.apiBase)]);
+export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders' | 'vertex'>): () => readonly string[] {
+  return secretList([
+    deployment.apiKey?.reveal(),
+    ...Object.values(deployment.extraHeaders),
+    ...urlCredentials(deployment.apiBase),
+    ...vertexSecrets(deployment.vertex),
+  ]);
 }
 
 /** Adds the gateway's own secrets (master key, Redis password) to every deployment's list, once at load. */

@@ -54,6 +54,14 @@ export const LiteLLMParamsSchema = z.object({
    * another deployment. Off by default: the provider may have done (and billed) the work.
    */
   retry_on_timeout: z.boolean().nullish(),
+  /** Vertex AI (LiteLLM's names; the `vertex_ai_` spellings are its aliases). */
+  vertex_project: text.nullish(),
+  vertex_ai_project: text.nullish(),
+  vertex_location: text.nullish(),
+  vertex_ai_location: text.nullish(),
+  /** The credentials JSON, a path to it, or an `os.environ/` reference to either; a YAML mapping is the JSON itself. */
+  vertex_credentials: z.union([text, z.record(z.string(), z.unknown())]).nullish(),
+  vertex_ai_credentials: z.union([text, z.record(z.string(), z.unknown())]).nullish(),
 });
 export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 

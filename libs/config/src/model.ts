@@ -16,6 +16,8 @@ export const PROVIDERS = [
   'deepseek',
   'mistral',
   'anthropic',
+  'gemini',
+  'vertex_ai',
   'mock',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -91,6 +93,8 @@ export interface Deployment {
    */
   wildcard: WildcardRoute | null;
   mock: MockBehaviour | null;
+  /** Vertex AI's project, location and credentials; set on `vertex_ai` deployments only. */
+  vertex?: VertexSettings | null;
   /**
    * Every form (raw, base64, URL-encoded, ...) of every secret this deployment's
    * calls carry, plus the gateway's own (master key, Redis password): what the
@@ -98,6 +102,23 @@ export interface Deployment {
    * so that logging a deployment never prints them.
    */
   secrets: () => readonly string[];
+}
+
+/** Where a `vertex_ai` deployment's calls go and how they are authorised (LiteLLM's vertex_* params). */
+export interface VertexSettings {
+  /** vertex_project, else VERTEXAI_PROJECT / VERTEX_PROJECT, else the credentials' project_id; null: calls fail naming them. */
+  project: string | null;
+  /** vertex_location, else VERTEXAI_LOCATION / VERTEX_LOCATION, else LiteLLM's us-central1. */
+  location: string;
+  /**
+   * The Google credentials JSON (service account, authorized user, external
+   * account) as text: vertex_credentials (the JSON itself or a path to it),
+   * else VERTEXAI_CREDENTIALS / VERTEX_CREDENTIALS, else the file
+   * GOOGLE_APPLICATION_CREDENTIALS names. Null: Application Default Credentials.
+   */
+  credentials: Secret | null;
+  /** Why the credentials cannot be used in this process (a file it cannot read); calls fail with it. */
+  credentialsProblem: string | null;
 }
 
 /** Context window and output limit of a deployment's model. */

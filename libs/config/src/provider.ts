@@ -48,6 +48,8 @@ function bareName(model: string): ModelTarget {
   if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
   // LiteLLM sends a bare claude name to Anthropic (litellm.anthropic_models), so does Switchyard.
   if (vendor === 'anthropic') return { kind: 'ok', provider: 'anthropic', providerModel: model };
+  // And a bare gemini name to Vertex AI (litellm.vertex_language_models), not to Google AI Studio.
+  if (vendor === 'vertex_ai') return { kind: 'ok', provider: 'vertex_ai', providerModel: model };
   if ((PROVIDERS as readonly string[]).includes(vendor)) {
     // LiteLLM infers no provider for these names either; guessing OpenAI would send this vendor's key there.
     return {

@@ -14,7 +14,7 @@ import { callMock } from './mock.js';
 import { callMockMessages } from './mock-messages.js';
 import type { StreamFraming } from './providers/base.js';
 import { buildProviderRequest, providerConfig } from './request.js';
-import { scrubberFor, type SecretScrubber } from './secrets.js';
+import { scrubberForCall, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
 import type { StreamTranslator } from './transforms.js';
 import { usageFrom } from './usage.js';
@@ -124,9 +124,9 @@ async function* relayStream(
   body: ResponseData['body'],
   req: ProviderRequest,
   framing: StreamFraming | undefined,
+  scrubber: SecretScrubber,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
-  const scrubber = scrubberFor(call.deployment);
   try {
     const translator = req.translation?.transforms.stream(req.translation.ctx);
     const events = framing === undefined ? parseSse(body, translator) : framedEvents(framing, body, translator);
@@ -170,10 +170,12 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   const control = new CallControl(timeoutMs, call.signal);
   const config = providerConfig(deployment);
   let res: ResponseData;
+  let authorized: Record<string, string> = {};
   if (config.authorize !== undefined) {
     try {
       // Inside the call's deadline: a token endpoint that hangs is this call's timeout.
-      req = { ...req, headers: { ...req.headers, ...(await config.authorize(req, deployment, control.controller.signal)) } };
+      authorized = await config.authorize(req, deployment, control.controller.signal);
+      req = { ...req, headers: { ...req.headers, ...authorized } };
     } catch (err) {
       control.dispose();
       if (err instanceof GatewayError) return misconfiguredFailure(err);
@@ -195,7 +197,8 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
     control.dispose();
     return failureOf(call, control, err, false);
   }
-  const scrubber = scrubberFor(deployment);
+  // An issued credential (an OAuth token) is scrubbed like the configured ones: a provider may echo it in an error.
+  const scrubber = scrubberForCall(deployment, authorized);
   const headers = flattenHeaders(res.headers, scrubber);
   const contentType = headers['content-type'] ?? 'application/json';
   const ok = res.statusCode >= 200 && res.statusCode < 300;
@@ -213,7 +216,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
         return invalidResponseFailure(deployment, res.statusCode, `expected ${expected}, got ${contentType}`);
       }
       control.stopDeadline();
-      const events = relayStream(call, control, res.body, req, config.streamFraming);
+      const events = relayStream(call, control, res.body, req, config.streamFraming, scrubber);
       handedOver = true;
       return { kind: 'stream', status: res.statusCode, headers, events };
     }

@@ -141,5 +141,5 @@ export function buildProviderRequest(
         : buildProviderBody(deployment, transforms.via, transforms.request(body, ctx), opts, config.streamUsage);
     text = JSON.stringify(providerBody);
   }
-  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody } } };
+  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
 }

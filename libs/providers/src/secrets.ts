@@ -1,4 +1,4 @@
-import type { Deployment } from '@switchyard/config';
+import { secretForms, type Deployment } from '@switchyard/config';
 
 /*
  * Provider bytes are not trusted to keep the gateway's secrets: a provider
@@ -72,5 +72,28 @@ export function scrubberFor(deployment: Deployment): SecretScrubber {
     scrubber = forms.length === 0 ? NO_SECRETS : new SecretScrubber(forms);
     byDeployment.set(deployment, scrubber);
   }
+  return scrubber;
+}
+
+/** Headers an `authorize` hook returns that carry a credential (an OAuth token, a session token), not a date or a digest. */
+const CREDENTIAL_HEADER = /authorization|token|key|secret/i;
+
+const withIssued = new WeakMap<Deployment, { key: string; scrubber: SecretScrubber }>();
+
+/**
+ * The deployment's scrubber plus the credentials issued for this call (an
+ * OAuth access token is not known at load): cached per deployment until the
+ * credentials change, which for a token is about once an hour.
+ */
+export function scrubberForCall(deployment: Deployment, authHeaders: Readonly<Record<string, string>>): SecretScrubber {
+  const issued = Object.entries(authHeaders)
+    .filter(([name]) => CREDENTIAL_HEADER.test(name))
+    .map(([, value]) => value);
+  if (issued.length === 0) return scrubberFor(deployment);
+  const key = issued.join('\n');
+  const cached = withIssued.get(deployment);
+  if (cached?.key === key) return cached.scrubber;
+  const scrubber = new SecretScrubber([...new Set([...deployment.secrets(), ...secretForms(issued)])]);
+  withIssued.set(deployment, { key, scrubber });
   return scrubber;
 }
