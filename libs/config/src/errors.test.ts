@@ -30,7 +30,7 @@ const withParams = (params: string, extra = ''): string =>
 
 describe('config: errors name the file and the field', () => {
   it.each([
-    ['unsupported provider', withParams('model: foo/bar'), 'model_list[1].litellm_params.model: provider "foo" is not supported (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, anthropic, mock)'],
+    ['unsupported provider', withParams('model: foo/bar'), 'model_list[1].litellm_params.model: provider "foo" is not supported (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, anthropic, gemini, vertex_ai, mock)'],
     ['no model after prefix', withParams('model: "groq/"'), 'model_list[1].litellm_params.model: "groq/" names no model after "groq/"'],
     ['missing model', withParams('api_base: "http://x"'), 'model_list[1].litellm_params.model: required (string)'],
     ['missing model_name', 'model_list:\n  - litellm_params: { model: mock/a }\n', 'model_list[0].model_name: required (string)'],
@@ -49,7 +49,7 @@ describe('config: errors name the file and the field', () => {
     ['routing strategy', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { routing_strategy: fastest }\n', 'router_settings.routing_strategy: routing strategy "fastest" is not a LiteLLM strategy (LiteLLM\'s: simple-shuffle, least-busy, usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing)'],
     ['unknown credential', withParams('model: openai/x, litellm_credential_name: nope'), 'model_list[1].litellm_params.litellm_credential_name: credential "nope" is not in credential_list (the file has none)'],
     ['wildcard model without a pattern', withParams('model: "openai/*"'), 'model_list[1].litellm_params.model: "openai/*" holds a * but model_name "bad" has none, so nothing fills it (write model_name: "bad/*" or a pattern)'],
-    ['bare gemini name', withParams('model: gemini-1.5-pro, api_key: os.environ/GEMINI_API_KEY'), 'model_list[1].litellm_params.model: provider "vertex_ai" is not supported ("gemini-1.5-pro" is a model of vertex_ai, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/gemini-1.5-pro) (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, anthropic, mock)'],
+    ['bare grok name', withParams('model: grok-2'), 'model_list[1].litellm_params.model: provider "xai" is not supported ("grok-2" is a model of xai, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/grok-2) (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, anthropic, gemini, vertex_ai, mock)'],
     ['negative retries', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { num_retries: -1 }\n', 'router_settings.num_retries: Too small: expected number to be >=0'],
     ['redis port text', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { redis_host: h, redis_port: "abc" }\n', 'router_settings.redis_port: "abc" is not a port number (1-65535)'],
     ['redis password without host', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { redis_password: pw }\n', 'router_settings.redis_host: required when redis_password is set'],

@@ -19,8 +19,11 @@ describe('config: provider/model strings', () => {
     // Bare claude names go to Anthropic, as LiteLLM sends them; never to OpenAI with that vendor's key.
     ['claude-3-sonnet-20240229', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-3-sonnet-20240229' }],
     ['claude-opus-9-future', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-opus-9-future' }],
-    ['vertex_ai/gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai', message: expect.stringMatching(/^provider "vertex_ai" is not supported \(supported: openai, azure, /) })],
-    ['gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai' })],
+    ['vertex_ai/gemini-1.5-pro', { kind: 'ok', provider: 'vertex_ai', providerModel: 'gemini-1.5-pro' }],
+    ['gemini/gemini-2.5-flash', { kind: 'ok', provider: 'gemini', providerModel: 'gemini-2.5-flash' }],
+    // A bare gemini name is Vertex AI's, as LiteLLM sends it (litellm.vertex_language_models).
+    ['gemini-1.5-pro', { kind: 'ok', provider: 'vertex_ai', providerModel: 'gemini-1.5-pro' }],
+    ['cohere/command-r', expect.objectContaining({ kind: 'unsupported', provider: 'cohere', message: expect.stringMatching(/^provider "cohere" is not supported \(supported: openai, azure, /) })],
     ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
     ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],
     ['mock/', { kind: 'invalid', message: '"mock/" names no model after "mock/"' }],
