@@ -17,8 +17,8 @@ import { Secret } from './secret.js';
 
 export const DEFAULT_VERTEX_LOCATION = 'us-central1';
 
-/** The credential types google-auth-library builds a client for. */
-const CREDENTIAL_TYPES = new Set(['service_account', 'authorized_user', 'external_account', 'external_account_authorized_user', 'impersonated_service_account']);
+/** The credential types the gateway builds a google-auth-library client for (vertex/auth.ts in the providers lib). */
+const CREDENTIAL_TYPES = new Set(['service_account', 'authorized_user', 'external_account']);
 
 export interface VertexInput {
   params: LiteLLMParams;

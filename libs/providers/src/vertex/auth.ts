@@ -1,5 +1,5 @@
 import type { Deployment, VertexSettings } from '@switchyard/config';
-import { GoogleAuth, type AuthClient } from 'google-auth-library';
+import { ExternalAccountClient, GoogleAuth, JWT, UserRefreshClient, type AuthClient } from 'google-auth-library';
 import { Errors, type GatewayError } from '@switchyard/contracts';
 
 /*
@@ -17,7 +17,8 @@ const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 /** Where google-auth-library sends every token request, whatever the credentials say. */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
-const clients = new WeakMap<VertexSettings, Promise<AuthClient>>();
+/** By credentials, not by deployment: deployments of one service account share its token. */
+const clients = new Map<string, Promise<AuthClient>>();
 let defaultCredentials: Promise<AuthClient> | null = null;
 
 /**
@@ -35,24 +36,49 @@ function useTokenUri(client: AuthClient, tokenUri: unknown): void {
   });
 }
 
+/** The client of one credentials JSON (the config accepted only these types). */
+function clientOf(json: Record<string, unknown>): AuthClient {
+  const text = (name: string): string | undefined => (typeof json[name] === 'string' ? (json[name] as string) : undefined);
+  switch (json.type) {
+    case 'service_account':
+      return new JWT({ email: text('client_email'), key: text('private_key'), keyId: text('private_key_id'), scopes: [CLOUD_PLATFORM] });
+    case 'authorized_user':
+      return new UserRefreshClient({ clientId: text('client_id'), clientSecret: text('client_secret'), refreshToken: text('refresh_token') });
+    default: {
+      // Workload identity federation: the library reads its credential_source (a file, a URL, an executable, AWS).
+      const client = ExternalAccountClient.fromJSON({ ...(json as unknown as Parameters<typeof ExternalAccountClient.fromJSON>[0]), scopes: [CLOUD_PLATFORM] });
+      if (client === null) throw new Error('not an external_account credential');
+      return client;
+    }
+  }
+}
+
 async function clientFor(credentials: string): Promise<AuthClient> {
   const json = JSON.parse(credentials) as Record<string, unknown>;
-  const client = await new GoogleAuth({ credentials: json, scopes: [CLOUD_PLATFORM] }).getClient();
+  const client = clientOf(json);
   useTokenUri(client, json.token_uri);
   return client;
 }
 
 function authClient(vertex: VertexSettings): Promise<AuthClient> {
   if (vertex.credentials === null) {
-    defaultCredentials ??= new GoogleAuth({ scopes: [CLOUD_PLATFORM] }).getClient();
+    if (defaultCredentials === null) {
+      const found = new GoogleAuth({ scopes: [CLOUD_PLATFORM] }).getClient();
+      // None found (no metadata server, no gcloud login) is not cached: they may appear.
+      found.catch(() => {
+        if (defaultCredentials === found) defaultCredentials = null;
+      });
+      defaultCredentials = found;
+    }
     return defaultCredentials;
   }
-  let client = clients.get(vertex);
+  const credentials = vertex.credentials.reveal();
+  let client = clients.get(credentials);
   if (client === undefined) {
-    client = clientFor(vertex.credentials.reveal());
+    client = clientFor(credentials);
     // A client that could not be built is not cached: the next call tries again.
-    client.catch(() => clients.delete(vertex));
-    clients.set(vertex, client);
+    client.catch(() => clients.delete(credentials));
+    clients.set(credentials, client);
   }
   return client;
 }
