@@ -32,7 +32,7 @@ const EXPECTED: Record<string, Expected> = {
       "claude-sonnet-4-20250514": ["anthropic/claude-sonnet-4-20250514"],
     },
   },
-  'abbiirr-unified-llm-api.yaml': { refused: ["openrouter","gemini","github","nvidia_nim"] },
+  'abbiirr-unified-llm-api.yaml': { refused: ["openrouter","github","nvidia_nim"] },
   // litellm_settings is given twice: the last wins, as in PyYAML, and it is said.
   'adarshyadav04-litellm_proxy_gateway.yaml': {
     groups: {
@@ -64,8 +64,8 @@ const EXPECTED: Record<string, Expected> = {
       expect(config.warnings.join('\n')).not.toContain('litellm_settings.fallbacks');
     },
   },
-  'ancoren-free-llm-gateway.yaml': { refused: ["gemini","cerebras","cohere","openrouter"] },
-  'arukast-ai-stack.yaml': { refused: ['openrouter', 'gemini'], warns: ['general_settings.read_timeout'] },
+  'ancoren-free-llm-gateway.yaml': { refused: ["cerebras","cohere","openrouter"] },
+  'arukast-ai-stack.yaml': { refused: ['openrouter'], warns: ['general_settings.read_timeout'] },
   'asuopenclaw-llms.yaml': {
     groups: {
       "qwen3-14b": ["ollama/qwen3:14b @ http://192.0.2.10:11434"],
@@ -74,7 +74,8 @@ const EXPECTED: Record<string, Expected> = {
   },
   'baseddesi-nvidia-proxy.yaml': { refused: ["nvidia"] },
   // A repeated general_settings key is a warning, not a refusal (PyYAML keeps the last).
-  'berriai-example_litellm_gcp_cloud_run.yaml': { refused: ['vertex_ai', 'publishers'], warns: ['general_settings.store_model_in_db: given twice', 'agents'] },
+  // Its vertex_ai entries load now; a bare `publishers/google/models/...` names no provider LiteLLM knows either.
+  'berriai-example_litellm_gcp_cloud_run.yaml': { refused: ['publishers'], warns: ['general_settings.store_model_in_db: given twice', 'agents'] },
   'chenxqdu-litellm-ecs.yaml': { refused: ["bedrock"] },
   'cirisai-cirisproxy.yaml': { refused: ["openrouter"] },
   // litellm_params names no model: LiteLLM's router cannot load it either.
@@ -84,7 +85,7 @@ const EXPECTED: Record<string, Expected> = {
       "dummy-openai": ["openai/gpt-4o-mini"],
     },
   },
-  'durandom-agentllm.yaml': { refused: ["agno","gemini"] },
+  'durandom-agentllm.yaml': { refused: ["agno"] },
   'hefty111-local-lab.yaml': {
     groups: {
       "fake-gpt-4": ["openai/fake-gpt-4 @ http://mock-llm:8090/v1"],
@@ -151,7 +152,15 @@ const EXPECTED: Record<string, Expected> = {
   },
   // "mistralai/..." has no LiteLLM provider prefix either: LiteLLM fails it at call time.
   'litellm-load_balancer.yaml': { refused: ['openrouter', 'mistralai'] },
-  'litellm-macos_optimized_config.yaml': { refused: ["gemini"] },
+  'litellm-macos_optimized_config.yaml': {
+    groups: {
+      "gpt-4": ["openai/gpt-4"],
+      "claude-3-opus": ["anthropic/claude-3-opus-20240229"],
+      "gemini-pro": ["gemini/gemini-pro"],
+      "local-llama": ["ollama/llama2 @ http://localhost:11434"],
+    },
+    check: (config) => expect(config.deployments.find((d) => d.provider === 'gemini')?.apiKey?.source).toBe('os.environ/GEMINI_API_KEY'),
+  },
   'litellm-multi_instance_simple_config.yaml': {
     groups: {
       "fake-openai-endpoint": ["openai/my-fake-model @ http://fake_openai_api_base.internal:8080"],

@@ -91,3 +91,10 @@ describe('config: vertex_ai deployments', () => {
     expect(config.warnings).toEqual([]);
   });
 });
+
+describe('config: vertex_ai locations', () => {
+  it('config: vertex_ai a location that is not a region name is refused: it becomes part of the host name', () => {
+    const err = refusal('model_list:\n  - model_name: m\n    litellm_params: { model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: "evil.example/x" }\n');
+    expect(err.problems).toEqual(['model_list[0].litellm_params.vertex_location: "evil.example/x" is not a Vertex AI location (us-central1, europe-west4, global, ...)']);
+  });
+});

@@ -105,11 +105,9 @@ export function resolveVertex(input: VertexInput): VertexSettings {
   if (problem !== null) input.warnings.push(`${formatPath([...paramsAt, field])}: ${problem}: calls to this vertex_ai deployment fail until it can`);
   const project = param(params.vertex_project ?? params.vertex_ai_project, params.vertex_project != null ? 'vertex_project' : 'vertex_ai_project', input) ?? firstEnv(VERTEX_ENV.project, input);
   const location = param(params.vertex_location ?? params.vertex_ai_location, params.vertex_location != null ? 'vertex_location' : 'vertex_ai_location', input) ?? firstEnv(VERTEX_ENV.location, input);
+  // The location becomes part of a host name: nothing but a region's letters, digits and dashes.
   if (location !== null && !/^[a-z0-9-]+$/.test(location.value)) {
     problems.add([...paramsAt, 'vertex_location'], `"${location.value}" is not a Vertex AI location (us-central1, europe-west4, global, ...)`);
-  }
-  if (project !== null && !/^[a-z0-9.:-]+$/i.test(project.value)) {
-    problems.add([...paramsAt, 'vertex_project'], `"${project.value}" is not a Google Cloud project id`);
   }
   return {
     project: project?.value ?? credentialsProject,
