@@ -5,6 +5,8 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@switchyard/telemetry';
 import { startGeminiMock, startInProcessStack, type GeminiMock, type InProcessStack } from '../harness/index.js';
+import { capturingFetch, sseData } from '../conformance/capture.js';
+import { loadConformance, type SchemaName } from '../conformance/openapi.js';
 import { failureOf, settledTokenTotals } from './helpers.js';
 
 /**
@@ -207,5 +209,36 @@ describe('providers gemini: the OpenAI SDK against a gemini deployment', () => {
     expect(mock.calls).toBe(1);
     expect(totals.length).toBeGreaterThan(0);
     for (const total of totals) expect(total).toBe(mock.billedTokens);
+  });
+
+  it('providers gemini: every answer the translation makes conforms to OpenAI\'s OpenAPI spec, on the wire', async () => {
+    const spec = loadConformance();
+    const capture = capturingFetch();
+    const captured = capture.responses;
+    const checked = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, fetch: capture.fetch, maxRetries: 0 });
+    const conforms = async (schema: SchemaName, index: number) => {
+      const value = JSON.parse(await captured[index]!.text) as unknown;
+      expect(spec.problems(schema, value), JSON.stringify(value).slice(0, 300)).toEqual([]);
+    };
+    mock.behave('gemini-2.5-flash', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city: 'Oslo' } }] });
+    const tools = [{ type: 'function' as const, function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    await checked.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'hi' }], tools, n: 2 });
+    await conforms('CreateChatCompletionResponse', 0);
+    const stream = await checked.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'hi' }], tools, stream: true, stream_options: { include_usage: true } });
+    for await (const _chunk of stream) {
+      // read to the end
+    }
+    const events = sseData(await captured[1]!.text);
+    expect(events.length).toBeGreaterThan(2);
+    for (const event of events) expect(spec.problems('CreateChatCompletionStreamResponse', event), JSON.stringify(event)).toEqual([]);
+    // The spec knows only float vectors: the base64 answer is checked as the SDK decoded it.
+    const decoded = await checked.embeddings.create({ model: 'embed', input: 'one text' });
+    expect(spec.problems('CreateEmbeddingResponse', decoded)).toEqual([]);
+    await checked.embeddings.create({ model: 'embed', input: ['one', 'two'], encoding_format: 'float' });
+    await conforms('CreateEmbeddingResponse', 3);
+    mock.behave('gemini-2.5-flash', { status: 429 });
+    await failureOf(() => checked.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'hi' }] }));
+    await conforms('ErrorResponse', 4);
+    expect(mock.calls).toBe(5);
   });
 });

@@ -5,6 +5,8 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@switchyard/telemetry';
 import { startGeminiMock, startInProcessStack, type GeminiMock, type InProcessStack } from '../harness/index.js';
+import { capturingFetch } from '../conformance/capture.js';
+import { loadConformance } from '../conformance/openapi.js';
 import { failureOf, settledTokenTotals } from './helpers.js';
 
 /**
@@ -250,5 +252,17 @@ describe('providers vertex: the OpenAI SDK against vertex_ai deployments', () =>
     expect(mock.calls).toBe(1);
     expect(totals.length).toBeGreaterThan(0);
     for (const total of totals) expect(total).toBe(mock.billedTokens);
+  });
+
+  it('providers vertex: Claude\'s and the embeddings\' translated answers conform to OpenAI\'s OpenAPI spec, on the wire', async () => {
+    const spec = loadConformance();
+    const capture = capturingFetch();
+    const checked = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, fetch: capture.fetch, maxRetries: 0 });
+    const wire = async (index: number) => JSON.parse(await capture.responses[index]!.text) as unknown;
+    await checked.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] });
+    expect(spec.problems('CreateChatCompletionResponse', await wire(0))).toEqual([]);
+    await checked.embeddings.create({ model: 'embed', input: ['one', 'two'], encoding_format: 'float' });
+    expect(spec.problems('CreateEmbeddingResponse', await wire(1))).toEqual([]);
+    expect(mock.calls).toBe(2);
   });
 });

@@ -33,11 +33,13 @@ describe('providers: anthropic response and stream', () => {
           message: {
             role: 'assistant',
             content: 'Checking.',
+            refusal: null,
             tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
             reasoning_content: 'hmm',
             thinking_blocks: [{ type: 'thinking', thinking: 'hmm', signature: 'sig' }],
           },
           finish_reason: 'tool_calls',
+          logprobs: null,
         },
       ],
       usage,
@@ -50,7 +52,7 @@ describe('providers: anthropic response and stream', () => {
       { content: [{ type: 'tool_use', id: 't', name: 'json_tool_call', input: { answer: 'yes' } }], stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1 } },
       true,
     );
-    expect((body.choices as Array<{ message: unknown; finish_reason: string }>)[0]).toEqual({ index: 0, message: { role: 'assistant', content: '{"answer":"yes"}' }, finish_reason: 'stop' });
+    expect((body.choices as Array<{ message: unknown; finish_reason: string }>)[0]).toEqual({ index: 0, message: { role: 'assistant', content: '{"answer":"yes"}', refusal: null }, finish_reason: 'stop', logprobs: null });
   });
 
   it('providers: anthropic usage without cache fields', () => {

@@ -34,6 +34,7 @@ describe('providers: gemini response map', () => {
           message: {
             role: 'assistant',
             content: 'Let me check.',
+            refusal: null,
             reasoning_content: 'thinking...',
             tool_calls: [{ id: expect.stringMatching(/^call_[0-9a-f]{24}$/), type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
           },
@@ -59,7 +60,7 @@ describe('providers: gemini response map', () => {
 
   it('providers: gemini a blocked prompt (no candidate) is one empty content_filter choice', () => {
     const { body } = generateContentToChat({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 3, totalTokenCount: 3 } }, 'm');
-    expect(body.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter', logprobs: null }]);
+    expect(body.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason: 'content_filter', logprobs: null }]);
     expect(body.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 0, total_tokens: 3 });
   });
 

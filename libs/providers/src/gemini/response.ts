@@ -63,6 +63,8 @@ export function generateContentToChat(json: unknown, model: string, created = Ma
       message: {
         role: 'assistant',
         content: text === '' && toolCalls.length > 0 ? null : text,
+        // Required by OpenAI's schema; Gemini's refusals are finish reasons (SAFETY), not messages.
+        refusal: null,
         ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         ...(reasoning === '' ? {} : { reasoning_content: reasoning }),
       },
@@ -72,7 +74,7 @@ export function generateContentToChat(json: unknown, model: string, created = Ma
   });
   // A prompt Gemini blocked has no candidate: one empty choice says why, as LiteLLM answers.
   if (choices.length === 0) {
-    choices.push({ index: 0, message: { role: 'assistant', content: null }, finish_reason: response.promptFeedback?.blockReason === undefined ? 'stop' : 'content_filter', logprobs: null });
+    choices.push({ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason: response.promptFeedback?.blockReason === undefined ? 'stop' : 'content_filter', logprobs: null });
   }
   const usage = usageOfGemini(response.usageMetadata);
   const body: Record<string, unknown> = {
