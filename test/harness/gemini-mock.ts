@@ -54,6 +54,8 @@ export interface GeminiMock {
   readonly billedTokens: number;
   /** Every access token the token endpoint issued. */
   readonly issuedTokens: readonly string[];
+  /** The lifetime (expires_in) of the tokens issued from now on; an expired token is refused with 401. */
+  setTokenLifetime(seconds: number): void;
   behave(model: string, behaviour: Partial<GeminiMockBehaviour>): void;
   reset(): void;
   close(): Promise<void>;
@@ -277,7 +279,9 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
   let billed = 0;
   let refusals: string[] = [];
   let requests: GeminiRecordedRequest[] = [];
-  const issued = new Set<string>();
+  /** Issued token -> when it expires (ms since the epoch). */
+  const issued = new Map<string, number>();
+  let tokenLifetimeSeconds = 3599;
   const behaviours = new Map<string, Partial<GeminiMockBehaviour>>();
   let url = '';
 
@@ -386,8 +390,8 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
       return send(res, 400, { error: err.message, error_description: err.message === 'invalid_scope' ? 'Invalid OAuth scope' : 'Invalid JWT Signature.' });
     }
     const accessToken = `ya29.mock-${randomBytes(24).toString('base64url')}`;
-    issued.add(accessToken);
-    send(res, 200, { access_token: accessToken, expires_in: 3599, token_type: 'Bearer' });
+    issued.set(accessToken, Date.now() + tokenLifetimeSeconds * 1000);
+    send(res, 200, { access_token: accessToken, expires_in: tokenLifetimeSeconds, token_type: 'Bearer' });
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
@@ -409,7 +413,8 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
         }
       } else {
         const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-        if (bearer === undefined || !issued.has(bearer)) {
+        const expires = bearer === undefined ? undefined : issued.get(bearer);
+        if (expires === undefined || expires <= Date.now()) {
           refuse('Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 401);
         }
         if (vertex![1] !== options.project || vertex![2] !== options.location) refuse(`Project '${vertex![1]}' or location '${vertex![2]}' is not served here`, 403);
@@ -472,7 +477,10 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
       return billed;
     },
     get issuedTokens() {
-      return [...issued];
+      return [...issued.keys()];
+    },
+    setTokenLifetime(seconds) {
+      tokenLifetimeSeconds = seconds;
     },
     behave(model, behaviour) {
       behaviours.set(model, { ...behaviours.get(model), ...behaviour });

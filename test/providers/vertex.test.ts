@@ -21,11 +21,11 @@ const PROJECT = 'switchyard-test';
 const LOCATION = 'europe-west4';
 const CLIENT_EMAIL = 'gateway@switchyard-test.iam.gserviceaccount.com';
 
-function serviceAccount(privateKey: string, tokenUri: string): string {
+function serviceAccount(privateKey: string, tokenUri: string, keyId = 'test-key-id-0123456789'): string {
   return JSON.stringify({
     type: 'service_account',
     project_id: PROJECT,
-    private_key_id: 'test-key-id-0123456789',
+    private_key_id: keyId,
     private_key: privateKey,
     client_email: CLIENT_EMAIL,
     client_id: '1234567890',
@@ -54,6 +54,18 @@ function config(mockUrl: string): string {
       model: vertex_ai/text-embedding-005
       api_base: ${mockUrl}
       vertex_credentials: os.environ/VERTEX_SA
+  - model_name: renewed
+    litellm_params:
+      model: vertex_ai/gemini-2.5-flash
+      api_base: ${mockUrl}
+      vertex_credentials: os.environ/VERTEX_SA_SECOND_KEY
+      vertex_location: ${LOCATION}
+  - model_name: parallel
+    litellm_params:
+      model: vertex_ai/gemini-2.5-flash
+      api_base: ${mockUrl}
+      vertex_credentials: os.environ/VERTEX_SA_THIRD_KEY
+      vertex_location: ${LOCATION}
   - model_name: stranger
     litellm_params:
       model: vertex_ai/gemini-2.5-flash
@@ -96,7 +108,12 @@ describe('providers vertex: the OpenAI SDK against vertex_ai deployments', () =>
       servers: inject('servers'),
       config: config(mock.url),
       // The embed deployment names no location: LiteLLM's VERTEXAI_LOCATION stands in.
-      env: { VERTEX_SA: serviceAccount(privateKey, mock.tokenUri), STRANGER_SA: serviceAccount(stranger, mock.tokenUri), VERTEXAI_LOCATION: LOCATION },
+      env: {
+        VERTEX_SA: serviceAccount(privateKey, mock.tokenUri),
+        // The same account with its key listed under another id: a client (and token) of its own.
+        VERTEX_SA_SECOND_KEY: serviceAccount(privateKey, mock.tokenUri, 'test-key-id-second'),
+        VERTEX_SA_THIRD_KEY: serviceAccount(privateKey, mock.tokenUri, 'test-key-id-third'),
+        STRANGER_SA: serviceAccount(stranger, mock.tokenUri), VERTEXAI_LOCATION: LOCATION },
       logger: createLogger({ service: 'test', level: 'debug', destination: logs }),
     });
     client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, maxRetries: 0 });
@@ -144,6 +161,29 @@ describe('providers vertex: the OpenAI SDK against vertex_ai deployments', () =>
     await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'three' }] });
     expect(mock.tokenCalls).toBe(tokenCalls);
     expect(mock.calls).toBe(3);
+  });
+
+  it('providers vertex: a token about to expire is renewed before the call, and the renewed one is accepted', async () => {
+    // google-auth-library renews a token within five minutes of its expiry: a two-minute token is renewed on every call.
+    mock.setTokenLifetime(120);
+    try {
+      const before = mock.tokenCalls;
+      await client.chat.completions.create({ model: 'renewed', messages: [{ role: 'user', content: 'one' }] });
+      await client.chat.completions.create({ model: 'renewed', messages: [{ role: 'user', content: 'two' }] });
+      expect(mock.tokenCalls).toBe(before + 2);
+      const [first, second] = mock.requests.map((request) => request.headers.authorization);
+      expect(first).not.toBe(second);
+      expect(mock.calls).toBe(2);
+    } finally {
+      mock.setTokenLifetime(3599);
+    }
+  });
+
+  it('providers vertex: calls that start together before any token share one token request', async () => {
+    const before = mock.tokenCalls;
+    await Promise.all(Array.from({ length: 5 }, (_, i) => client.chat.completions.create({ model: 'parallel', messages: [{ role: 'user', content: `call ${i}` }] })));
+    expect(mock.tokenCalls).toBe(before + 1);
+    expect(mock.calls).toBe(5);
   });
 
   it('providers vertex: a Gemini tool-call stream assembles in the SDK, ends with one usage chunk, and is one call', async () => {

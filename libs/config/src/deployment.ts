@@ -66,6 +66,7 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
     provider === 'vertex_ai'
       ? resolveVertex({ params, env: context.env, paramsAt, problems, warnings: context.warnings, missingEnv: connection.missingEnv })
       : null;
+  warnUnusedVertexParams(provider, params, paramsAt, context.warnings);
 
   const rpm = oneLimit(entry, 'rpm', at, problems);
   const tpm = oneLimit(entry, 'tpm', at, problems);
@@ -112,6 +113,19 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers }, vertex }),
     },
   };
+}
+
+const VERTEX_PARAMS = ['vertex_project', 'vertex_ai_project', 'vertex_location', 'vertex_ai_location', 'vertex_credentials', 'vertex_ai_credentials'] as const;
+
+/** Keys that are read but mean nothing for this provider: said, not silently ignored. */
+function warnUnusedVertexParams(provider: Deployment['provider'], params: ModelEntry['litellm_params'], paramsAt: PropertyKey[], warnings: string[]): void {
+  if (provider === 'vertex_ai') {
+    if (params.api_key != null) warnings.push(`${formatPath([...paramsAt, 'api_key'])}: not used by vertex_ai, whose calls carry OAuth tokens of vertex_credentials`);
+    return;
+  }
+  for (const key of VERTEX_PARAMS) {
+    if (params[key] != null) warnings.push(`${formatPath([...paramsAt, key])}: only vertex_ai deployments use it (this one is ${provider})`);
+  }
 }
 
 /**

@@ -98,3 +98,13 @@ describe('config: vertex_ai locations', () => {
     expect(err.problems).toEqual(['model_list[0].litellm_params.vertex_location: "evil.example/x" is not a Vertex AI location (us-central1, europe-west4, global, ...)']);
   });
 });
+
+describe('config: vertex params where they mean nothing', () => {
+  it('config: vertex_* on another provider and api_key on vertex_ai are warned about, not silently ignored', () => {
+    const config = parse('model_list:\n  - model_name: a\n    litellm_params: { model: gemini/gemini-2.5-flash, api_key: k-0123456789, vertex_project: p }\n  - model_name: b\n    litellm_params: { model: vertex_ai/gemini-2.5-pro, vertex_project: p, api_key: k-0123456789 }\n');
+    expect(config.warnings).toEqual([
+      'model_list[0].litellm_params.vertex_project: only vertex_ai deployments use it (this one is gemini)',
+      'model_list[1].litellm_params.api_key: not used by vertex_ai, whose calls carry OAuth tokens of vertex_credentials',
+    ]);
+  });
+});

@@ -2,7 +2,7 @@ import { Errors } from '@switchyard/contracts';
 import { applyParamMap, type ParamMap } from '../param-map.js';
 import { isRecord } from '../usage.js';
 import { toGeminiSchema } from './schema.js';
-import { THINKING_BUDGET, type GeminiContent, type GeminiPart, type GeminiRole } from './shapes.js';
+import { THINKING_BUDGET, thoughtSignatureOf, type GeminiContent, type GeminiPart, type GeminiRole } from './shapes.js';
 
 /*
  * OpenAI chat completions -> Gemini generateContent, as LiteLLM maps it
@@ -115,7 +115,11 @@ export function mapMessages(input: readonly unknown[]): MappedContents {
           const fn = isRecord(call.function) ? call.function : {};
           if (typeof fn.name !== 'string') throw bad('a tool call needs a function name', `${at}.tool_calls[${j}]`);
           if (typeof call.id === 'string') callNames.set(call.id, fn.name);
-          parts.push({ functionCall: { name: fn.name, args: parseArguments(fn.arguments, `${at}.tool_calls[${j}].function.arguments`) } });
+          const signature = thoughtSignatureOf(call.id);
+          parts.push({
+            functionCall: { name: fn.name, args: parseArguments(fn.arguments, `${at}.tool_calls[${j}].function.arguments`) },
+            ...(signature === null ? {} : { thoughtSignature: signature }),
+          });
         });
         push('model', parts);
         break;

@@ -115,3 +115,23 @@ describe('providers: gemini stream translator', () => {
     ]);
   });
 });
+
+describe('providers: gemini thought signatures', () => {
+  it('providers: gemini a functionCall\'s thoughtSignature rides in the tool call id and goes back on the next turn, as LiteLLM carries it', async () => {
+    const { chatRequestToGemini } = await import('./request.js');
+    const { body } = generateContentToChat({ candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: {} }, thoughtSignature: 'CiQB4/H+sig==' }] }, finishReason: 'STOP' }] }, 'gemini-3-pro-preview');
+    const call = (body.choices as Array<{ message: { tool_calls: Array<{ id: string; function: { name: string; arguments: string } }> } }>)[0]!.message.tool_calls[0]!;
+    expect(call.id).toMatch(/^call_[0-9a-f]+__thought__CiQB4\/H\+sig==$/);
+    const next = chatRequestToGemini(
+      {
+        messages: [
+          { role: 'user', content: 'go' },
+          { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
+          { role: 'tool', tool_call_id: call.id, content: 'done' },
+        ],
+      },
+      { dropParams: false },
+    );
+    expect((next.contents as Array<{ parts: unknown[] }>)[1]!.parts).toEqual([{ functionCall: { name: 'f', args: {} }, thoughtSignature: 'CiQB4/H+sig==' }]);
+  });
+});

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '@switchyard/contracts';
 import { isRecord } from '../usage.js';
-import { finishReasonOf, type GeminiCandidate, type GeminiResponse, type GeminiUsageMetadata } from './shapes.js';
+import { finishReasonOf, withThoughtSignature, type GeminiCandidate, type GeminiResponse, type GeminiUsageMetadata } from './shapes.js';
 
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0);
 
@@ -47,7 +47,8 @@ export function candidateContent(candidate: GeminiCandidate): CandidateContent {
       else out.text += part.text;
     } else if (isRecord(part.functionCall) && typeof part.functionCall.name === 'string') {
       const call = part.functionCall;
-      out.toolCalls.push({ id: toolCallId(call.id), type: 'function', function: { name: call.name as string, arguments: JSON.stringify(call.args ?? {}) } });
+      const id = withThoughtSignature(toolCallId(call.id), part.thoughtSignature);
+      out.toolCalls.push({ id, type: 'function', function: { name: call.name as string, arguments: JSON.stringify(call.args ?? {}) } });
     }
   }
   return out;

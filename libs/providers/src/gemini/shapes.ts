@@ -76,3 +76,22 @@ export function finishReasonOf(reason: unknown, hasToolCalls: boolean): string |
   if (hasToolCalls && reason === 'STOP') return 'tool_calls';
   return FINISH_REASONS[reason] ?? 'stop';
 }
+
+/**
+ * Gemini 3 wants each functionCall's thoughtSignature back with it on the
+ * next turn; OpenAI clients keep only the tool call's id, so the signature
+ * rides in the id, in LiteLLM's format (`call_<id>__thought__<signature>`,
+ * THOUGHT_SIGNATURE_SEPARATOR in prompt_templates/factory.py).
+ */
+export const THOUGHT_SIGNATURE_SEPARATOR = '__thought__';
+
+export function withThoughtSignature(id: string, signature: unknown): string {
+  return typeof signature === 'string' && signature !== '' ? `${id}${THOUGHT_SIGNATURE_SEPARATOR}${signature}` : id;
+}
+
+export function thoughtSignatureOf(id: unknown): string | null {
+  if (typeof id !== 'string') return null;
+  const at = id.indexOf(THOUGHT_SIGNATURE_SEPARATOR);
+  const signature = at === -1 ? '' : id.slice(at + THOUGHT_SIGNATURE_SEPARATOR.length);
+  return signature === '' ? null : signature;
+}
