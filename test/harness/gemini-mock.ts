@@ -27,7 +27,7 @@ export interface GeminiMockBehaviour {
   status: number;
   /** The error message (default one of Google's for the status). */
   errorMessage: string | null;
-  /** End a stream after its first event, with no finishReason (a connection cut mid-way). */
+  /** End a stream after its first text, with no finishReason or message_stop (a connection cut mid-way). */
   cutStream: boolean;
   finishReason: string;
 }
@@ -337,7 +337,13 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
     const event = (name: string, data: Json): string => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
     let out = event('message_start', { message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
     out += event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-    for (const word of text.split(/(?<=\s)/)) out += event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
+    for (const word of text.split(/(?<=\s)/)) {
+      out += event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
+      if (b.cutStream) {
+        res.end(out);
+        return;
+      }
+    }
     out += event('content_block_stop', { index: 0 });
     out += event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
     out += event('message_stop', {});

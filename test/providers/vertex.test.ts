@@ -247,6 +247,18 @@ describe('providers vertex: the OpenAI SDK against vertex_ai deployments', () =>
     expect(mock.calls).toBe(1);
   });
 
+  it('providers vertex: a Claude stream cut before message_stop is an error to the SDK, not a short answer', async () => {
+    mock.behave('claude-sonnet-4@20250514', { reply: 'a long answer that is cut', cutStream: true });
+    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const failed = await failureOf(async () => {
+      for await (const _chunk of stream) {
+        // read to the end
+      }
+    });
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect(mock.calls).toBe(1);
+  });
+
   it('providers vertex: embeddings are one predict call, with the tokens Vertex counted', async () => {
     const result = await client.embeddings.create({ model: 'embed', input: ['a first text', 'a second one'], dimensions: 6 });
     expect(result.data.map((item) => item.embedding.length)).toEqual([6, 6]);

@@ -91,6 +91,13 @@ describe('providers: anthropic response and stream', () => {
     expect(out.at(-1)!.data).toBe('[DONE]');
   });
 
+  it('providers: anthropic stream cut before message_stop is a broken stream, not a short answer', () => {
+    const translator = new AnthropicStreamTranslator('d1', false);
+    translator.push({ event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'm', model: 'c', usage: { input_tokens: 1, output_tokens: 1 } } }) });
+    translator.push({ event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Half' } }) });
+    expect(() => translator.end()).toThrow(/ended before Anthropic's message_stop/);
+  });
+
   it('providers: anthropic stream error event breaks the stream', () => {
     const translator = new AnthropicStreamTranslator('d1', false);
     expect(() => translator.push({ event: 'error', data: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' })).toThrow(/overloaded_error/);
