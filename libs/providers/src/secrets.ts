@@ -19,14 +19,27 @@ export const REDACTED = '[redacted]';
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * How much of each form the quick test looks for. V8 interprets a regular
+ * expression of more than ~20 KB instead of compiling it (the forms of a
+ * service account's private key are ~40 KB): measured on a 217-character
+ * SSE frame, the whole-form test took 12.9 us with a Vertex key, a token and
+ * an API key, the prefix test 1.1 us. Only a frame that holds a prefix is
+ * searched for the whole forms.
+ */
+const QUICK_PREFIX_CHARS = 16;
+
 export class SecretScrubber {
   /** Null when there is nothing to scrub. */
+  readonly #quick: RegExp | null;
   readonly #any: RegExp | null;
   readonly #all: RegExp | null;
 
   /** `forms` longest first, so that a form containing another is replaced whole. */
   constructor(forms: readonly string[]) {
     const source = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+    const prefixes = [...new Set(forms.map((form) => form.slice(0, QUICK_PREFIX_CHARS)))].sort((a, b) => b.length - a.length);
+    this.#quick = forms.length === 0 ? null : new RegExp(prefixes.map(escapeRegExp).join('|'));
     this.#any = forms.length === 0 ? null : new RegExp(source);
     this.#all = forms.length === 0 ? null : new RegExp(source, 'g');
   }
@@ -37,6 +50,7 @@ export class SecretScrubber {
 
   /** True when some form of a secret is in `text`. */
   foundIn(text: string): boolean {
+    if (this.#quick === null || !this.#quick.test(text)) return false;
     return this.#any?.test(text) ?? false;
   }
 

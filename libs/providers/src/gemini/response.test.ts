@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderStreamError, type StreamEvent } from '../types.js';
+import { chatRequestToGemini } from './request.js';
 import { generateContentToChat, usageOfGemini } from './response.js';
 import { GeminiStreamTranslator } from './stream.js';
 
@@ -117,8 +118,7 @@ describe('providers: gemini stream translator', () => {
 });
 
 describe('providers: gemini thought signatures', () => {
-  it('providers: gemini a functionCall\'s thoughtSignature rides in the tool call id and goes back on the next turn, as LiteLLM carries it', async () => {
-    const { chatRequestToGemini } = await import('./request.js');
+  it('providers: gemini a functionCall\'s thoughtSignature rides in the tool call id and goes back on the next turn, as LiteLLM carries it', () => {
     const { body } = generateContentToChat({ candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: {} }, thoughtSignature: 'CiQB4/H+sig==' }] }, finishReason: 'STOP' }] }, 'gemini-3-pro-preview');
     const call = (body.choices as Array<{ message: { tool_calls: Array<{ id: string; function: { name: string; arguments: string } }> } }>)[0]!.message.tool_calls[0]!;
     expect(call.id).toMatch(/^call_[0-9a-f]+__thought__CiQB4\/H\+sig==$/);
