@@ -23,6 +23,8 @@ describe('config: provider/model strings', () => {
     ['gemini/gemini-2.5-flash', { kind: 'ok', provider: 'gemini', providerModel: 'gemini-2.5-flash' }],
     // A bare gemini name is Vertex AI's, as LiteLLM sends it (litellm.vertex_language_models).
     ['gemini-1.5-pro', { kind: 'ok', provider: 'vertex_ai', providerModel: 'gemini-1.5-pro' }],
+    ['claude-sonnet-4@20250514', { kind: 'invalid', message: '"claude-sonnet-4@20250514" is a Claude model id of Vertex AI and names no provider: write vertex_ai/claude-sonnet-4@20250514' }],
+    ['vertex_ai/claude-sonnet-4@20250514', { kind: 'ok', provider: 'vertex_ai', providerModel: 'claude-sonnet-4@20250514' }],
     ['cohere/command-r', expect.objectContaining({ kind: 'unsupported', provider: 'cohere', message: expect.stringMatching(/^provider "cohere" is not supported \(supported: openai, azure, /) })],
     ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
     ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],

@@ -46,6 +46,10 @@ export function parseModelTarget(model: string): ModelTarget {
 function bareName(model: string): ModelTarget {
   const vendor = vendorOfBareName(model);
   if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
+  // `claude-sonnet-4@20250514` is how Vertex AI names Claude; Anthropic's API knows no such id, and LiteLLM infers no provider for it.
+  if (vendor === 'anthropic' && model.includes('@')) {
+    return { kind: 'invalid', message: `"${model}" is a Claude model id of Vertex AI and names no provider: write vertex_ai/${model}` };
+  }
   // LiteLLM sends a bare claude name to Anthropic (litellm.anthropic_models), so does Switchyard.
   if (vendor === 'anthropic') return { kind: 'ok', provider: 'anthropic', providerModel: model };
   // And a bare gemini name to Vertex AI (litellm.vertex_language_models), not to Google AI Studio.
