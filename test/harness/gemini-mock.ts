@@ -56,6 +56,8 @@ export interface GeminiMock {
   readonly issuedTokens: readonly string[];
   /** The lifetime (expires_in) of the tokens issued from now on; an expired token is refused with 401. */
   setTokenLifetime(seconds: number): void;
+  /** Token requests from now on get no answer until this is turned off again (then they are answered). */
+  holdTokenRequests(hold: boolean): void;
   behave(model: string, behaviour: Partial<GeminiMockBehaviour>): void;
   reset(): void;
   close(): Promise<void>;
@@ -282,6 +284,7 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
   /** Issued token -> when it expires (ms since the epoch). */
   const issued = new Map<string, number>();
   let tokenLifetimeSeconds = 3599;
+  let held: Array<() => void> | null = null;
   const behaviours = new Map<string, Partial<GeminiMockBehaviour>>();
   let url = '';
 
@@ -402,7 +405,11 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
 
   function handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
     const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
-    if (req.method === 'POST' && path === '/token') return token(raw, res);
+    if (req.method === 'POST' && path === '/token') {
+      if (held !== null) held.push(() => token(raw, res));
+      else token(raw, res);
+      return;
+    }
     try {
       if (req.method !== 'POST') refuse(`Method not allowed: ${req.method}`, 404);
       // Google accepts ?key=, but a key in the URL ends up in access logs: the gateway must never send one.
@@ -487,6 +494,15 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
     },
     setTokenLifetime(seconds) {
       tokenLifetimeSeconds = seconds;
+    },
+    holdTokenRequests(hold) {
+      if (hold) {
+        held ??= [];
+        return;
+      }
+      const waiting = held ?? [];
+      held = null;
+      for (const answer of waiting) answer();
     },
     behave(model, behaviour) {
       behaviours.set(model, { ...behaviours.get(model), ...behaviour });

@@ -66,6 +66,13 @@ function config(mockUrl: string): string {
       api_base: ${mockUrl}
       vertex_credentials: os.environ/VERTEX_SA_THIRD_KEY
       vertex_location: ${LOCATION}
+  - model_name: slow-token
+    litellm_params:
+      model: vertex_ai/gemini-2.5-flash
+      api_base: ${mockUrl}
+      vertex_credentials: os.environ/VERTEX_SA_FOURTH_KEY
+      vertex_location: ${LOCATION}
+      timeout: 1
   - model_name: stranger
     litellm_params:
       model: vertex_ai/gemini-2.5-flash
@@ -113,6 +120,7 @@ describe('providers vertex: the OpenAI SDK against vertex_ai deployments', () =>
         // The same account with its key listed under another id: a client (and token) of its own.
         VERTEX_SA_SECOND_KEY: serviceAccount(privateKey, mock.tokenUri, 'test-key-id-second'),
         VERTEX_SA_THIRD_KEY: serviceAccount(privateKey, mock.tokenUri, 'test-key-id-third'),
+        VERTEX_SA_FOURTH_KEY: serviceAccount(privateKey, mock.tokenUri, 'test-key-id-fourth'),
         STRANGER_SA: serviceAccount(stranger, mock.tokenUri), VERTEXAI_LOCATION: LOCATION },
       logger: createLogger({ service: 'test', level: 'debug', destination: logs }),
     });
@@ -296,6 +304,23 @@ describe('providers vertex: the OpenAI SDK against vertex_ai deployments', () =>
     // The mock refused the stranger's assertion, as it should: this test's one expected refusal.
     expect(mock.refusals).toEqual(['token: invalid_grant']);
     mock.reset();
+  });
+
+  it('providers vertex: a token endpoint that does not answer is the call\'s timeout (504), and no model call; the late token serves the next call', async () => {
+    mock.holdTokenRequests(true);
+    try {
+      const failed = await failureOf(() => client.chat.completions.create({ model: 'slow-token', messages: [{ role: 'user', content: 'hi' }] }));
+      expect(failed).toBeInstanceOf(OpenAI.APIError);
+      expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+      expect(mock.calls).toBe(0);
+    } finally {
+      mock.holdTokenRequests(false);
+    }
+    const tokenCalls = mock.tokenCalls;
+    await client.chat.completions.create({ model: 'slow-token', messages: [{ role: 'user', content: 'again' }] });
+    expect(mock.calls).toBe(1);
+    // The token the held request brought back was cached: no second request for one.
+    expect(mock.tokenCalls).toBe(tokenCalls);
   });
 
   it('providers vertex: the limiter settles the reservation to the tokens Vertex reported', async () => {

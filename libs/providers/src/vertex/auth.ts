@@ -36,17 +36,24 @@ function useTokenUri(client: AuthClient, tokenUri: unknown): void {
   });
 }
 
+/**
+ * A token request that hangs ends here, not never: a call waiting for it
+ * stops at its own deadline, and the token, when it comes, is cached for the next.
+ */
+const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
+const transporterOptions = { timeout: TOKEN_REQUEST_TIMEOUT_MS };
+
 /** The client of one credentials JSON (the config accepted only these types). */
 function clientOf(json: Record<string, unknown>): AuthClient {
   const text = (name: string): string | undefined => (typeof json[name] === 'string' ? (json[name] as string) : undefined);
   switch (json.type) {
     case 'service_account':
-      return new JWT({ email: text('client_email'), key: text('private_key'), keyId: text('private_key_id'), scopes: [CLOUD_PLATFORM] });
+      return new JWT({ email: text('client_email'), key: text('private_key'), keyId: text('private_key_id'), scopes: [CLOUD_PLATFORM], transporterOptions });
     case 'authorized_user':
-      return new UserRefreshClient({ clientId: text('client_id'), clientSecret: text('client_secret'), refreshToken: text('refresh_token') });
+      return new UserRefreshClient({ clientId: text('client_id'), clientSecret: text('client_secret'), refreshToken: text('refresh_token'), transporterOptions });
     default: {
       // Workload identity federation: the library reads its credential_source (a file, a URL, an executable, AWS).
-      const client = ExternalAccountClient.fromJSON({ ...(json as unknown as Parameters<typeof ExternalAccountClient.fromJSON>[0]), scopes: [CLOUD_PLATFORM] });
+      const client = ExternalAccountClient.fromJSON({ ...(json as unknown as Parameters<typeof ExternalAccountClient.fromJSON>[0]), scopes: [CLOUD_PLATFORM], transporterOptions });
       if (client === null) throw new Error('not an external_account credential');
       return client;
     }
