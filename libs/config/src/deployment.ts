@@ -76,6 +76,11 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
     const value = params[key];
     if (value != null) defaultParams[key] = value;
   }
+  // Read by the Gemini request map (a client's own safety_settings win); other providers have no such field.
+  if (params.safety_settings != null) {
+    if (provider === 'gemini' || provider === 'vertex_ai') defaultParams.safety_settings = params.safety_settings;
+    else context.warnings.push(`${formatPath([...paramsAt, 'safety_settings'])}: only gemini and vertex_ai deployments use it (this one is ${provider})`);
+  }
 
   const timeoutSeconds = params.timeout ?? context.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const { id: explicitId, ...modelInfo } = entry.model_info ?? {};

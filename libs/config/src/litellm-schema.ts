@@ -62,6 +62,8 @@ export const LiteLLMParamsSchema = z.object({
   /** The credentials JSON, a path to it, or an `os.environ/` reference to either; a YAML mapping is the JSON itself. */
   vertex_credentials: z.union([text, z.record(z.string(), z.unknown())]).nullish(),
   vertex_ai_credentials: z.union([text, z.record(z.string(), z.unknown())]).nullish(),
+  /** Gemini's safetySettings (`[{category, threshold}]`), sent on every call of a gemini or vertex_ai deployment. */
+  safety_settings: z.array(z.record(z.string(), z.unknown())).nullish(),
 });
 export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 

@@ -108,3 +108,21 @@ describe('config: vertex params where they mean nothing', () => {
     ]);
   });
 });
+
+describe('config: safety_settings', () => {
+  it('config: safety_settings of a gemini deployment are kept for its calls; elsewhere they are warned about', () => {
+    const config = parse(`model_list:
+  - model_name: a
+    litellm_params:
+      model: gemini/gemini-2.5-flash
+      safety_settings: [{ category: HARM_CATEGORY_HARASSMENT, threshold: BLOCK_NONE }]
+  - model_name: b
+    litellm_params:
+      model: openai/gpt-4o
+      safety_settings: [{ category: HARM_CATEGORY_HARASSMENT, threshold: BLOCK_NONE }]
+`);
+    expect(config.deployments[0]!.defaultParams.safety_settings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }]);
+    expect(config.deployments[1]!.defaultParams.safety_settings).toBeUndefined();
+    expect(config.warnings).toEqual(['model_list[1].litellm_params.safety_settings: only gemini and vertex_ai deployments use it (this one is openai)']);
+  });
+});

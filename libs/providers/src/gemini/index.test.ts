@@ -31,6 +31,14 @@ describe('providers: gemini request on the wire', () => {
     expect(JSON.parse(buildProviderRequest(withDefault, 'chat.completions', chat, opts(false)).body).generationConfig).toEqual({ maxOutputTokens: 77, temperature: 0.2 });
   });
 
+  it('providers: gemini sends the deployment\'s safety_settings unless the client sent its own', () => {
+    const settings = [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }];
+    const withSettings = deployment({ provider: 'gemini', providerModel: 'gemini-2.5-flash', defaultParams: { safety_settings: settings } });
+    expect(JSON.parse(buildProviderRequest(withSettings, 'chat.completions', chat, opts(false)).body).safetySettings).toEqual(settings);
+    const own = [{ category: 'HARM_CATEGORY_HATE_SPEECH', threshold: 'BLOCK_LOW_AND_ABOVE' }];
+    expect(JSON.parse(buildProviderRequest(withSettings, 'chat.completions', { ...chat, safety_settings: own }, opts(false)).body).safetySettings).toEqual(own);
+  });
+
   it('providers: gemini embeddings are one batchEmbedContents call with a request per input', () => {
     const req = buildProviderRequest(flash(null, 'text-embedding-004'), 'embeddings', { model: 'e', input: ['a', 'b'], dimensions: 64 }, opts(false));
     expect(req.url).toBe('https://generativelanguage.googleapis.com/v1beta/models/text-embedding-004:batchEmbedContents');

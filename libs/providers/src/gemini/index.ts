@@ -7,7 +7,7 @@ import { GeminiStreamTranslator } from './stream.js';
 import { googleModelId, namesModel, withMethod } from './url.js';
 
 export const GEMINI_CHAT: EndpointTransforms = {
-  request: (body, ctx) => chatRequestToGemini(body, { dropParams: ctx.deployment.dropParams }),
+  request: (body, ctx) => chatRequestToGemini(body, { dropParams: ctx.deployment.dropParams, safetySettings: ctx.deployment.defaultParams.safety_settings }),
   response: (json, ctx) => generateContentToChat(json, ctx.deployment.providerModel),
   stream: (ctx) => new GeminiStreamTranslator(ctx.deployment.id, ctx.deployment.providerModel),
 };

@@ -225,6 +225,8 @@ const UNSUPPORTED = ['logit_bias', 'functions', 'function_call', 'prediction', '
 
 export interface GeminiRequestOptions {
   dropParams: boolean;
+  /** The deployment's safety_settings (litellm_params), used when the client sends none. */
+  safetySettings?: unknown;
 }
 
 /** The generateContent body of an OpenAI chat body (its `model` goes in the URL). */
@@ -239,6 +241,7 @@ export function chatRequestToGemini(body: Readonly<Record<string, unknown>>, opt
   const asked = [body.max_tokens, body.max_completion_tokens].filter((v): v is number => typeof v === 'number');
   if (asked.length > 0) generationConfig.maxOutputTokens = Math.max(...asked);
   const request = applyParamMap(body, REQUEST_PARAMS);
+  if (request.safetySettings === undefined && Array.isArray(options.safetySettings)) request.safetySettings = options.safetySettings;
   return {
     contents,
     ...(systemInstruction === null ? {} : { systemInstruction }),
