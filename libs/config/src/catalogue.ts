@@ -43,6 +43,12 @@ const CATALOGUE_OF: Partial<Record<ProviderName, string | readonly string[]>> = 
   deepseek: 'deepseek',
   together_ai: 'togetherai',
   anthropic: 'anthropic',
+  openrouter: 'openrouter',
+  perplexity: 'perplexity',
+  xai: 'xai',
+  cerebras: 'cerebras',
+  deepinfra: 'deepinfra',
+  nvidia_nim: 'nvidia',
   gemini: 'google',
   // Vertex AI serves Google's models and partners' (Claude as `claude-sonnet-4@20250514`).
   vertex_ai: ['google-vertex', 'google-vertex-anthropic'],

@@ -215,7 +215,8 @@ export function httpFailure(
   } catch {
     // Not JSON (an HTML error page from a proxy, say): wrapped below.
   }
-  if (providerStatus === 401 || providerStatus === 403 || isGoogleKeyRejection(json)) {
+  // 498 is Cohere's "invalid token" (its SDK's InvalidTokenError): a credential failure too.
+  if (providerStatus === 401 || providerStatus === 403 || providerStatus === 498 || isGoogleKeyRejection(json)) {
     const err = Errors.upstreamFailed(
       `the provider rejected the gateway's credentials for deployment ${deployment.id} (HTTP ${providerStatus})`,
       'upstream_auth_failed',

@@ -30,3 +30,8 @@ export { messageToChatResponse, usageOfAnthropic } from './anthropic/response.js
 export { AnthropicStreamTranslator } from './anthropic/stream.js';
 export { messagesRequestToChat, chatResponseToMessage } from './anthropic/messages-to-chat.js';
 export { ChatToMessagesStream } from './anthropic/chat-stream-to-messages.js';
+export { cohere } from './cohere/index.js';
+export { chatRequestToCohere, embeddingsRequestToCohere } from './cohere/request.js';
+export { cohereChatToOpenAI, cohereEmbedToOpenAI, usageOfCohere } from './cohere/response.js';
+export { CohereStreamTranslator } from './cohere/stream.js';
+export { chatRequestToCompletion, completionToChatResponse, CompletionToChatStream } from './text-completion/chat-via-completions.js';

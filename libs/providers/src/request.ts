@@ -87,12 +87,13 @@ function resolveApiKey(deployment: Deployment, config: ProviderConfig, customBas
  * sent, so the client turns that into a definite failure.
  */
 export function buildProviderRequest(
-  deployment: Deployment,
+  configured: Deployment,
   endpoint: Endpoint,
   body: Record<string, unknown>,
   opts: BuildOptions,
 ): ProviderRequest {
-  const config = providerConfig(deployment);
+  const config = providerConfig(configured);
+  const deployment = config.wireModel === undefined ? configured : { ...configured, providerModel: config.wireModel(configured.providerModel) };
   // A wildcard route as configured still has `*` for a model: only its copy from
   // deploymentFor/resolveModel (with the client's model filled in) can be called.
   if (deployment.wildcard != null && deployment.wildcard.matched === null) {

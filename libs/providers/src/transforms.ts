@@ -18,7 +18,7 @@ export interface TransformContext {
 /** What the response transforms know: the body the request transform sent. */
 export interface ResponseContext extends TransformContext {
   providerBody: Readonly<Record<string, unknown>>;
-  /** The client's body as the ingress validated it (what an answer's form may depend on: embeddings' encoding_format). */
+  /** The client's body, for answers shaped by what it asked (an embeddings `encoding_format`). */
   clientBody?: Readonly<Record<string, unknown>>;
 }
 

@@ -45,6 +45,8 @@ export interface ProviderConfig {
   readonly streamFraming?: StreamFraming;
   /** Headers every call carries, keyed lower-case (a version header). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The model id the provider's body carries, when it is not the configured one (Fireworks' `accounts/.../models/` path). */
+  wireModel?(model: string): string;
   /** The endpoints the provider serves. */
   readonly endpoints: readonly Endpoint[];
   /**
@@ -84,6 +86,9 @@ export interface OpenAICompatibleOptions {
   apiKey?: ProviderConfig['apiKey'];
   streamUsage?: ProviderConfig['streamUsage'];
   root?: ProviderConfig['root'];
+  /** The endpoints the host really serves (default: every OpenAI endpoint). */
+  endpoints?: readonly Endpoint[];
+  wireModel?: ProviderConfig['wireModel'];
 }
 
 /** The base factory: bearer auth, `{root}/{endpoint path}`, OpenAI's own stream usage. */
@@ -96,7 +101,8 @@ export function openAICompatible(options: OpenAICompatibleOptions): ProviderConf
     root: options.root ?? ((apiBase) => apiBase),
     url: (root, endpoint) => `${root}${ENDPOINT_PATHS[endpoint]}`,
     authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-    endpoints: OPENAI_ENDPOINTS,
+    endpoints: options.endpoints ?? OPENAI_ENDPOINTS,
     transforms: OPENAI_TRANSFORMS,
+    ...(options.wireModel === undefined ? {} : { wireModel: options.wireModel }),
   };
 }
