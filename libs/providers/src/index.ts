@@ -35,3 +35,5 @@ export { chatRequestToCohere, embeddingsRequestToCohere } from './cohere/request
 export { cohereChatToOpenAI, cohereEmbedToOpenAI, usageOfCohere } from './cohere/response.js';
 export { CohereStreamTranslator } from './cohere/stream.js';
 export { chatRequestToCompletion, completionToChatResponse, CompletionToChatStream } from './text-completion/chat-via-completions.js';
+export { gemini } from './gemini/index.js';
+export { vertexAi, vertexHost } from './vertex/index.js';
