@@ -18,6 +18,7 @@ import { failureOf, settledTokenTotals } from './helpers.js';
 
 const MASTER_KEY = 'sk-test-master';
 const GEMINI_KEY = 'AIzaSy-test-gemini-key-0123456789';
+const WRONG_KEY = 'AIzaSy-revoked-key-9876543210';
 
 function config(mockUrl: string): string {
   return `model_list:
@@ -35,6 +36,11 @@ function config(mockUrl: string): string {
     litellm_params:
       model: gemini/text-embedding-004
       api_base: ${mockUrl}
+  - model_name: wrong-key
+    litellm_params:
+      model: gemini/gemini-2.5-flash
+      api_base: ${mockUrl}
+      api_key: os.environ/WRONG_GEMINI_KEY
 general_settings:
   master_key: ${MASTER_KEY}
 `;
@@ -65,7 +71,7 @@ describe('providers gemini: the OpenAI SDK against a gemini deployment', () => {
     stack = await startInProcessStack({
       servers: inject('servers'),
       config: config(mock.url),
-      env: { GEMINI_API_KEY: GEMINI_KEY },
+      env: { GEMINI_API_KEY: GEMINI_KEY, WRONG_GEMINI_KEY: WRONG_KEY },
       logger: createLogger({ service: 'test', level: 'debug', destination: logs }),
     });
     client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, maxRetries: 0 });
@@ -82,6 +88,7 @@ describe('providers gemini: the OpenAI SDK against a gemini deployment', () => {
     expect(mock.refusals).toEqual([]);
     for (const request of mock.requests) expect(request.query).not.toContain(GEMINI_KEY);
     expect(logLines.join('')).not.toContain(GEMINI_KEY);
+    expect(logLines.join('')).not.toContain(WRONG_KEY);
   });
 
   it('providers gemini: a chat with a system prompt is one generateContent call, with the usage Gemini reported', async () => {
@@ -189,6 +196,17 @@ describe('providers gemini: the OpenAI SDK against a gemini deployment', () => {
     expect((failed as InstanceType<typeof OpenAI.APIError>).message).toContain('[redacted]');
     expect(JSON.stringify(failed)).not.toContain(GEMINI_KEY);
     expect(mock.calls).toBe(1);
+  });
+
+  it('providers gemini: a key Google rejects (400 API_KEY_INVALID) is the gateway\'s credentials failing: a 502, not the client\'s 400', async () => {
+    const failed = await failureOf(() => client.chat.completions.create({ model: 'wrong-key', messages: [{ role: 'user', content: 'hi' }] }));
+    expect(failed).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_auth_failed');
+    expect(JSON.stringify(failed)).not.toContain(WRONG_KEY);
+    // The mock refused the key, as Google would: this test's one expected refusal.
+    expect(mock.refusals).toEqual(['API key not valid. Please pass a valid API key.']);
+    mock.reset();
   });
 
   it('providers gemini: a stream cut before Gemini finished is an error to the SDK, not a short answer', async () => {
