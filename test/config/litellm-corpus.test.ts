@@ -32,7 +32,7 @@ const EXPECTED: Record<string, Expected> = {
       "claude-sonnet-4-20250514": ["anthropic/claude-sonnet-4-20250514"],
     },
   },
-  'abbiirr-unified-llm-api.yaml': { refused: ["gemini","github"] },
+  'abbiirr-unified-llm-api.yaml': { refused: ["github"] },
   // litellm_settings is given twice: the last wins, as in PyYAML, and it is said.
   'adarshyadav04-litellm_proxy_gateway.yaml': {
     groups: {
@@ -64,8 +64,27 @@ const EXPECTED: Record<string, Expected> = {
       expect(config.warnings.join('\n')).not.toContain('litellm_settings.fallbacks');
     },
   },
-  'ancoren-free-llm-gateway.yaml': { refused: ["gemini"] },
-  'arukast-ai-stack.yaml': { refused: ['gemini'], warns: ['general_settings.read_timeout'] },
+  'ancoren-free-llm-gateway.yaml': {
+    groups: {
+      "gemini/gemini-2.5-flash": ["gemini/gemini-2.5-flash"],
+      "mistral/mistral-small-latest": ["mistral/mistral-small-latest"],
+      "mistral/mistral-medium-latest": ["mistral/mistral-medium-latest"],
+      "groq/llama-3.3-70b-versatile": ["groq/llama-3.3-70b-versatile"],
+      "groq/llama-3.1-8b-instant": ["groq/llama-3.1-8b-instant"],
+      "cerebras/llama3.3-70b": ["cerebras/llama3.3-70b"],
+      "cohere/command-r": ["cohere/command-r"],
+      "openrouter/meta-llama/llama-3.1-8b-instruct:free": ["openrouter/meta-llama/llama-3.1-8b-instruct:free"],
+    },
+  },
+  'arukast-ai-stack.yaml': {
+    groups: {
+      "OpenRouter": ["openrouter/openai/gpt-oss-120b:free"],
+      "Qwen3.5-4B-Thingking": ["openai/Qwen3.5-4B-UD-Q4_K_XL [Thinking · General] @ http://127.0.0.1:8000/v1"],
+      "Qwen3.5-4B-Instruct": ["openai/Qwen3.5-4B-UD-Q4_K_XL [Instruct · General] @ http://127.0.0.1:8000/v1"],
+      "Gemini-High": ["gemini/gemini-2.5-flash"],
+    },
+    check: (config) => expect(config.warnings.join('\n')).toContain('general_settings.read_timeout'),
+  },
   'asuopenclaw-llms.yaml': {
     groups: {
       "qwen3-14b": ["ollama/qwen3:14b @ http://192.0.2.10:11434"],
@@ -74,7 +93,8 @@ const EXPECTED: Record<string, Expected> = {
   },
   'baseddesi-nvidia-proxy.yaml': { refused: ["nvidia"] },
   // A repeated general_settings key is a warning, not a refusal (PyYAML keeps the last).
-  'berriai-example_litellm_gcp_cloud_run.yaml': { refused: ['vertex_ai', 'publishers'], warns: ['general_settings.store_model_in_db: given twice', 'agents'] },
+  // Its vertex_ai entries load now; a bare `publishers/google/models/...` names no provider LiteLLM knows either.
+  'berriai-example_litellm_gcp_cloud_run.yaml': { refused: ['publishers'], warns: ['general_settings.store_model_in_db: given twice', 'agents'] },
   // Bedrock in us-west-2 by aws_region_name; the empty aws_access_key_id / aws_secret_access_key are unset,
   // as an empty variable is, so the standard AWS variables sign the calls.
   'chenxqdu-litellm-ecs.yaml': {
@@ -109,7 +129,7 @@ const EXPECTED: Record<string, Expected> = {
       "dummy-openai": ["openai/gpt-4o-mini"],
     },
   },
-  'durandom-agentllm.yaml': { refused: ["agno","gemini"] },
+  'durandom-agentllm.yaml': { refused: ["agno"] },
   'hefty111-local-lab.yaml': {
     groups: {
       "fake-gpt-4": ["openai/fake-gpt-4 @ http://mock-llm:8090/v1"],
@@ -176,7 +196,15 @@ const EXPECTED: Record<string, Expected> = {
   },
   // "mistralai/..." has no LiteLLM provider prefix either: LiteLLM fails it at call time.
   'litellm-load_balancer.yaml': { refused: ['mistralai'] },
-  'litellm-macos_optimized_config.yaml': { refused: ["gemini"] },
+  'litellm-macos_optimized_config.yaml': {
+    groups: {
+      "gpt-4": ["openai/gpt-4"],
+      "claude-3-opus": ["anthropic/claude-3-opus-20240229"],
+      "gemini-pro": ["gemini/gemini-pro"],
+      "local-llama": ["ollama/llama2 @ http://localhost:11434"],
+    },
+    check: (config) => expect(config.deployments.find((d) => d.provider === 'gemini')?.apiKey?.source).toBe('os.environ/GEMINI_API_KEY'),
+  },
   'litellm-multi_instance_simple_config.yaml': {
     groups: {
       "fake-openai-endpoint": ["openai/my-fake-model @ http://fake_openai_api_base.internal:8080"],

@@ -7,5 +7,6 @@ export * from './otlp-receiver.js';
 export * from './nats-server.js';
 export * from './tcp-proxy.js';
 export * from './anthropic-mock.js';
+export * from './gemini-mock.js';
 export * from './cohere-mock.js';
 export * from './bedrock-mock.js';

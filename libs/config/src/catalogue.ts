@@ -35,7 +35,7 @@ const VENDORS: ReadonlyArray<{ catalogue: string; litellm: string }> = [
 ];
 
 /** Catalogue id of each Switchyard provider whose model ids the catalogue lists as the provider names them. */
-const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
+const CATALOGUE_OF: Partial<Record<ProviderName, string | readonly string[]>> = {
   openai: 'openai',
   azure: 'azure',
   groq: 'groq',
@@ -50,7 +50,15 @@ const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
   deepinfra: 'deepinfra',
   nvidia_nim: 'nvidia',
   bedrock: 'amazon-bedrock',
+  gemini: 'google',
+  // Vertex AI serves Google's models and partners' (Claude as `claude-sonnet-4@20250514`).
+  vertex_ai: ['google-vertex', 'google-vertex-anthropic'],
 };
+
+function catalogueIdsOf(provider: ProviderName): readonly string[] {
+  const own = CATALOGUE_OF[provider];
+  return own === undefined ? [] : typeof own === 'string' ? [own] : own;
+}
 
 function modelsOf(catalogueId: string): Record<string, CatalogueModel> {
   return catalogue[catalogueId]?.models ?? {};
@@ -113,14 +121,13 @@ export interface ModelLimits {
  * under the base model the operator names).
  */
 export function catalogueLimits(provider: ProviderName, model: string): ModelLimits {
-  const own = CATALOGUE_OF[provider];
   const id = provider === 'bedrock' ? model.replace(BEDROCK_PROFILE, '') : model;
-  const found = (own === undefined ? undefined : modelsOf(own)[id]) ?? (provider === 'azure' ? modelsOf('openai')[model] : undefined);
+  const own = catalogueIdsOf(provider).map((catalogueId) => modelsOf(catalogueId)[id]).find((found) => found !== undefined);
+  const found = own ?? (provider === 'azure' ? modelsOf('openai')[model] : undefined);
   return { contextWindow: found?.limit?.context ?? null, maxOutputTokens: found?.limit?.output ?? null };
 }
 
 /** Model ids the catalogue lists for a provider: what LiteLLM's `/v1/models` shows for a `provider/*` route. */
 export function catalogueModelsOf(provider: ProviderName): string[] {
-  const own = CATALOGUE_OF[provider];
-  return own === undefined ? [] : Object.keys(modelsOf(own)).sort();
+  return [...new Set(catalogueIdsOf(provider).flatMap((id) => Object.keys(modelsOf(id))))].sort();
 }

@@ -9,6 +9,7 @@ import { formatPath } from './path.js';
 import type { Problems } from './path.js';
 import { parseModelTarget, providerPrefix } from './provider.js';
 import { secretForms, secretList, urlCredentials, type Secret } from './secret.js';
+import { resolveVertex, vertexSecrets } from './vertex.js';
 
 export interface DeploymentDraft {
   /** Path of the `model_list` entry, for messages. */
@@ -73,6 +74,11 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
     aws === null
       ? resolved
       : { ...resolved, apiBase: resolved.apiBase ?? aws.endpoint, missingEnv: [...resolved.missingEnv, ...aws.missingEnv] };
+  const vertex =
+    provider === 'vertex_ai'
+      ? resolveVertex({ params, env: context.env, paramsAt, problems, warnings: context.warnings, missingEnv: connection.missingEnv })
+      : null;
+  warnUnusedVertexParams(provider, params, paramsAt, context.warnings);
 
   const rpm = oneLimit(entry, 'rpm', at, problems);
   const tpm = oneLimit(entry, 'tpm', at, problems);
@@ -81,6 +87,11 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
   for (const key of ['max_tokens', 'temperature', 'top_p'] as const) {
     const value = params[key];
     if (value != null) defaultParams[key] = value;
+  }
+  // Read by the Gemini request map (a client's own safety_settings win); other providers have no such field.
+  if (params.safety_settings != null) {
+    if (provider === 'gemini' || provider === 'vertex_ai') defaultParams.safety_settings = params.safety_settings;
+    else context.warnings.push(`${formatPath([...paramsAt, 'safety_settings'])}: only gemini and vertex_ai deployments use it (this one is ${provider})`);
   }
 
   const timeoutSeconds = params.timeout ?? context.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
@@ -116,9 +127,23 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       wildcard,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
       ...(aws === null ? {} : { aws: aws.aws }),
-      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers }, aws: aws?.aws }),
+      ...(vertex === null ? {} : { vertex }),
+      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers }, aws: aws?.aws, vertex }),
     },
   };
+}
+
+const VERTEX_PARAMS = ['vertex_project', 'vertex_ai_project', 'vertex_location', 'vertex_ai_location', 'vertex_credentials', 'vertex_ai_credentials'] as const;
+
+/** Keys that are read but mean nothing for this provider: said, not silently ignored. */
+function warnUnusedVertexParams(provider: Deployment['provider'], params: ModelEntry['litellm_params'], paramsAt: PropertyKey[], warnings: string[]): void {
+  if (provider === 'vertex_ai') {
+    if (params.api_key != null) warnings.push(`${formatPath([...paramsAt, 'api_key'])}: not used by vertex_ai, whose calls carry OAuth tokens of vertex_credentials`);
+    return;
+  }
+  for (const key of VERTEX_PARAMS) {
+    if (params[key] != null) warnings.push(`${formatPath([...paramsAt, key])}: only vertex_ai deployments use it (this one is ${provider})`);
+  }
 }
 
 /**
@@ -154,10 +179,12 @@ export function limitsOf(entry: ModelEntry, provider: Deployment['provider'], mo
 /**
  * The secrets a deployment's calls carry: its key, every `extra_headers`
  * value (a header is where proxies take their credentials; a value that is
- * not secret costs nothing but a redaction), credentials in `api_base`, and
- * a Bedrock deployment's AWS secret key and session token.
+ * not secret costs nothing but a redaction), credentials in `api_base`, a
+ * Bedrock deployment's AWS secret key and session token, and the private key
+ * of Vertex AI credentials. OAuth tokens are issued per call and scrubbed by
+ * the providers lib as they are issued.
  */
-export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders' | 'aws'>): () => readonly string[] {
+export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders' | 'aws' | 'vertex'>): () => readonly string[] {
   const aws = deployment.aws;
   return secretList([
     deployment.apiKey?.reveal(),
@@ -165,6 +192,7 @@ export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBa
     ...urlCredentials(deployment.apiBase),
     aws?.secretAccessKey?.reveal(),
     aws?.sessionToken?.reveal(),
+    ...vertexSecrets(deployment.vertex),
   ]);
 }
 

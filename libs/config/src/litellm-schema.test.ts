@@ -19,8 +19,13 @@ describe('config: provider/model strings', () => {
     // Bare claude names go to Anthropic, as LiteLLM sends them; never to OpenAI with that vendor's key.
     ['claude-3-sonnet-20240229', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-3-sonnet-20240229' }],
     ['claude-opus-9-future', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-opus-9-future' }],
-    ['vertex_ai/gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai', message: expect.stringMatching(/^provider "vertex_ai" is not supported \(supported: openai, azure, /) })],
-    ['gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai' })],
+    ['vertex_ai/gemini-1.5-pro', { kind: 'ok', provider: 'vertex_ai', providerModel: 'gemini-1.5-pro' }],
+    ['gemini/gemini-2.5-flash', { kind: 'ok', provider: 'gemini', providerModel: 'gemini-2.5-flash' }],
+    // A bare gemini name is Vertex AI's, as LiteLLM sends it (litellm.vertex_language_models).
+    ['gemini-1.5-pro', { kind: 'ok', provider: 'vertex_ai', providerModel: 'gemini-1.5-pro' }],
+    ['claude-sonnet-4@20250514', { kind: 'invalid', message: '"claude-sonnet-4@20250514" is a Claude model id of Vertex AI and names no provider: write vertex_ai/claude-sonnet-4@20250514' }],
+    ['vertex_ai/claude-sonnet-4@20250514', { kind: 'ok', provider: 'vertex_ai', providerModel: 'claude-sonnet-4@20250514' }],
+    ['replicate/meta/llama-3-8b', expect.objectContaining({ kind: 'unsupported', provider: 'replicate', message: expect.stringMatching(/^provider "replicate" is not supported \(supported: openai, azure, /) })],
     // Bedrock model ids, bare (LiteLLM's bedrock_models) or as a cross-region inference profile, are Bedrock's.
     ['anthropic.claude-3-haiku-20240307-v1:0', { kind: 'ok', provider: 'bedrock', providerModel: 'anthropic.claude-3-haiku-20240307-v1:0' }],
     ['us.anthropic.claude-3-5-haiku-20241022-v1:0', { kind: 'ok', provider: 'bedrock', providerModel: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' }],

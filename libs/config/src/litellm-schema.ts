@@ -83,6 +83,16 @@ export const LiteLLMParamsSchema = z.object({
   aws_role_name: z.unknown().optional(),
   aws_profile_name: z.unknown().optional(),
   aws_web_identity_token: z.unknown().optional(),
+  /** Vertex AI (LiteLLM's names; the `vertex_ai_` spellings are its aliases). */
+  vertex_project: text.nullish(),
+  vertex_ai_project: text.nullish(),
+  vertex_location: text.nullish(),
+  vertex_ai_location: text.nullish(),
+  /** The credentials JSON, a path to it, or an `os.environ/` reference to either; a YAML mapping is the JSON itself. */
+  vertex_credentials: z.union([text, z.record(z.string(), z.unknown())]).nullish(),
+  vertex_ai_credentials: z.union([text, z.record(z.string(), z.unknown())]).nullish(),
+  /** Gemini's safetySettings (`[{category, threshold}]`), sent on every call of a gemini or vertex_ai deployment. */
+  safety_settings: z.array(z.record(z.string(), z.unknown())).nullish(),
 });
 export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 

@@ -27,6 +27,8 @@ export const PROVIDERS = [
   'nvidia_nim',
   'lm_studio',
   'bedrock',
+  'gemini',
+  'vertex_ai',
   'mock',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -104,6 +106,8 @@ export interface Deployment {
   mock: MockBehaviour | null;
   /** How a `bedrock` deployment signs its calls (absent for every other provider). */
   aws?: AwsSettings;
+  /** Vertex AI's project, location and credentials; set on `vertex_ai` deployments only. */
+  vertex?: VertexSettings | null;
   /**
    * Every form (raw, base64, URL-encoded, ...) of every secret this deployment's
    * calls carry, plus the gateway's own (master key, Redis password): what the
@@ -132,6 +136,23 @@ export interface AwsSettings {
    * still says what the deployment is (its mapping, catalogue limits).
    */
   modelId: string | null;
+}
+
+/** Where a `vertex_ai` deployment's calls go and how they are authorised (LiteLLM's vertex_* params). */
+export interface VertexSettings {
+  /** vertex_project, else VERTEXAI_PROJECT / VERTEX_PROJECT, else the credentials' project_id; null: calls fail naming them. */
+  project: string | null;
+  /** vertex_location, else VERTEXAI_LOCATION / VERTEX_LOCATION, else LiteLLM's us-central1. */
+  location: string;
+  /**
+   * The Google credentials JSON (service account, authorized user, external
+   * account) as text: vertex_credentials (the JSON itself or a path to it),
+   * else VERTEXAI_CREDENTIALS / VERTEX_CREDENTIALS, else the file
+   * GOOGLE_APPLICATION_CREDENTIALS names. Null: Application Default Credentials.
+   */
+  credentials: Secret | null;
+  /** Why the credentials cannot be used in this process (a file it cannot read); calls fail with it. */
+  credentialsProblem: string | null;
 }
 
 /** Context window and output limit of a deployment's model. */

@@ -26,6 +26,10 @@ export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, Provid
   hosted_vllm: { apiKey: ['HOSTED_VLLM_API_KEY'], apiBase: ['HOSTED_VLLM_API_BASE'], apiVersion: [] },
   ollama: { apiKey: ['OLLAMA_API_KEY'], apiBase: ['OLLAMA_API_BASE'], apiVersion: [] },
   anthropic: { apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'], apiVersion: [] },
+  // Chat reads GEMINI_API_KEY (gemini/chat/transformation.py); model listing reads GOOGLE_API_KEY too (GeminiModelInfo).
+  gemini: { apiKey: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], apiBase: ['GEMINI_API_BASE'], apiVersion: [] },
+  // Vertex AI takes OAuth tokens, not keys: its project, location and credentials are read by vertex.ts.
+  vertex_ai: { apiKey: [], apiBase: ['VERTEXAI_API_BASE', 'VERTEX_API_BASE'], apiVersion: [] },
   // main.py's cohere / cohere_chat branch; CO_API_KEY is the Cohere SDK's own name.
   cohere: { apiKey: ['COHERE_API_KEY', 'CO_API_KEY'], apiBase: ['COHERE_API_BASE'], apiVersion: [] },
   // llms/openrouter/common_utils.py (get_openrouter_api_key / get_openrouter_api_base).
@@ -46,6 +50,15 @@ export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, Provid
   // A Bedrock API key (bearer); without one calls are signed with SigV4. The endpoint is resolved in aws.ts.
   bedrock: { apiKey: ['AWS_BEARER_TOKEN_BEDROCK'], apiBase: [], apiVersion: [] },
 };
+
+/** The variables LiteLLM's completion and embedding paths read for Vertex AI (litellm/main.py), first set wins. */
+export const VERTEX_ENV = {
+  project: ['VERTEXAI_PROJECT', 'VERTEX_PROJECT'],
+  location: ['VERTEXAI_LOCATION', 'VERTEX_LOCATION'],
+  credentials: ['VERTEXAI_CREDENTIALS', 'VERTEX_CREDENTIALS'],
+  /** What google.auth.default() (LiteLLM's fallback without credentials) reads: a path to the JSON. */
+  applicationCredentials: 'GOOGLE_APPLICATION_CREDENTIALS',
+} as const;
 
 /**
  * LiteLLM's `AZURE_DEFAULT_API_VERSION` (litellm/constants.py), used when

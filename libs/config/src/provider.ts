@@ -83,10 +83,16 @@ function bareName(model: string): ModelTarget {
   if (known !== undefined) return { kind: 'ok', provider: known[1], providerModel: model };
   const vendor = vendorOfBareName(model);
   if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
+  // `claude-sonnet-4@20250514` is how Vertex AI names Claude; Anthropic's API knows no such id, and LiteLLM infers no provider for it.
+  if (vendor === 'anthropic' && model.includes('@')) {
+    return { kind: 'invalid', message: `"${model}" is a Claude model id of Vertex AI and names no provider: write vertex_ai/${model}` };
+  }
   // LiteLLM sends a bare claude name to Anthropic (litellm.anthropic_models), so does Switchyard.
   if (vendor === 'anthropic') return { kind: 'ok', provider: 'anthropic', providerModel: model };
   // And a Bedrock model id (`anthropic.claude-...`, `us.amazon.nova-...`) to Bedrock (litellm.bedrock_models).
   if (vendor === 'bedrock') return { kind: 'ok', provider: 'bedrock', providerModel: model };
+  // And a bare gemini name to Vertex AI (litellm.vertex_language_models), not to Google AI Studio.
+  if (vendor === 'vertex_ai') return { kind: 'ok', provider: 'vertex_ai', providerModel: model };
   if ((PROVIDERS as readonly string[]).includes(vendor)) {
     // LiteLLM infers no provider for these names either; guessing OpenAI would send this vendor's key there.
     return {

@@ -14,7 +14,7 @@ import { callMock } from './mock.js';
 import { callMockMessages } from './mock-messages.js';
 import type { StreamFraming } from './providers/base.js';
 import { buildProviderRequest, providerConfig } from './request.js';
-import { callScrubberFor, scrubberFor, type SecretScrubber } from './secrets.js';
+import { scrubberForCall, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
 import type { StreamTranslator } from './transforms.js';
 import { usageFrom } from './usage.js';
@@ -170,14 +170,12 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   const control = new CallControl(timeoutMs, call.signal);
   const config = providerConfig(deployment);
   let res: ResponseData;
-  let scrubber = scrubberFor(deployment);
+  let authorized: Record<string, string> = {};
   if (config.authorize !== undefined) {
     try {
       // Inside the call's deadline: a token endpoint that hangs is this call's timeout.
-      const added = await config.authorize(req, deployment, control.controller.signal);
-      req = { ...req, headers: { ...req.headers, ...added } };
-      const secrets = config.callSecrets?.(added) ?? (added.authorization === undefined ? [] : [added.authorization]);
-      scrubber = callScrubberFor(deployment, secrets);
+      authorized = await config.authorize(req, deployment, control.controller.signal);
+      req = { ...req, headers: { ...req.headers, ...authorized } };
     } catch (err) {
       control.dispose();
       if (err instanceof GatewayError) return misconfiguredFailure(err);
@@ -199,6 +197,8 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
     control.dispose();
     return failureOf(call, control, err, false);
   }
+  // An issued credential (an OAuth token, a signature) is scrubbed like the configured ones: a provider may echo it in an error.
+  const scrubber = scrubberForCall(deployment, authorized, config.callSecrets?.(authorized));
   const headers = flattenHeaders(res.headers, scrubber);
   const contentType = headers['content-type'] ?? 'application/json';
   const ok = res.statusCode >= 200 && res.statusCode < 300;

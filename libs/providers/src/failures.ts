@@ -160,12 +160,25 @@ function providerErrorFields(json: unknown): ProviderErrorFields | null {
     typeof error === 'object' && error !== null && !Array.isArray(error) ? (error as Record<string, unknown>) : record;
   const message = asText(typeof error === 'string' ? error : (source.message ?? source.detail ?? null));
   if (message === null) return null;
+  // Google's `{"error": {"code": 429, "message", "status": "RESOURCE_EXHAUSTED"}}`: its code is the HTTP status, its status the name clients know.
+  const googleStatus = typeof source.code === 'number' && typeof source.status === 'string' ? source.status : null;
   return {
     message,
     type: typeof source.type === 'string' ? source.type : null,
     param: asText(source.param),
-    code: asText(source.code),
+    code: googleStatus ?? asText(source.code),
   };
+}
+
+/**
+ * Google answers a bad API key with 400 INVALID_ARGUMENT (reason
+ * API_KEY_INVALID in its ErrorInfo detail): the gateway's credentials are at
+ * fault, as with a 401, not the client's request.
+ */
+function isGoogleKeyRejection(json: unknown): boolean {
+  const error = typeof json === 'object' && json !== null ? (json as { error?: unknown }).error : undefined;
+  const details = typeof error === 'object' && error !== null ? (error as { details?: unknown }).details : undefined;
+  return Array.isArray(details) && details.some((detail) => typeof detail === 'object' && detail !== null && (detail as { reason?: unknown }).reason === 'API_KEY_INVALID');
 }
 
 function typeForStatus(status: number): string {
@@ -196,19 +209,19 @@ export function httpFailure(
   scrubber: SecretScrubber,
 ): FailureResponse {
   const retryAfterSeconds = parseRetryAfter(headers);
-  // 498 is Cohere's "invalid token" (its SDK's InvalidTokenError): a credential failure too.
-  if (providerStatus === 401 || providerStatus === 403 || providerStatus === 498) {
-    const err = Errors.upstreamFailed(
-      `the provider rejected the gateway's credentials for deployment ${deployment.id} (HTTP ${providerStatus})`,
-      'upstream_auth_failed',
-    );
-    return { ...fromGatewayError(err, 'provider_error', true, true), providerStatus, retryAfterSeconds };
-  }
   let json: unknown = null;
   try {
     json = JSON.parse(bodyText);
   } catch {
     // Not JSON (an HTML error page from a proxy, say): wrapped below.
+  }
+  // 498 is Cohere's "invalid token" (its SDK's InvalidTokenError): a credential failure too.
+  if (providerStatus === 401 || providerStatus === 403 || providerStatus === 498 || isGoogleKeyRejection(json)) {
+    const err = Errors.upstreamFailed(
+      `the provider rejected the gateway's credentials for deployment ${deployment.id} (HTTP ${providerStatus})`,
+      'upstream_auth_failed',
+    );
+    return { ...fromGatewayError(err, 'provider_error', true, true), providerStatus, retryAfterSeconds };
   }
   const fields = providerErrorFields(json);
   const clientVisible = providerStatus >= 400 && providerStatus < 500;

@@ -36,3 +36,5 @@ export { cohereChatToOpenAI, cohereEmbedToOpenAI, usageOfCohere } from './cohere
 export { CohereStreamTranslator } from './cohere/stream.js';
 export { chatRequestToCompletion, completionToChatResponse, CompletionToChatStream } from './text-completion/chat-via-completions.js';
 export { bedrock } from './bedrock/index.js';
+export { gemini } from './gemini/index.js';
+export { vertexAi, vertexHost } from './vertex/index.js';

@@ -102,3 +102,14 @@ general_settings:
     expect(printed).not.toContain(KEY);
   });
 });
+
+describe('providers: secrets scrubber with long secrets', () => {
+  it('providers: a long secret (a private key) is still scrubbed whole after the quick prefix test', () => {
+    const pem = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(40)}\n-----END PRIVATE KEY-----\n`;
+    const scrubber = new SecretScrubber(secretForms([pem]));
+    expect(scrubber.text(`key: ${JSON.stringify(pem)}`)).toBe('key: "[redacted]"');
+    // The prefix alone is not the secret: a text that only starts like one is left as it is.
+    expect(scrubber.text('-----BEGIN PRIVATE KEY----- (none here)')).toBe('-----BEGIN PRIVATE KEY----- (none here)');
+    expect(scrubber.foundIn('-----BEGIN PRIVATE KEY----- (none here)')).toBe(false);
+  });
+});

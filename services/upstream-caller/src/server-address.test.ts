@@ -14,5 +14,7 @@ describe('upstream-caller: server.address and server.port of the provider span',
   it('upstream-caller: the provider default when api_base is unset; nothing for the in-process mock', () => {
     expect(serverAttributes(at('openai', null))).toEqual({ 'server.address': 'api.openai.com', 'server.port': 443 });
     expect(serverAttributes(at('mock', null))).toEqual({});
+    const vertex = { provider: 'vertex_ai', apiBase: null, vertex: { project: 'p', location: 'europe-west4', credentials: null, credentialsProblem: null } } as unknown as Deployment;
+    expect(serverAttributes(vertex)).toEqual({ 'server.address': 'europe-west4-aiplatform.googleapis.com', 'server.port': 443 });
   });
 });

@@ -1,5 +1,5 @@
 import type { Deployment } from '@switchyard/config';
-import { PROVIDER_CONFIGS, type HttpProviderName } from '@switchyard/providers';
+import { PROVIDER_CONFIGS, vertexHost, type HttpProviderName } from '@switchyard/providers';
 
 /**
  * OTel's `server.address` / `server.port` of the endpoint a deployment calls:
@@ -7,7 +7,9 @@ import { PROVIDER_CONFIGS, type HttpProviderName } from '@switchyard/providers';
  * and query of an api_base may carry a deployment name or a key.
  */
 export function serverAttributes(deployment: Deployment): Record<string, string | number> {
-  const base = deployment.apiBase ?? (deployment.provider === 'mock' ? null : PROVIDER_CONFIGS[deployment.provider as HttpProviderName]?.defaultBaseUrl ?? null);
+  // Vertex AI's host is its location's, not one default.
+  const vertex = deployment.provider === 'vertex_ai' && deployment.vertex != null ? vertexHost(deployment.vertex.location) : null;
+  const base = deployment.apiBase ?? vertex ?? (deployment.provider === 'mock' ? null : PROVIDER_CONFIGS[deployment.provider as HttpProviderName]?.defaultBaseUrl ?? null);
   if (base === null) return {};
   try {
     const url = new URL(base);

@@ -33,11 +33,13 @@ describe('providers: anthropic response and stream', () => {
           message: {
             role: 'assistant',
             content: 'Checking.',
+            refusal: null,
             tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
             reasoning_content: 'hmm',
             thinking_blocks: [{ type: 'thinking', thinking: 'hmm', signature: 'sig' }],
           },
           finish_reason: 'tool_calls',
+          logprobs: null,
         },
       ],
       usage,
@@ -50,7 +52,7 @@ describe('providers: anthropic response and stream', () => {
       { content: [{ type: 'tool_use', id: 't', name: 'json_tool_call', input: { answer: 'yes' } }], stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1 } },
       true,
     );
-    expect((body.choices as Array<{ message: unknown; finish_reason: string }>)[0]).toEqual({ index: 0, message: { role: 'assistant', content: '{"answer":"yes"}' }, finish_reason: 'stop' });
+    expect((body.choices as Array<{ message: unknown; finish_reason: string }>)[0]).toEqual({ index: 0, message: { role: 'assistant', content: '{"answer":"yes"}', refusal: null }, finish_reason: 'stop', logprobs: null });
   });
 
   it('providers: anthropic usage without cache fields', () => {
@@ -87,6 +89,13 @@ describe('providers: anthropic response and stream', () => {
     expect(chunks[5]!.choices[0]!.finish_reason).toBe('tool_calls');
     expect(out.at(-2)).toMatchObject({ usageOnly: true, usage: { prompt_tokens: 15, completion_tokens: 9, total_tokens: 24, prompt_tokens_details: { cached_tokens: 3 } } });
     expect(out.at(-1)!.data).toBe('[DONE]');
+  });
+
+  it('providers: anthropic stream cut before message_stop is a broken stream, not a short answer', () => {
+    const translator = new AnthropicStreamTranslator('d1', false);
+    translator.push({ event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'm', model: 'c', usage: { input_tokens: 1, output_tokens: 1 } } }) });
+    translator.push({ event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Half' } }) });
+    expect(() => translator.end()).toThrow(/ended before Anthropic's message_stop/);
   });
 
   it('providers: anthropic stream error event breaks the stream', () => {

@@ -82,11 +82,14 @@ export function messageToChatResponse(json: unknown, jsonMode: boolean, created 
         message: {
           role: 'assistant',
           content: text === '' && toolCalls.length > 0 ? null : text,
+          // Required by OpenAI's schema; Anthropic's refusals are a stop reason, not a message.
+          refusal: null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
           ...(reasoning === '' ? {} : { reasoning_content: reasoning }),
           ...(thinking.length > 0 ? { thinking_blocks: thinking } : {}),
         },
         finish_reason: finishReasonOf(message.stop_reason, jsonMode) ?? 'stop',
+        logprobs: null,
       },
     ],
     ...(usage === null ? {} : { usage }),

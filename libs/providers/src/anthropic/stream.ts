@@ -30,6 +30,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   #usage: Partial<AnthropicUsage> = {};
   #blocks = new Map<number, BlockState>();
   #tools = 0;
+  #stopped = false;
 
   constructor(deploymentId: string, jsonMode: boolean) {
     this.#deploymentId = deploymentId;
@@ -79,6 +80,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         return finish === null ? [] : [this.#chunk({ delta: {}, finish_reason: finish })];
       }
       case 'message_stop':
+        this.#stopped = true;
         return [this.#chunk(null, usageOfAnthropic(this.#usage as AnthropicUsage))];
       case 'error': {
         const error = isRecord(payload.error) ? payload.error : {};
@@ -131,6 +133,10 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   }
 
   end(): StreamEvent[] {
+    // A stream that ends without message_stop was cut: the client must not take it for a whole answer.
+    if (!this.#stopped) {
+      throw new ProviderStreamError('connection_error', this.#deploymentId, `the stream of deployment ${this.#deploymentId} ended before Anthropic's message_stop`);
+    }
     return [DONE];
   }
 }

@@ -1,6 +1,8 @@
 import type { HttpProviderName, ProviderConfig } from './base.js';
 import { anthropic } from '../anthropic/index.js';
 import { bedrock } from '../bedrock/index.js';
+import { gemini } from '../gemini/index.js';
+import { vertexAi } from '../vertex/index.js';
 import { azure } from './azure.js';
 import { deepseek } from './deepseek.js';
 import { groq } from './groq.js';
@@ -33,6 +35,8 @@ export const PROVIDER_CONFIGS: Readonly<Record<HttpProviderName, ProviderConfig>
   deepseek,
   mistral,
   anthropic,
+  gemini,
+  vertex_ai: vertexAi,
   cohere,
   openrouter,
   'text-completion-openai': textCompletionOpenai,
