@@ -3,6 +3,8 @@ import { ENDPOINTS, Errors, type Endpoint, type GatewayError } from '@switchyard
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
+import type { EndpointTransforms, ResponseContext } from './transforms.js';
+import { chained, servesEndpoint, transformsFor } from './via-chat.js';
 
 /** The code of every error that means "fix the config file", never "try again later". */
 export const MISCONFIGURED = 'deployment_misconfigured';
@@ -104,10 +106,10 @@ export function buildProviderRequest(
     const names = deployment.missingEnv.join(', ');
     throw misconfigured(`deployment ${deployment.id} cannot be called: environment variable(s) ${names} not set`);
   }
-  if (!config.endpoints.includes(endpoint)) {
+  if (!servesEndpoint(config, endpoint)) {
     throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
   }
-  const transforms = config.transforms[endpoint];
+  const transforms = transformsFor(config, endpoint);
   const wire = transforms?.via ?? endpoint;
   const { root, custom } = resolveRoot(deployment, config);
   const apiKey = resolveApiKey(deployment, config, custom);
@@ -129,17 +131,38 @@ export function buildProviderRequest(
     return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
   }
   const ctx = { deployment, stream: opts.stream };
+  if (transforms.via !== undefined) return { url, method: 'POST', headers, ...viaBody(deployment, config, transforms, transforms.via, body, opts) };
   let providerBody: Record<string, unknown>;
   let text: string;
   if (transforms.request === undefined) {
     text = providerBodyText(deployment, endpoint, body, opts, config.streamUsage);
     providerBody = body;
   } else {
-    providerBody =
-      transforms.via === undefined
-        ? transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx)
-        : buildProviderBody(deployment, transforms.via, transforms.request(body, ctx), opts, config.streamUsage);
+    providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
     text = JSON.stringify(providerBody);
   }
-  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody } } };
+  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
+}
+
+/**
+ * The body of an endpoint served through another (`via`): translated to the
+ * via endpoint's body, edited as that body is (model, defaults, stream
+ * usage), then through the provider's own transforms of it when it has them.
+ */
+function viaBody(
+  deployment: Deployment,
+  config: ProviderConfig,
+  outer: EndpointTransforms,
+  via: Endpoint,
+  body: Record<string, unknown>,
+  opts: BuildOptions,
+): Pick<ProviderRequest, 'body' | 'translation'> {
+  const ctx = { deployment, stream: opts.stream };
+  const viaRequest = buildProviderBody(deployment, via, outer.request === undefined ? body : outer.request(body, ctx), opts, config.streamUsage);
+  const outerCtx: ResponseContext = { ...ctx, providerBody: viaRequest, clientBody: body };
+  const inner = config.transforms[via];
+  if (inner === undefined) return { body: JSON.stringify(viaRequest), translation: { transforms: outer, ctx: outerCtx } };
+  const providerBody = inner.request === undefined ? viaRequest : inner.request(viaRequest, ctx);
+  const innerCtx: ResponseContext = { ...ctx, providerBody, clientBody: viaRequest };
+  return { body: JSON.stringify(providerBody), translation: { transforms: chained(outer, outerCtx, inner, innerCtx), ctx: outerCtx } };
 }

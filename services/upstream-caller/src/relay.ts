@@ -29,6 +29,11 @@ export async function relayCall(options: {
   writer: ReplyWriter;
   signal: AbortSignal;
   startedAt: number;
+  /**
+   * The provider stored the response under this id (the Responses API): the
+   * gateway records where, before the client can see the id and ask for it.
+   */
+  onStoredResponse?: (responseId: string) => Promise<void>;
 }): Promise<CallResult> {
   const { client, deployment, envelope, writer, startedAt } = options;
   const head = { deploymentId: deployment.id, attempt: envelope.attempt, headers: envelope.admissionHeaders };
@@ -46,6 +51,7 @@ export async function relayCall(options: {
 
   switch (response.kind) {
     case 'json': {
+      if (response.storedResponseId !== undefined) await options.onStoredResponse?.(response.storedResponseId);
       writer.complete({ ...head, status: response.status, contentType: response.contentType }, response.body, {
         usage: response.usage,
         latencyMs: elapsed(),
@@ -61,6 +67,7 @@ export async function relayCall(options: {
       const frames = new FrameCoalescer((text) => writer.chunk(encoder.encode(text)));
       try {
         for await (const event of response.events) {
+          if (event.storedResponseId !== undefined) await options.onStoredResponse?.(event.storedResponseId);
           if (event.usage) usage = event.usage;
           else if (usage === null) streamed.add(event.data);
           // The gateway always asks the provider for usage; the client sees the
