@@ -80,9 +80,11 @@ export function responseObject(clientBody: Readonly<Json>, state: ResponseState)
     tools: echoedTools(clientBody.tools),
     top_p: clientBody.top_p ?? 1,
     truncation: 'disabled',
-    usage: responsesUsageOf(state.usage),
     metadata: clientBody.metadata ?? {},
   };
+  // The spec has no null usage: a response still in progress has none yet.
+  const usage = responsesUsageOf(state.usage);
+  if (usage !== null) out.usage = usage;
   if (typeof clientBody.user === 'string') out.user = clientBody.user;
   return out;
 }
