@@ -4,7 +4,7 @@ import { anthropic } from './anthropic/index.js';
 import { MESSAGES_VIA_CHAT } from './anthropic/messages-via-chat.js';
 import { buildProviderRequest } from './request.js';
 import type { ProviderConfig } from './providers/base.js';
-import { eventProblems, responseProblems } from './responses/conformance.fixture.js';
+import { eventProblems, responseProblems } from '../test/responses-conformance.js';
 import { buildStoredResponseRequest } from './responses/stored.js';
 import type { RawSseEvent } from './transforms.js';
 import type { StreamEvent } from './types.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../types.js';
 import { ChatToResponsesStream } from './chat-stream-to-responses.js';
-import { eventProblems, responseProblems } from './conformance.fixture.js';
+import { eventProblems, responseProblems } from '../../test/responses-conformance.js';
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
   JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'served', choices: [{ index: 0, delta, finish_reason: finish }] });

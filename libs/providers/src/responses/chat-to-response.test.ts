@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chatResponseToResponse } from './chat-to-response.js';
-import { responseProblems } from './conformance.fixture.js';
+import { responseProblems } from '../../test/responses-conformance.js';
 import { TRANSLATED_RESPONSE_PREFIX } from './response-object.js';
 
 const usage = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 2 } };

@@ -1,5 +1,5 @@
-import { loadConformance, type SchemaName } from '../../../../test/conformance/openapi.js';
-import type { StreamEvent } from '../types.js';
+import { loadConformance, type SchemaName } from '../../../test/conformance/openapi.js';
+import type { StreamEvent } from '../src/types.js';
 
 /** The spec's schema of each Responses stream event type. */
 const EVENT_SCHEMAS: Record<string, SchemaName> = {
