@@ -174,6 +174,15 @@ describe('responses: OpenAI and Azure deployments (passed through)', () => {
     expect(mock.calls).toBe(0);
   });
 
+  it('responses: a provider error echoing the gateway\'s key reaches the client scrubbed, with the provider\'s status', async () => {
+    mock.behave('gpt-4.1-mini', { status: 400, errorBody: { error: { message: 'bad request from {{header:authorization}}', type: 'invalid_request_error', param: 'input', code: null } } });
+    const failure = await failureOf(() => alice.responses.create({ model: 'gpt', input: 'x' }));
+    expect(failure.status).toBe(400);
+    expect(JSON.stringify(failure.error)).not.toContain(OPENAI_ENV.OPENAI_API_KEY);
+    expect(failure.error).toMatchObject({ param: 'input' });
+    expect(mock.calls).toBe(1);
+  });
+
   it('responses: an Azure deployment serves create, stream and retrieve on its v1 surface with its api-key', async () => {
     const input: ResponseInputItem[] = [{ role: 'user', content: [{ type: 'input_text', text: 'Hi Azure' }] }];
     const created = await alice.responses.create({ model: 'azure-gpt', input });

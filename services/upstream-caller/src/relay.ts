@@ -106,8 +106,12 @@ export async function relayCall(options: {
     }
     case 'failure': {
       // A connection error after the request went out (a definite: false one) may still have been served.
+      // A provider_error without a provider status is the gateway's own refusal before sending (misconfigured,
+      // or a request the provider's protocol cannot carry): nothing was called, nothing can be billed.
       const providerCalled =
-        response.outcome === 'connection_error' ? !response.definite : response.error.error.code !== 'deployment_misconfigured';
+        response.outcome === 'connection_error'
+          ? !response.definite
+          : response.error.error.code !== 'deployment_misconfigured' && !(response.outcome === 'provider_error' && response.providerStatus === null);
       writer.error({
         status: response.status,
         body: response.error,
