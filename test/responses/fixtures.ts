@@ -54,6 +54,11 @@ export function responsesConfig(mockUrl: string, anthropicUrl: string): string {
       api_key: os.environ/ANTHROPIC_API_KEY
       tpm: 1000000
     model_info: { id: claude-anthropic }
+  - model_name: "openai/*"
+    litellm_params:
+      model: "openai/*"
+      api_base: ${mockUrl}
+      api_key: os.environ/OPENAI_API_KEY
 general_settings:
   master_key: sk-unused-master
 `;

@@ -26,7 +26,7 @@ describe('responses: OpenAI and Azure deployments (passed through)', () => {
   beforeAll(async () => {
     mock = await startMockProvider();
     anthropicMock = await startAnthropicMock({ apiKey: 'sk-ant-unused' });
-    stack = await startInProcessStack({ servers: inject('servers'), config: responsesConfig(mock.url, anthropicMock.url), env: { ...OPENAI_ENV, ANTHROPIC_API_KEY: 'sk-ant-unused' }, authenticate: twoCallers });
+    stack = await startInProcessStack({ servers: inject('servers'), config: responsesConfig(mock.url, anthropicMock.url), env: { ...OPENAI_ENV, ANTHROPIC_API_KEY: 'sk-ant-unused' }, authenticate: twoCallers, scale: { ingress: 2, 'upstream-caller': 2 } });
     alice = new OpenAI({ apiKey: ALICE_KEY, baseURL: `${stack.ingressUrls[0]}/v1` });
     bob = new OpenAI({ apiKey: BOB_KEY, baseURL: `${stack.ingressUrls[0]}/v1` });
     redis = new Redis(inject('servers').redisUrl);
@@ -123,6 +123,16 @@ describe('responses: OpenAI and Azure deployments (passed through)', () => {
     const gone = await failureOf(() => alice.responses.retrieve(created.id));
     expect(gone.status).toBe(404);
     expect(mock.calls).toBe(3);
+  });
+
+  it('responses: every ingress replica finds a stored response (the owner map is on the bus), a wildcard route\'s too', async () => {
+    const otherReplica = new OpenAI({ apiKey: ALICE_KEY, baseURL: `${stack.ingressUrls[1]}/v1` });
+    for (const model of ['gpt', 'openai/gpt-4o']) {
+      const created = await alice.responses.create({ model, input: 'Anywhere' });
+      expect((await otherReplica.responses.retrieve(created.id)).id).toBe(created.id);
+    }
+    expect(mock.requests.map((request) => request.path)).toEqual(['/v1/responses', expect.stringMatching(/^\/v1\/responses\/resp_/), '/v1/responses', expect.stringMatching(/^\/v1\/responses\/resp_/)]);
+    expect(mock.requests[2]!.body).toMatchObject({ model: 'gpt-4o' });
   });
 
   it('responses: another caller gets a 404 for someone else\'s response, on retrieve, delete and previous_response_id, and nothing is called', async () => {

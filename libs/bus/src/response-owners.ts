@@ -4,8 +4,13 @@ import { decodeJson } from './codec.js';
 
 /** OpenAI keeps a stored response 30 days; the gateway remembers where it is as long. */
 export const RESPONSE_OWNERS_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-/** Bounded: an entry is ~150 bytes, so this holds over a million responses. */
-const RESPONSE_OWNERS_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * Bounded, as the cells bucket is: an entry is ~200 bytes, so this holds
+ * ~300,000 stored responses at a time. When it is full a new entry is
+ * refused (logged by the upstream-caller) and that response cannot be
+ * retrieved through the gateway; the response itself is still delivered.
+ */
+const RESPONSE_OWNERS_MAX_BYTES = 64 * 1024 * 1024;
 
 const RESPONSE_ID = /^[A-Za-z0-9_-]{1,200}$/;
 

@@ -97,6 +97,8 @@ export const StoredResponseOwner = z.object({
   deploymentId: z.string().min(1),
   /** Hash of the caller's key (null: the master key, or no auth). */
   callerId: z.string().nullable(),
+  /** The model the client asked for: a wildcard route's deployment is resolved with it again. */
+  requestedModel: z.string().max(256).optional(),
 });
 export type StoredResponseOwner = z.infer<typeof StoredResponseOwner>;
 
@@ -106,6 +108,8 @@ export const StoredResponseCall = z.object({
   operation: z.enum(['retrieve', 'delete']),
   responseId: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/),
   deploymentId: z.string().min(1),
+  /** The model the response was made for (resolves a wildcard route's deployment). */
+  requestedModel: z.string().max(256).nullable().default(null),
   timeoutMs: z.number().int().positive(),
 });
 export type StoredResponseCall = z.infer<typeof StoredResponseCall>;

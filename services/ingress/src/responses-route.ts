@@ -35,6 +35,7 @@ function notStored(responseId: string, param: string | null): GatewayError {
 
 interface StoredTarget {
   deployment: Deployment;
+  requestedModel: string | null;
 }
 
 /** The deployment that stores a response of this caller, or the error the caller gets. */
@@ -54,7 +55,7 @@ async function storedTarget(
   if (deployment === undefined) {
     throw Errors.notFound(`Response '${responseId}' was made by deployment ${owner.deploymentId}, which this gateway no longer has.`);
   }
-  return { deployment };
+  return { deployment, requestedModel: owner.requestedModel ?? null };
 }
 
 /** The deployment a `previous_response_id` pins the request to (the one that stores it), for its own caller only. */
@@ -107,12 +108,12 @@ export function registerStoredResponseRoutes(app: FastifyInstance, deps: StoredR
         if (operation === 'retrieve' && (request.query.stream === 'true' || request.query.stream === true)) {
           throw Errors.invalidRequest('Streaming a stored response (stream=true) is not supported by the gateway; retrieve it without stream.', 'stream', 'unsupported_parameter');
         }
-        const { deployment } = await storedTarget(deps.stored, deps.config, responseId, request.callerId, () => notFound(responseId), null);
+        const { deployment, requestedModel } = await storedTarget(deps.stored, deps.config, responseId, request.callerId, () => notFound(responseId), null);
         record.modelGroup = deployment.modelName;
         record.deploymentId = deployment.id;
         record.attempts = 1;
         const answer = await deps.stored!.call(
-          { requestId: request.id, operation, responseId, deploymentId: deployment.id, timeoutMs: deployment.timeoutMs },
+          { requestId: request.id, operation, responseId, deploymentId: deployment.id, requestedModel, timeoutMs: deployment.timeoutMs },
           trace.setSpan(parent, span),
         );
         if (answer.providerCalled) record.providerCalls = 1;

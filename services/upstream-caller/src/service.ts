@@ -169,7 +169,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
    */
   async function recordStoredResponse(responseId: string, deployment: Deployment, envelope: CallEnvelope): Promise<void> {
     try {
-      await responseOwners.record(responseId, { deploymentId: deployment.id, callerId: envelope.callerId });
+      await responseOwners.record(responseId, { deploymentId: deployment.id, callerId: envelope.callerId, requestedModel: envelope.requestedModel });
     } catch (error) {
       logger.warn({ err: error, requestId: envelope.requestId, deployment: deployment.id }, 'could not record where a stored response lives: it cannot be retrieved through the gateway');
     }
@@ -275,7 +275,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     async start() {
       await ensureEventsStream(nc, names);
       consume(names.subjects.call, QueueGroups.upstreamCaller, handleCall);
-      consume(names.subjects.storedResponse, QueueGroups.upstreamCaller, createStoredResponseHandler({ client, deployments, logger }));
+      consume(names.subjects.storedResponse, QueueGroups.upstreamCaller, createStoredResponseHandler({ client, config, deployments, logger }));
       consume(names.subjects.cancel, undefined, (msg) => {
         const parsed = CancelRequest.safeParse(decodeJson(msg.data));
         if (parsed.success) calls.cancel(parsed.data.requestId);

@@ -1,7 +1,7 @@
 import type { Msg } from 'nats';
 import { decodeJson } from '@switchyard/bus';
 import { Errors, StoredResponseCall, type StoredResponseReply } from '@switchyard/contracts';
-import type { Deployment } from '@switchyard/config';
+import { deploymentFor, type Deployment, type GatewayConfig } from '@switchyard/config';
 import type { ProviderClient } from '@switchyard/providers';
 import { SpanKind, SpanStatusCode, switchyardTracer, type Logger } from '@switchyard/telemetry';
 import { traceContextOf } from '@switchyard/bus';
@@ -16,6 +16,7 @@ import { serverAttributes } from './server-address.js';
  */
 export function createStoredResponseHandler(deps: {
   client: ProviderClient;
+  config: GatewayConfig;
   deployments: ReadonlyMap<string, Deployment>;
   logger: Logger;
 }): (msg: Msg) => Promise<void> {
@@ -37,7 +38,9 @@ export function createStoredResponseHandler(deps: {
       return;
     }
     const call = parsed.data;
-    const deployment = deps.deployments.get(call.deploymentId);
+    const configured = deps.deployments.get(call.deploymentId);
+    // A wildcard route's deployment gets the model the response was made for filled in, as its create call did.
+    const deployment = configured?.wildcard ? (deploymentFor(deps.config, call.deploymentId, call.requestedModel ?? '') ?? undefined) : configured;
     if (deployment === undefined) {
       const error = Errors.notFound(`Deployment ${call.deploymentId} is not in this upstream-caller's configuration.`);
       answer(msg, gatewayError(error.status, error.toBody()));
