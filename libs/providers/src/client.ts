@@ -11,7 +11,7 @@ import {
 } from './failures.js';
 import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
-import { callMockViaChat } from './mock-messages.js';
+import { callMockViaChat } from './mock-via-chat.js';
 import { buildStoredResponseRequest } from './responses/stored.js';
 import { VIA_CHAT } from './via-chat.js';
 import type { StreamFraming } from './providers/base.js';
