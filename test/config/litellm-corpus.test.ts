@@ -32,7 +32,7 @@ const EXPECTED: Record<string, Expected> = {
       "claude-sonnet-4-20250514": ["anthropic/claude-sonnet-4-20250514"],
     },
   },
-  'abbiirr-unified-llm-api.yaml': { refused: ["openrouter","gemini","github","nvidia_nim"] },
+  'abbiirr-unified-llm-api.yaml': { refused: ["gemini","github"] },
   // litellm_settings is given twice: the last wins, as in PyYAML, and it is said.
   'adarshyadav04-litellm_proxy_gateway.yaml': {
     groups: {
@@ -64,8 +64,8 @@ const EXPECTED: Record<string, Expected> = {
       expect(config.warnings.join('\n')).not.toContain('litellm_settings.fallbacks');
     },
   },
-  'ancoren-free-llm-gateway.yaml': { refused: ["gemini","cerebras","cohere","openrouter"] },
-  'arukast-ai-stack.yaml': { refused: ['openrouter', 'gemini'], warns: ['general_settings.read_timeout'] },
+  'ancoren-free-llm-gateway.yaml': { refused: ["gemini"] },
+  'arukast-ai-stack.yaml': { refused: ['gemini'], warns: ['general_settings.read_timeout'] },
   'asuopenclaw-llms.yaml': {
     groups: {
       "qwen3-14b": ["ollama/qwen3:14b @ http://192.0.2.10:11434"],
@@ -76,7 +76,21 @@ const EXPECTED: Record<string, Expected> = {
   // A repeated general_settings key is a warning, not a refusal (PyYAML keeps the last).
   'berriai-example_litellm_gcp_cloud_run.yaml': { refused: ['vertex_ai', 'publishers'], warns: ['general_settings.store_model_in_db: given twice', 'agents'] },
   'chenxqdu-litellm-ecs.yaml': { refused: ["bedrock"] },
-  'cirisai-cirisproxy.yaml': { refused: ["openrouter"] },
+  'cirisai-cirisproxy.yaml': {
+    groups: {
+      "llama-4-maverick": ["together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"],
+      "groq/llama-4-maverick": ["groq/meta-llama/llama-4-maverick-17b-128e-instruct"],
+      "openrouter/llama-4-maverick": ["openrouter/meta-llama/llama-4-maverick"],
+      "gpt-oss-20b": ["together_ai/openai/gpt-oss-20b"],
+      "openai/gpt-4o-mini": ["openai/gpt-4o-mini"],
+      "openai/gpt-4o": ["openai/gpt-4o"],
+    },
+    // The openrouter entry names its key; the fallbacks chain through it.
+    check: (config) => {
+      expect(config.groups.get('openrouter/llama-4-maverick')?.[0]?.apiKey?.reveal()).toBe('value-of-OPENROUTER_API_KEY');
+      expect(config.router.reliability.fallbacks['groq/llama-4-maverick']).toEqual(['openrouter/llama-4-maverick', 'llama-4-maverick']);
+    },
+  },
   // litellm_params names no model: LiteLLM's router cannot load it either.
   'cyspiegel-llm-service.yaml': { refused: [], otherProblems: ['model_list[0].litellm_params.model: required (string)'] },
   'diwas2055-gatelaya.yaml': {
@@ -150,7 +164,7 @@ const EXPECTED: Record<string, Expected> = {
     },
   },
   // "mistralai/..." has no LiteLLM provider prefix either: LiteLLM fails it at call time.
-  'litellm-load_balancer.yaml': { refused: ['openrouter', 'mistralai'] },
+  'litellm-load_balancer.yaml': { refused: ['mistralai'] },
   'litellm-macos_optimized_config.yaml': { refused: ["gemini"] },
   'litellm-multi_instance_simple_config.yaml': {
     groups: {
@@ -162,7 +176,18 @@ const EXPECTED: Record<string, Expected> = {
     refused: ['bedrock'],
     warns: ['litellm_settings.default_team_settings', 'finetune_settings', 'model_list[0].litellm_params.region_name'],
   },
-  'litellm-otel_test_config.yaml': { refused: ["cohere"] },
+  // LiteLLM serves the Cohere entry on /rerank, which Switchyard does not have: it loads as a Cohere deployment of that model.
+  'litellm-otel_test_config.yaml': {
+    groups: {
+      "fake-openai-endpoint": ["openai/fake @ https://exampleopenaiendpoint-production.up.railway.app/", "openai/fake @ https://exampleopenaiendpoint-production.up.railway.app/"],
+      "rerank-english-v3.0": ["cohere/rerank-english-v3.0"],
+      "llava-hf": ["openai/llava-hf/llava-v1.6-vicuna-7b-hf @ http://localhost:8000"],
+    },
+    check: (config) => {
+      expect(config.groups.get('rerank-english-v3.0')?.[0]?.apiKey?.reveal()).toBe('value-of-COHERE_API_KEY');
+      expect(config.warnings.join('\n')).toContain('guardrails');
+    },
+  },
   'litellm-queue.yaml': {
     groups: {
       "gpt-3.5-turbo": ["openai/gpt-3.5-turbo", "azure/chatgpt-v-2 @ https://openai-gpt-4-test-v-1.openai.azure.com/"],

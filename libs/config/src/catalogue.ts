@@ -43,6 +43,12 @@ const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
   deepseek: 'deepseek',
   together_ai: 'togetherai',
   anthropic: 'anthropic',
+  openrouter: 'openrouter',
+  perplexity: 'perplexity',
+  xai: 'xai',
+  cerebras: 'cerebras',
+  deepinfra: 'deepinfra',
+  nvidia_nim: 'nvidia',
 };
 
 function modelsOf(catalogueId: string): Record<string, CatalogueModel> {

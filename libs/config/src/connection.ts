@@ -44,7 +44,7 @@ const DEFAULT_API_BASE: Partial<Record<ProviderName, string>> = {
 };
 
 /** Providers that cannot be called without an endpoint of the operator's. */
-const NEEDS_API_BASE: ReadonlySet<ProviderName> = new Set(['azure', 'hosted_vllm']);
+const NEEDS_API_BASE: ReadonlySet<ProviderName> = new Set(['azure', 'hosted_vllm', 'lm_studio']);
 
 export function resolveConnection(input: ConnectionInput): Connection {
   const { provider, params, credential, env, paramsAt, problems } = input;

@@ -6,7 +6,7 @@ import type { ModelEntry } from './litellm-schema.js';
 import type { Deployment, ModelLimitsSource, WildcardRoute } from './model.js';
 import { formatPath } from './path.js';
 import type { Problems } from './path.js';
-import { parseModelTarget } from './provider.js';
+import { parseModelTarget, providerPrefix } from './provider.js';
 import { secretForms, secretList, urlCredentials, type Secret } from './secret.js';
 
 export interface DeploymentDraft {
@@ -44,6 +44,12 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
 
   const target = parseModelTarget(params.model);
   if (target.kind !== 'ok') problems.add([...paramsAt, 'model'], target.message);
+  if (providerPrefix(params.model) === 'vllm') {
+    context.warnings.push(
+      `${formatPath([...paramsAt, 'model'])}: LiteLLM's vllm/ runs vLLM inside the LiteLLM process; ` +
+        'Switchyard calls the vLLM server at api_base instead, as for hosted_vllm/',
+    );
+  }
   // Checks below still run for a refused provider, so one report names everything.
   const provider = target.kind === 'ok' ? target.provider : 'openai';
   const providerModel = target.kind === 'ok' ? target.providerModel : params.model;

@@ -10,3 +10,4 @@ export { deploymentFor, resolveModel } from './resolve.js';
 export { listedModels } from './listing.js';
 export { parseHttpUrl } from './url.js';
 export type { HttpUrlParts } from './url.js';
+export { PROVIDER_ENV } from './provider-env.js';

@@ -24,6 +24,22 @@ describe('config: provider/model strings', () => {
     ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
     ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],
     ['mock/', { kind: 'invalid', message: '"mock/" names no model after "mock/"' }],
+    // Cohere: both of LiteLLM's prefixes reach the v2 chat API; its bare chat and embed names are Cohere's.
+    ['cohere/command-r-plus', { kind: 'ok', provider: 'cohere', providerModel: 'command-r-plus' }],
+    ['cohere_chat/command-a-03-2025', { kind: 'ok', provider: 'cohere', providerModel: 'command-a-03-2025' }],
+    ['command-r', { kind: 'ok', provider: 'cohere', providerModel: 'command-r' }],
+    ['command-r7b-12-2024', { kind: 'ok', provider: 'cohere', providerModel: 'command-r7b-12-2024' }],
+    ['embed-english-v3.0', { kind: 'ok', provider: 'cohere', providerModel: 'embed-english-v3.0' }],
+    ['embed-v4.0', { kind: 'ok', provider: 'cohere', providerModel: 'embed-v4.0' }],
+    // OpenAI's completion-only models are LiteLLM's text-completion-openai.
+    ['gpt-3.5-turbo-instruct', { kind: 'ok', provider: 'text-completion-openai', providerModel: 'gpt-3.5-turbo-instruct' }],
+    ['text-completion-openai/davinci-002', { kind: 'ok', provider: 'text-completion-openai', providerModel: 'davinci-002' }],
+    ['openrouter/anthropic/claude-3.5-sonnet', { kind: 'ok', provider: 'openrouter', providerModel: 'anthropic/claude-3.5-sonnet' }],
+    ['fireworks_ai/accounts/fireworks/models/llama-v3p1-8b-instruct', { kind: 'ok', provider: 'fireworks_ai', providerModel: 'accounts/fireworks/models/llama-v3p1-8b-instruct' }],
+    ['nvidia_nim/meta/llama3-70b-instruct', { kind: 'ok', provider: 'nvidia_nim', providerModel: 'meta/llama3-70b-instruct' }],
+    ['vllm/facebook/opt-125m', { kind: 'ok', provider: 'hosted_vllm', providerModel: 'facebook/opt-125m' }],
+    // xAI now has a provider, and LiteLLM infers none for a bare grok name either.
+    ['grok-3', { kind: 'invalid', message: '"grok-3" is a model of xai and names no provider: write xai/grok-3' }],
   ])('config: %s', (model, expected) => {
     expect(parseModelTarget(model)).toEqual(expected);
   });

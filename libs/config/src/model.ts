@@ -16,6 +16,16 @@ export const PROVIDERS = [
   'deepseek',
   'mistral',
   'anthropic',
+  'cohere',
+  'openrouter',
+  'text-completion-openai',
+  'fireworks_ai',
+  'perplexity',
+  'xai',
+  'cerebras',
+  'deepinfra',
+  'nvidia_nim',
+  'lm_studio',
   'mock',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];

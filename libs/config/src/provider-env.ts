@@ -26,6 +26,23 @@ export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, Provid
   hosted_vllm: { apiKey: ['HOSTED_VLLM_API_KEY'], apiBase: ['HOSTED_VLLM_API_BASE'], apiVersion: [] },
   ollama: { apiKey: ['OLLAMA_API_KEY'], apiBase: ['OLLAMA_API_BASE'], apiVersion: [] },
   anthropic: { apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'], apiVersion: [] },
+  // main.py's cohere / cohere_chat branch; CO_API_KEY is the Cohere SDK's own name.
+  cohere: { apiKey: ['COHERE_API_KEY', 'CO_API_KEY'], apiBase: ['COHERE_API_BASE'], apiVersion: [] },
+  // llms/openrouter/common_utils.py (get_openrouter_api_key / get_openrouter_api_base).
+  openrouter: { apiKey: ['OPENROUTER_API_KEY', 'OR_API_KEY'], apiBase: ['OPENROUTER_API_BASE'], apiVersion: [] },
+  // main.py's text-completion-openai branch reads OpenAI's variables.
+  'text-completion-openai': { apiKey: ['OPENAI_API_KEY'], apiBase: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'], apiVersion: [] },
+  fireworks_ai: {
+    apiKey: ['FIREWORKS_API_KEY', 'FIREWORKS_AI_API_KEY', 'FIREWORKSAI_API_KEY', 'FIREWORKS_AI_TOKEN'],
+    apiBase: ['FIREWORKS_API_BASE'],
+    apiVersion: [],
+  },
+  perplexity: { apiKey: ['PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY'], apiBase: ['PERPLEXITY_API_BASE'], apiVersion: [] },
+  xai: { apiKey: ['XAI_API_KEY'], apiBase: ['XAI_API_BASE'], apiVersion: [] },
+  cerebras: { apiKey: ['CEREBRAS_API_KEY'], apiBase: ['CEREBRAS_API_BASE'], apiVersion: [] },
+  deepinfra: { apiKey: ['DEEPINFRA_API_KEY'], apiBase: ['DEEPINFRA_API_BASE'], apiVersion: [] },
+  nvidia_nim: { apiKey: ['NVIDIA_NIM_API_KEY'], apiBase: ['NVIDIA_NIM_API_BASE'], apiVersion: [] },
+  lm_studio: { apiKey: ['LM_STUDIO_API_KEY'], apiBase: ['LM_STUDIO_API_BASE'], apiVersion: [] },
 };
 
 /**

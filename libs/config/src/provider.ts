@@ -22,7 +22,25 @@ const SAME_SERVER: Readonly<Record<string, ProviderName>> = {
   ollama_chat: 'ollama',
   // LiteLLM's name for "an OpenAI-compatible server at api_base".
   custom_openai: 'openai',
+  // LiteLLM sends cohere/ and cohere_chat/ chat models to the same v2 chat API
+  // (get_llm_provider_logic.py: handle_cohere_chat_model_custom_llm_provider).
+  cohere_chat: 'cohere',
+  // LiteLLM's vllm/ loads the model into its own process; a gateway cannot, so
+  // it calls the vLLM server at api_base, as hosted_vllm/ does (see deployment.ts' warning).
+  vllm: 'hosted_vllm',
 };
+
+/**
+ * Bare names LiteLLM gives a provider without a prefix, which the model
+ * catalogue does not know: Cohere's (litellm.cohere_chat_models and
+ * cohere_embedding_models: `command-r`, `command-a-03-2025`, `embed-english-v3.0`)
+ * and OpenAI's completion-only models (litellm.open_ai_text_completion_models).
+ */
+const BARE_NAMES: ReadonlyArray<readonly [RegExp, ProviderName]> = [
+  [/^command(-[a-z0-9.-]+)?$/, 'cohere'],
+  [/^embed-(english|multilingual)(-light)?-v\d(\.\d)?$|^embed-v\d(\.\d)?$/, 'cohere'],
+  [/^(gpt-3\.5-turbo-instruct(-\d{4})?|davinci-002|babbage-002|text-davinci-00[1-3]|text-(curie|babbage|ada)-001)$/, 'text-completion-openai'],
+];
 
 const SUPPORTED = PROVIDERS.join(', ');
 
@@ -44,6 +62,8 @@ export function parseModelTarget(model: string): ModelTarget {
 }
 
 function bareName(model: string): ModelTarget {
+  const known = BARE_NAMES.find(([pattern]) => pattern.test(model));
+  if (known !== undefined) return { kind: 'ok', provider: known[1], providerModel: model };
   const vendor = vendorOfBareName(model);
   if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
   // LiteLLM sends a bare claude name to Anthropic (litellm.anthropic_models), so does Switchyard.

@@ -196,7 +196,8 @@ export function httpFailure(
   scrubber: SecretScrubber,
 ): FailureResponse {
   const retryAfterSeconds = parseRetryAfter(headers);
-  if (providerStatus === 401 || providerStatus === 403) {
+  // 498 is Cohere's "invalid token" (its SDK's InvalidTokenError): a credential failure too.
+  if (providerStatus === 401 || providerStatus === 403 || providerStatus === 498) {
     const err = Errors.upstreamFailed(
       `the provider rejected the gateway's credentials for deployment ${deployment.id} (HTTP ${providerStatus})`,
       'upstream_auth_failed',

@@ -37,3 +37,8 @@ export { chatResponseToResponse } from './responses/chat-to-response.js';
 export { ChatToResponsesStream } from './responses/chat-stream-to-responses.js';
 export { TRANSLATED_RESPONSE_PREFIX } from './responses/response-object.js';
 export { buildStoredResponseRequest, storesResponses } from './responses/stored.js';
+export { cohere } from './cohere/index.js';
+export { chatRequestToCohere, embeddingsRequestToCohere } from './cohere/request.js';
+export { cohereChatToOpenAI, cohereEmbedToOpenAI, usageOfCohere } from './cohere/response.js';
+export { CohereStreamTranslator } from './cohere/stream.js';
+export { chatRequestToCompletion, completionToChatResponse, CompletionToChatStream } from './text-completion/chat-via-completions.js';

@@ -3,7 +3,7 @@ import { ENDPOINTS, Errors, type Endpoint, type GatewayError } from '@switchyard
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
-import type { EndpointTransforms, ResponseContext } from './transforms.js';
+import type { ResponseContext } from './transforms.js';
 import { chained, servesEndpoint, transformsFor } from './via-chat.js';
 
 /** The code of every error that means "fix the config file", never "try again later". */
@@ -89,12 +89,13 @@ function resolveApiKey(deployment: Deployment, config: ProviderConfig, customBas
  * sent, so the client turns that into a definite failure.
  */
 export function buildProviderRequest(
-  deployment: Deployment,
+  configured: Deployment,
   endpoint: Endpoint,
   body: Record<string, unknown>,
   opts: BuildOptions,
 ): ProviderRequest {
-  const config = providerConfig(deployment);
+  const config = providerConfig(configured);
+  const deployment = config.wireModel === undefined ? configured : { ...configured, providerModel: config.wireModel(configured.providerModel) };
   // A wildcard route as configured still has `*` for a model: only its copy from
   // deploymentFor/resolveModel (with the client's model filled in) can be called.
   if (deployment.wildcard != null && deployment.wildcard.matched === null) {
@@ -109,8 +110,7 @@ export function buildProviderRequest(
   if (!servesEndpoint(config, endpoint)) {
     throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
   }
-  const transforms = transformsFor(config, endpoint);
-  const wire = transforms?.via ?? endpoint;
+  const wire = wireEndpoint(config, endpoint);
   const { root, custom } = resolveRoot(deployment, config);
   const apiKey = resolveApiKey(deployment, config, custom);
   const headers: Record<string, string> = {
@@ -127,42 +127,52 @@ export function buildProviderRequest(
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
   const url = config.url(root, wire, deployment, opts.stream && ENDPOINTS[endpoint].streams);
-  if (transforms === undefined) {
-    return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
+  return { url, method: 'POST', headers, ...requestBody(deployment, config, endpoint, body, opts) };
+}
+
+/** The longest chain of endpoints served through others (responses -> chat -> completions). */
+const MAX_VIA_DEPTH = 4;
+
+/** The endpoint the provider is finally called on: the end of the chain of `via`s. */
+function wireEndpoint(config: ProviderConfig, endpoint: Endpoint): Endpoint {
+  let wire = endpoint;
+  for (let depth = 0; depth < MAX_VIA_DEPTH; depth++) {
+    const via = transformsFor(config, wire)?.via;
+    if (via === undefined) return wire;
+    wire = via;
   }
-  const ctx = { deployment, stream: opts.stream };
-  if (transforms.via !== undefined) return { url, method: 'POST', headers, ...viaBody(deployment, config, transforms, transforms.via, body, opts) };
-  let providerBody: Record<string, unknown>;
-  let text: string;
-  if (transforms.request === undefined) {
-    text = providerBodyText(deployment, endpoint, body, opts, config.streamUsage);
-    providerBody = body;
-  } else {
-    providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
-    text = JSON.stringify(providerBody);
-  }
-  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
+  throw misconfigured(`provider ${config.name} serves ${endpoint} through more than ${MAX_VIA_DEPTH} other endpoints`);
 }
 
 /**
- * The body of an endpoint served through another (`via`): translated to the
- * via endpoint's body, edited as that body is (model, defaults, stream
- * usage), then through the provider's own transforms of it when it has them.
+ * The body the provider gets for an endpoint, and how its answers come back:
+ * the client's bytes edited in place (no transforms), the endpoint's own
+ * translation, or (`via`) a translation to another endpoint's body that is
+ * then built as that endpoint's request is, through the provider's own
+ * transforms of it when it has them (responses -> chat -> Anthropic's
+ * messages; chat -> completions); the answers are chained back in reverse.
  */
-function viaBody(
+function requestBody(
   deployment: Deployment,
   config: ProviderConfig,
-  outer: EndpointTransforms,
-  via: Endpoint,
+  endpoint: Endpoint,
   body: Record<string, unknown>,
   opts: BuildOptions,
 ): Pick<ProviderRequest, 'body' | 'translation'> {
+  const transforms = transformsFor(config, endpoint);
+  if (transforms === undefined) return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
   const ctx = { deployment, stream: opts.stream };
-  const viaRequest = buildProviderBody(deployment, via, outer.request === undefined ? body : outer.request(body, ctx), opts, config.streamUsage);
-  const outerCtx: ResponseContext = { ...ctx, providerBody: viaRequest, clientBody: body };
-  const inner = config.transforms[via];
-  if (inner === undefined) return { body: JSON.stringify(viaRequest), translation: { transforms: outer, ctx: outerCtx } };
-  const providerBody = inner.request === undefined ? viaRequest : inner.request(viaRequest, ctx);
-  const innerCtx: ResponseContext = { ...ctx, providerBody, clientBody: viaRequest };
-  return { body: JSON.stringify(providerBody), translation: { transforms: chained(outer, outerCtx, inner, innerCtx), ctx: outerCtx } };
+  if (transforms.via === undefined) {
+    if (transforms.request === undefined) {
+      return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage), translation: { transforms, ctx: { ...ctx, providerBody: body, clientBody: body } } };
+    }
+    const providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
+    return { body: JSON.stringify(providerBody), translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
+  }
+  const viaBody = transforms.request === undefined ? body : transforms.request(body, ctx);
+  // The via endpoint's body is the gateway's own object: no client bytes to edit in place.
+  const inner = requestBody(deployment, config, transforms.via, viaBody, { ...opts, bodyText: undefined });
+  const outerCtx: ResponseContext = { ...ctx, providerBody: buildProviderBody(deployment, transforms.via, viaBody, opts, config.streamUsage), clientBody: body };
+  if (inner.translation === undefined) return { body: inner.body, translation: { transforms, ctx: outerCtx } };
+  return { body: inner.body, translation: { transforms: chained(transforms, outerCtx, inner.translation.transforms, inner.translation.ctx), ctx: outerCtx } };
 }

@@ -18,7 +18,7 @@ export interface TransformContext {
 /** What the response transforms know: the body the request transform sent. */
 export interface ResponseContext extends TransformContext {
   providerBody: Readonly<Record<string, unknown>>;
-  /** The client's body as it was validated (what a translation echoes back, as the Responses API does). */
+  /** The client's body as it was validated: for answers shaped by what it asked (an embeddings `encoding_format`; the request a Response echoes). */
   clientBody?: Readonly<Record<string, unknown>>;
 }
 

@@ -100,6 +100,23 @@ describe('providers: endpoints served via chat', () => {
     expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 1 });
   });
 
+  it('providers: providers added with their own chat get both for free: cohere (its v2 chat), text-completion-openai (chat via completions)', () => {
+    const commandR = deployment({ id: 'cohere/1', modelName: 'command', provider: 'cohere', providerModel: 'command-r-plus' });
+    const cohereReq = buildProviderRequest(commandR, 'responses', { model: 'command', input: 'hi' }, { stream: false, wantUsage: false });
+    expect(cohereReq.url).toBe('https://api.cohere.com/v2/chat');
+    expect(JSON.parse(cohereReq.body)).toMatchObject({ model: 'command-r-plus', messages: [{ role: 'user', content: 'hi' }] });
+    expect(buildProviderRequest(commandR, 'messages', { model: 'command', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, { stream: false, wantUsage: false }).url).toBe('https://api.cohere.com/v2/chat');
+    const instruct = deployment({ id: 'instruct/1', modelName: 'instruct', provider: 'text-completion-openai', providerModel: 'gpt-3.5-turbo-instruct' });
+    const chain = buildProviderRequest(instruct, 'responses', { model: 'instruct', input: 'Say hi' }, { stream: false, wantUsage: false });
+    expect(chain.url).toBe('https://api.openai.com/v1/completions');
+    expect(JSON.parse(chain.body)).toMatchObject({ model: 'gpt-3.5-turbo-instruct', prompt: expect.stringContaining('Say hi') });
+    const completion = { id: 'cmpl-1', object: 'text_completion', created: 1, model: 'gpt-3.5-turbo-instruct', choices: [{ index: 0, text: 'Hi!', finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } };
+    const { body, usage } = chain.translation!.transforms.response(completion, chain.translation!.ctx);
+    expect(responseProblems(body)).toEqual([]);
+    expect(body).toMatchObject({ object: 'response', output: [{ type: 'message', content: [{ text: 'Hi!' }] }] });
+    expect(usage).toMatchObject({ total_tokens: 6 });
+  });
+
   it('providers: responses on an OpenAI-compatible server go to its chat completions, asking for stream usage', () => {
     const req = buildProviderRequest(vllm, 'responses', { model: 'local', input: 'hi', stream: true }, { stream: true, wantUsage: false });
     expect(req.url).toBe('http://vllm:8000/v1/chat/completions');

@@ -25,14 +25,13 @@ export function servesEndpoint(config: ProviderConfig, endpoint: Endpoint): bool
 }
 
 /**
- * How a provider serves an endpoint: its own transforms; none (the
- * passthrough) for an endpoint it lists without them; else the endpoint's
- * translation to chat.
+ * How a provider serves an endpoint: its own transforms (a provider that
+ * serves messages or responses natively says so with a passthrough transform,
+ * as Anthropic and OpenAI do); else, for an endpoint that comes with chat,
+ * its translation to chat; else none (the client's bytes, edited in place).
  */
 export function transformsFor(config: ProviderConfig, endpoint: Endpoint): EndpointTransforms | undefined {
-  const own = config.transforms[endpoint];
-  if (own !== undefined || config.endpoints.includes(endpoint)) return own;
-  return servesChat(config) ? VIA_CHAT[endpoint] : undefined;
+  return config.transforms[endpoint] ?? (servesChat(config) ? VIA_CHAT[endpoint] : undefined);
 }
 
 /** One stream through two translators: the provider's (to chat chunks), then the client protocol's (from them). */

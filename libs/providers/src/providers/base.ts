@@ -45,6 +45,8 @@ export interface ProviderConfig {
   readonly streamFraming?: StreamFraming;
   /** Headers every call carries, keyed lower-case (a version header). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The model id the provider's body carries, when it is not the configured one (Fireworks' `accounts/.../models/` path). */
+  wireModel?(model: string): string;
   /** The endpoints the provider serves. */
   readonly endpoints: readonly Endpoint[];
   /**
@@ -94,6 +96,9 @@ export interface OpenAICompatibleOptions {
   apiKey?: ProviderConfig['apiKey'];
   streamUsage?: ProviderConfig['streamUsage'];
   root?: ProviderConfig['root'];
+  /** The endpoints the host really serves (default: every OpenAI endpoint). */
+  endpoints?: readonly Endpoint[];
+  wireModel?: ProviderConfig['wireModel'];
   /** The server serves /v1/responses itself (OpenAI): passed through rather than translated to chat. */
   nativeResponses?: boolean;
 }
@@ -108,7 +113,8 @@ export function openAICompatible(options: OpenAICompatibleOptions): ProviderConf
     root: options.root ?? ((apiBase) => apiBase),
     url: (root, endpoint) => `${root}${ENDPOINT_PATHS[endpoint]}`,
     authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-    endpoints: options.nativeResponses === true ? NATIVE_RESPONSES_ENDPOINTS : OPENAI_ENDPOINTS,
+    endpoints: options.endpoints ?? (options.nativeResponses === true ? NATIVE_RESPONSES_ENDPOINTS : OPENAI_ENDPOINTS),
     transforms: options.nativeResponses === true ? NATIVE_RESPONSES_TRANSFORMS : OPENAI_TRANSFORMS,
+    ...(options.wireModel === undefined ? {} : { wireModel: options.wireModel }),
   };
 }

@@ -8,6 +8,16 @@ import { mistral } from './mistral.js';
 import { ollama } from './ollama.js';
 import { openai } from './openai.js';
 import { togetherAi } from './together-ai.js';
+import { cohere } from '../cohere/index.js';
+import { openrouter } from './openrouter.js';
+import { textCompletionOpenai } from './text-completion-openai.js';
+import { fireworksAi } from './fireworks-ai.js';
+import { perplexity } from './perplexity.js';
+import { xai } from './xai.js';
+import { cerebras } from './cerebras.js';
+import { deepinfra } from './deepinfra.js';
+import { nvidiaNim } from './nvidia-nim.js';
+import { lmStudio } from './lm-studio.js';
 
 export type { HttpProviderName, ProviderConfig } from './base.js';
 
@@ -22,4 +32,14 @@ export const PROVIDER_CONFIGS: Readonly<Record<HttpProviderName, ProviderConfig>
   deepseek,
   mistral,
   anthropic,
+  cohere,
+  openrouter,
+  'text-completion-openai': textCompletionOpenai,
+  fireworks_ai: fireworksAi,
+  perplexity,
+  xai,
+  cerebras,
+  deepinfra,
+  nvidia_nim: nvidiaNim,
+  lm_studio: lmStudio,
 };

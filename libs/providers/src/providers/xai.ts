@@ -1,0 +1,3 @@
+import { openAICompatible } from './base.js';
+
+export const xai = openAICompatible({ name: 'xai', defaultBaseUrl: 'https://api.x.ai/v1' });
