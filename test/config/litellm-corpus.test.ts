@@ -75,7 +75,18 @@ const EXPECTED: Record<string, Expected> = {
   'baseddesi-nvidia-proxy.yaml': { refused: ["nvidia"] },
   // A repeated general_settings key is a warning, not a refusal (PyYAML keeps the last).
   'berriai-example_litellm_gcp_cloud_run.yaml': { refused: ['vertex_ai', 'publishers'], warns: ['general_settings.store_model_in_db: given twice', 'agents'] },
-  'chenxqdu-litellm-ecs.yaml': { refused: ["bedrock"] },
+  // Bedrock in us-west-2 by aws_region_name; the empty aws_access_key_id / aws_secret_access_key are unset,
+  // as an empty variable is, so the standard AWS variables sign the calls.
+  'chenxqdu-litellm-ecs.yaml': {
+    groups: {
+      "bedrock-claude-v3-sonnet-user1": ["bedrock/anthropic.claude-3-sonnet-20240229-v1:0 @ https://bedrock-runtime.us-west-2.amazonaws.com"],
+      "bedrock-claude-v3-haiku-user2": ["bedrock/anthropic.claude-3-haiku-20240307-v1:0 @ https://bedrock-runtime.us-west-2.amazonaws.com"],
+    },
+    check: (config) => {
+      expect(config.deployments.map((d) => [d.rpm, d.aws?.region, d.aws?.accessKeyId])).toEqual([[3, 'us-west-2', null], [5, 'us-west-2', null]]);
+      expect(config.warnings).toEqual([]);
+    },
+  },
   'cirisai-cirisproxy.yaml': {
     groups: {
       "llama-4-maverick": ["together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"],
@@ -171,10 +182,20 @@ const EXPECTED: Record<string, Expected> = {
       "fake-openai-endpoint": ["openai/my-fake-model @ http://fake_openai_api_base.internal:8080"],
     },
   },
-  // The refusal still names every key it would ignore, litellm_settings' contents by path.
+  // The Bedrock entry is an inference profile with batch-only settings (s3_*, aws_batch_role_arn): chat is
+  // served, and the batch keys are reported with every other key it ignores, litellm_settings' contents by path.
   'litellm-oai_misc_config.yaml': {
-    refused: ['bedrock'],
-    warns: ['litellm_settings.default_team_settings', 'finetune_settings', 'model_list[0].litellm_params.region_name'],
+    groups: {
+      "gpt-5-mini-end-user-test": ["openai/gpt-5-mini"],
+      "bedrock/batch-us.anthropic.claude-haiku-4-5-20251001-v1:0": ["bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0 @ https://bedrock-runtime.us-west-2.amazonaws.com"],
+    },
+    check: (config) => {
+      const warnings = config.warnings.join('\n');
+      for (const key of ['litellm_settings.default_team_settings', 'finetune_settings', 'model_list[0].litellm_params.region_name', 'model_list[4].litellm_params.aws_batch_role_arn', 'model_list[4].litellm_params.s3_secret_access_key']) {
+        expect(warnings).toContain(key);
+      }
+      expect([...config.wildcards.keys()]).toEqual(['anthropic/*', 'groq/*', '*']);
+    },
   },
   // LiteLLM serves the Cohere entry on /rerank, which Switchyard does not have: it loads as a Cohere deployment of that model.
   'litellm-otel_test_config.yaml': {

@@ -8,3 +8,4 @@ export * from './nats-server.js';
 export * from './tcp-proxy.js';
 export * from './anthropic-mock.js';
 export * from './cohere-mock.js';
+export * from './bedrock-mock.js';

@@ -49,6 +49,7 @@ const CATALOGUE_OF: Partial<Record<ProviderName, string>> = {
   cerebras: 'cerebras',
   deepinfra: 'deepinfra',
   nvidia_nim: 'nvidia',
+  bedrock: 'amazon-bedrock',
 };
 
 function modelsOf(catalogueId: string): Record<string, CatalogueModel> {
@@ -83,14 +84,19 @@ const FAMILIES: ReadonlyMap<string, string> = (() => {
   return unique;
 })();
 
+/** The geography prefix of Bedrock's cross-region inference profile ids. */
+const BEDROCK_PROFILE = /^(?:us|us-gov|eu|apac|jp|au|ca|global)\./;
+
 /**
  * The LiteLLM provider a bare model name (no `provider/` prefix) means, or null
  * when the catalogue does not know it (LiteLLM's default, OpenAI, applies then).
  */
 export function vendorOfBareName(model: string): string | null {
   for (const vendor of VENDORS) if (Object.hasOwn(modelsOf(vendor.catalogue), model)) return vendor.litellm;
-  // Bedrock ids carry the model vendor first (`anthropic.claude-...`): that is still Bedrock.
-  if (/^[a-z]+\.[a-z]/.test(model) && Object.keys(modelsOf('amazon-bedrock')).some((id) => id.startsWith(model.split('.')[0]! + '.'))) {
+  // Bedrock ids carry the model vendor first (`anthropic.claude-...`), after the
+  // geography of a cross-region inference profile (`us.anthropic.claude-...`): that is still Bedrock.
+  const id = model.replace(BEDROCK_PROFILE, '');
+  if (/^[a-z0-9]+\.[a-z]/.test(id) && Object.keys(modelsOf('amazon-bedrock')).some((known) => known.startsWith(id.split('.')[0]! + '.'))) {
     return 'bedrock';
   }
   return FAMILIES.get(family(model)) ?? null;
@@ -108,7 +114,8 @@ export interface ModelLimits {
  */
 export function catalogueLimits(provider: ProviderName, model: string): ModelLimits {
   const own = CATALOGUE_OF[provider];
-  const found = (own === undefined ? undefined : modelsOf(own)[model]) ?? (provider === 'azure' ? modelsOf('openai')[model] : undefined);
+  const id = provider === 'bedrock' ? model.replace(BEDROCK_PROFILE, '') : model;
+  const found = (own === undefined ? undefined : modelsOf(own)[id]) ?? (provider === 'azure' ? modelsOf('openai')[model] : undefined);
   return { contextWindow: found?.limit?.context ?? null, maxOutputTokens: found?.limit?.output ?? null };
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { catalogueLimits } from './catalogue.js';
+import { resolveAws } from './aws.js';
 import { resolveConnection } from './connection.js';
 import { DEFAULT_TIMEOUT_SECONDS } from './litellm-schema.js';
 import type { ModelEntry } from './litellm-schema.js';
@@ -66,7 +67,12 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       );
     }
   }
-  const connection = resolveConnection({ provider, params, credential, env: context.env, paramsAt, problems, warnings: context.warnings });
+  const resolved = resolveConnection({ provider, params, credential, env: context.env, paramsAt, problems, warnings: context.warnings });
+  const aws = provider === 'bedrock' ? resolveAws(params, providerModel, context.env, paramsAt, problems) : null;
+  const connection =
+    aws === null
+      ? resolved
+      : { ...resolved, apiBase: resolved.apiBase ?? aws.endpoint, missingEnv: [...resolved.missingEnv, ...aws.missingEnv] };
 
   const rpm = oneLimit(entry, 'rpm', at, problems);
   const tpm = oneLimit(entry, 'tpm', at, problems);
@@ -86,7 +92,7 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
     explicitId: explicitId ?? null,
     // As written, not as resolved: every service must derive the same id
     // whatever variables its environment holds.
-    hashInput: `${provider}/${providerModel}|${params.api_base ?? ''}`,
+    hashInput: `${provider}/${providerModel}|${params.api_base ?? ''}${aws === null ? '' : `|${params.aws_region_name ?? ''}|${params.aws_bedrock_runtime_endpoint ?? ''}|${params.model_id ?? ''}`}`,
     deployment: {
       modelName: entry.model_name,
       provider,
@@ -109,7 +115,8 @@ export function draftDeployment(entry: ModelEntry, at: PropertyKey[], context: D
       dropParams: params.drop_params ?? context.dropParams,
       wildcard,
       mock: provider === 'mock' ? { latencyMs: params.mock_latency_ms ?? 0, response: params.mock_response ?? null } : null,
-      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers } }),
+      ...(aws === null ? {} : { aws: aws.aws }),
+      secrets: deploymentSecrets({ apiKey: connection.apiKey, apiBase: connection.apiBase, extraHeaders: { ...params.extra_headers }, aws: aws?.aws }),
     },
   };
 }
@@ -147,10 +154,18 @@ export function limitsOf(entry: ModelEntry, provider: Deployment['provider'], mo
 /**
  * The secrets a deployment's calls carry: its key, every `extra_headers`
  * value (a header is where proxies take their credentials; a value that is
- * not secret costs nothing but a redaction), credentials in `api_base`.
+ * not secret costs nothing but a redaction), credentials in `api_base`, and
+ * a Bedrock deployment's AWS secret key and session token.
  */
-export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders'>): () => readonly string[] {
-  return secretList([deployment.apiKey?.reveal(), ...Object.values(deployment.extraHeaders), ...urlCredentials(deployment.apiBase)]);
+export function deploymentSecrets(deployment: Pick<Deployment, 'apiKey' | 'apiBase' | 'extraHeaders' | 'aws'>): () => readonly string[] {
+  const aws = deployment.aws;
+  return secretList([
+    deployment.apiKey?.reveal(),
+    ...Object.values(deployment.extraHeaders),
+    ...urlCredentials(deployment.apiBase),
+    aws?.secretAccessKey?.reveal(),
+    aws?.sessionToken?.reveal(),
+  ]);
 }
 
 /** Adds the gateway's own secrets (master key, Redis password) to every deployment's list, once at load. */

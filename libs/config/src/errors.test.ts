@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseGatewayConfig } from './index.js';
 import type { GatewayConfig } from './index.js';
+import { PROVIDERS } from './model.js';
+
+// The list every refusal ends with: the providers this build supports.
+const SUPPORTED = PROVIDERS.join(', ');
 
 const SOURCE = '/etc/sy.yaml';
 
@@ -30,7 +34,7 @@ const withParams = (params: string, extra = ''): string =>
 
 describe('config: errors name the file and the field', () => {
   it.each([
-    ['unsupported provider', withParams('model: foo/bar'), 'model_list[1].litellm_params.model: provider "foo" is not supported (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, anthropic, cohere, openrouter, text-completion-openai, fireworks_ai, perplexity, xai, cerebras, deepinfra, nvidia_nim, lm_studio, mock)'],
+    ['unsupported provider', withParams('model: foo/bar'), `model_list[1].litellm_params.model: provider "foo" is not supported (supported: ${SUPPORTED})`],
     ['no model after prefix', withParams('model: "groq/"'), 'model_list[1].litellm_params.model: "groq/" names no model after "groq/"'],
     ['missing model', withParams('api_base: "http://x"'), 'model_list[1].litellm_params.model: required (string)'],
     ['missing model_name', 'model_list:\n  - litellm_params: { model: mock/a }\n', 'model_list[0].model_name: required (string)'],
@@ -49,7 +53,7 @@ describe('config: errors name the file and the field', () => {
     ['routing strategy', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { routing_strategy: fastest }\n', 'router_settings.routing_strategy: routing strategy "fastest" is not a LiteLLM strategy (LiteLLM\'s: simple-shuffle, least-busy, usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing)'],
     ['unknown credential', withParams('model: openai/x, litellm_credential_name: nope'), 'model_list[1].litellm_params.litellm_credential_name: credential "nope" is not in credential_list (the file has none)'],
     ['wildcard model without a pattern', withParams('model: "openai/*"'), 'model_list[1].litellm_params.model: "openai/*" holds a * but model_name "bad" has none, so nothing fills it (write model_name: "bad/*" or a pattern)'],
-    ['bare gemini name', withParams('model: gemini-1.5-pro, api_key: os.environ/GEMINI_API_KEY'), 'model_list[1].litellm_params.model: provider "vertex_ai" is not supported ("gemini-1.5-pro" is a model of vertex_ai, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/gemini-1.5-pro) (supported: openai, azure, hosted_vllm, ollama, groq, together_ai, deepseek, mistral, anthropic, cohere, openrouter, text-completion-openai, fireworks_ai, perplexity, xai, cerebras, deepinfra, nvidia_nim, lm_studio, mock)'],
+    ['bare gemini name', withParams('model: gemini-1.5-pro, api_key: os.environ/GEMINI_API_KEY'), `model_list[1].litellm_params.model: provider "vertex_ai" is not supported ("gemini-1.5-pro" is a model of vertex_ai, and LiteLLM sends a bare name to its vendor; for an OpenAI-compatible server serving it, write openai/gemini-1.5-pro) (supported: ${SUPPORTED})`],
     ['negative retries', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { num_retries: -1 }\n', 'router_settings.num_retries: Too small: expected number to be >=0'],
     ['redis port text', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { redis_host: h, redis_port: "abc" }\n', 'router_settings.redis_port: "abc" is not a port number (1-65535)'],
     ['redis password without host', 'model_list: [{ model_name: a, litellm_params: { model: mock/a } }]\nrouter_settings: { redis_password: pw }\n', 'router_settings.redis_host: required when redis_password is set'],

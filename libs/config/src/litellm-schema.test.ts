@@ -21,7 +21,16 @@ describe('config: provider/model strings', () => {
     ['claude-opus-9-future', { kind: 'ok', provider: 'anthropic', providerModel: 'claude-opus-9-future' }],
     ['vertex_ai/gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai', message: expect.stringMatching(/^provider "vertex_ai" is not supported \(supported: openai, azure, /) })],
     ['gemini-1.5-pro', expect.objectContaining({ kind: 'unsupported', provider: 'vertex_ai' })],
-    ['anthropic.claude-3-haiku-20240307-v1:0', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock' })],
+    // Bedrock model ids, bare (LiteLLM's bedrock_models) or as a cross-region inference profile, are Bedrock's.
+    ['anthropic.claude-3-haiku-20240307-v1:0', { kind: 'ok', provider: 'bedrock', providerModel: 'anthropic.claude-3-haiku-20240307-v1:0' }],
+    ['us.anthropic.claude-3-5-haiku-20241022-v1:0', { kind: 'ok', provider: 'bedrock', providerModel: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' }],
+    ['amazon.titan-embed-text-v2:0', { kind: 'ok', provider: 'bedrock', providerModel: 'amazon.titan-embed-text-v2:0' }],
+    ['bedrock/converse/meta.llama3-70b-instruct-v1:0', { kind: 'ok', provider: 'bedrock', providerModel: 'meta.llama3-70b-instruct-v1:0' }],
+    [
+      'bedrock/arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0',
+      { kind: 'ok', provider: 'bedrock', providerModel: 'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0' },
+    ],
+    ['bedrock/invoke/anthropic.claude-v2', expect.objectContaining({ kind: 'unsupported', provider: 'bedrock/invoke', message: expect.stringContaining('through Converse') })],
     ['deepseek-chat', { kind: 'invalid', message: '"deepseek-chat" is a model of deepseek and names no provider: write deepseek/deepseek-chat' }],
     ['mock/', { kind: 'invalid', message: '"mock/" names no model after "mock/"' }],
     // Cohere: both of LiteLLM's prefixes reach the v2 chat API; its bare chat and embed names are Cohere's.

@@ -15,9 +15,23 @@ export const DEFAULT_MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
 export const ADAPTIVE_ROUTER_PREFIXES = ['auto_router/', 'adaptive_router/'] as const;
 /** Fields only the mock provider honours; elsewhere they are reported as unsupported. */
 export const MOCK_ONLY_PARAMS = ['mock_response', 'mock_latency_ms'] as const;
+/** Fields only Bedrock deployments read (aws.ts); elsewhere they are reported as unsupported. */
+export const BEDROCK_ONLY_PARAMS = [
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_session_token',
+  'aws_region_name',
+  'aws_bedrock_runtime_endpoint',
+  'model_id',
+  'aws_role_name',
+  'aws_profile_name',
+  'aws_web_identity_token',
+] as const;
 
 const text = z.string().min(1, 'must not be empty');
 const positiveInt = z.number().int().positive();
+/** Text where `""` means "not set" (`aws_access_key_id: ""` in a LiteLLM file leaves it to the environment). */
+const optionalText = z.string().nullish().transform((value) => (value === '' ? null : value));
 
 /** YAML 1.1 reads an unquoted `2024-02-01` as a date (PyYAML too); Azure wants the text. */
 const apiVersionSchema = z.union([text, z.date().transform((date) => date.toISOString().slice(0, 10))]);
@@ -54,6 +68,21 @@ export const LiteLLMParamsSchema = z.object({
    * another deployment. Off by default: the provider may have done (and billed) the work.
    */
   retry_on_timeout: z.boolean().nullish(),
+  /*
+   * Bedrock (LiteLLM's names, each may be os.environ/NAME). An empty string
+   * is unset, as an empty variable is: the standard AWS variables apply.
+   */
+  aws_access_key_id: optionalText,
+  aws_secret_access_key: optionalText,
+  aws_session_token: optionalText,
+  aws_region_name: optionalText,
+  aws_bedrock_runtime_endpoint: optionalText,
+  /** Bedrock: the id the call names instead of the model (a provisioned-throughput or application inference profile ARN). */
+  model_id: optionalText,
+  /** Read only to refuse them (aws.ts): another identity than the one configured must never sign a call. */
+  aws_role_name: z.unknown().optional(),
+  aws_profile_name: z.unknown().optional(),
+  aws_web_identity_token: z.unknown().optional(),
 });
 export type LiteLLMParams = z.infer<typeof LiteLLMParamsSchema>;
 

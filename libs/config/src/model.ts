@@ -26,6 +26,7 @@ export const PROVIDERS = [
   'deepinfra',
   'nvidia_nim',
   'lm_studio',
+  'bedrock',
   'mock',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -101,6 +102,8 @@ export interface Deployment {
    */
   wildcard: WildcardRoute | null;
   mock: MockBehaviour | null;
+  /** How a `bedrock` deployment signs its calls (absent for every other provider). */
+  aws?: AwsSettings;
   /**
    * Every form (raw, base64, URL-encoded, ...) of every secret this deployment's
    * calls carry, plus the gateway's own (master key, Redis password): what the
@@ -108,6 +111,27 @@ export interface Deployment {
    * so that logging a deployment never prints them.
    */
   secrets: () => readonly string[];
+}
+
+/**
+ * A Bedrock deployment's AWS settings, LiteLLM's `aws_*` litellm_params or
+ * the standard AWS variables (see aws.ts). The call is signed with SigV4
+ * unless the deployment has a Bedrock API key (`api_key` /
+ * AWS_BEARER_TOKEN_BEDROCK), which is sent as a bearer token instead.
+ */
+export interface AwsSettings {
+  /** Not a secret (AWS shows it in every signed request), but read from the same places as the secret. */
+  accessKeyId: string | null;
+  secretAccessKey: Secret | null;
+  sessionToken: Secret | null;
+  /** The signing region, also the default endpoint's. */
+  region: string;
+  /**
+   * LiteLLM's `model_id`: what the call's path names instead of the model (a
+   * provisioned-throughput or application inference profile ARN); the model
+   * still says what the deployment is (its mapping, catalogue limits).
+   */
+  modelId: string | null;
 }
 
 /** Context window and output limit of a deployment's model. */

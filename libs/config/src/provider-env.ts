@@ -43,6 +43,8 @@ export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderName, 'mock'>, Provid
   deepinfra: { apiKey: ['DEEPINFRA_API_KEY'], apiBase: ['DEEPINFRA_API_BASE'], apiVersion: [] },
   nvidia_nim: { apiKey: ['NVIDIA_NIM_API_KEY'], apiBase: ['NVIDIA_NIM_API_BASE'], apiVersion: [] },
   lm_studio: { apiKey: ['LM_STUDIO_API_KEY'], apiBase: ['LM_STUDIO_API_BASE'], apiVersion: [] },
+  // A Bedrock API key (bearer); without one calls are signed with SigV4. The endpoint is resolved in aws.ts.
+  bedrock: { apiKey: ['AWS_BEARER_TOKEN_BEDROCK'], apiBase: [], apiVersion: [] },
 };
 
 /**

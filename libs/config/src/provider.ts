@@ -58,7 +58,24 @@ export function parseModelTarget(model: string): ModelTarget {
   const provider = (PROVIDERS as readonly string[]).includes(prefix) ? (prefix as ProviderName) : SAME_SERVER[prefix];
   if (provider === undefined) return unsupported(prefix);
   if (providerModel === '') return { kind: 'invalid', message: `"${model}" names no model after "${prefix}/"` };
+  if (provider === 'bedrock') return bedrockTarget(model, providerModel);
   return { kind: 'ok', provider, providerModel };
+}
+
+/**
+ * LiteLLM's Bedrock routes: `bedrock/<model id>` and `bedrock/converse/<model id>`
+ * are both the Converse API, which is how Switchyard calls every Bedrock chat
+ * model. `bedrock/invoke/...` (each vendor's own InvokeModel body) and the
+ * other route prefixes are not mapped: refused rather than sent another way.
+ */
+function bedrockTarget(model: string, rest: string): ModelTarget {
+  const id = rest.startsWith('converse/') ? rest.slice('converse/'.length) : rest;
+  const route = /^(invoke|agent|agentcore|llama|deepseek_r1|openai|qwen2|qwen3|moonshot|nova|nova-2|claude_platform|mantle|async_invoke)\//.exec(id);
+  if (route !== null) {
+    return { kind: 'unsupported', provider: `bedrock/${route[1]!}`, message: `"${model}": LiteLLM's bedrock/${route[1]!}/ route is not supported; Switchyard calls Bedrock chat models through Converse (write bedrock/<model id>)` };
+  }
+  if (id === '') return { kind: 'invalid', message: `"${model}" names no model` };
+  return { kind: 'ok', provider: 'bedrock', providerModel: id };
 }
 
 function bareName(model: string): ModelTarget {
@@ -68,6 +85,8 @@ function bareName(model: string): ModelTarget {
   if (vendor === null || vendor === 'openai') return { kind: 'ok', provider: 'openai', providerModel: model };
   // LiteLLM sends a bare claude name to Anthropic (litellm.anthropic_models), so does Switchyard.
   if (vendor === 'anthropic') return { kind: 'ok', provider: 'anthropic', providerModel: model };
+  // And a Bedrock model id (`anthropic.claude-...`, `us.amazon.nova-...`) to Bedrock (litellm.bedrock_models).
+  if (vendor === 'bedrock') return { kind: 'ok', provider: 'bedrock', providerModel: model };
   if ((PROVIDERS as readonly string[]).includes(vendor)) {
     // LiteLLM infers no provider for these names either; guessing OpenAI would send this vendor's key there.
     return {

@@ -1,5 +1,6 @@
 import {
   AllowedFailsPolicySchema,
+  BEDROCK_ONLY_PARAMS,
   GeneralSettingsSchema,
   RetryPolicySchema,
   LiteLLMParamsSchema,
@@ -14,6 +15,7 @@ import {
   isRecord,
 } from './litellm-schema.js';
 import { formatPath } from './path.js';
+import { parseModelTarget } from './provider.js';
 
 /**
  * Every key present in the file that Switchyard does not act on, as field
@@ -40,8 +42,11 @@ export function findUnsupportedKeys(doc: Record<string, unknown>): string[] {
       const params = entry['litellm_params'];
       extra(params, LiteLLMParamsSchema.shape, [...at, 'litellm_params']);
       extra(entry['model_info'], MODEL_INFO_KEYS, [...at, 'model_info']);
-      if (isRecord(params) && typeof params['model'] === 'string' && !params['model'].startsWith('mock/')) {
-        for (const key of MOCK_ONLY_PARAMS) {
+      if (isRecord(params) && typeof params['model'] === 'string') {
+        const target = parseModelTarget(params['model']);
+        const provider = target.kind === 'ok' ? target.provider : null;
+        const onlyFor = [...(provider === 'mock' ? [] : MOCK_ONLY_PARAMS), ...(provider === 'bedrock' ? [] : BEDROCK_ONLY_PARAMS)];
+        for (const key of onlyFor) {
           if (params[key] !== undefined && params[key] !== null) found.push(formatPath([...at, 'litellm_params', key]));
         }
       }

@@ -16,7 +16,7 @@ import { buildStoredResponseRequest } from './responses/stored.js';
 import { VIA_CHAT } from './via-chat.js';
 import type { StreamFraming } from './providers/base.js';
 import { buildProviderRequest, providerConfig } from './request.js';
-import { scrubberFor, type SecretScrubber } from './secrets.js';
+import { callScrubberFor, scrubberFor, type SecretScrubber } from './secrets.js';
 import { parseSse } from './sse.js';
 import type { StreamTranslator } from './transforms.js';
 import { usageFrom } from './usage.js';
@@ -127,9 +127,9 @@ async function* relayStream(
   body: ResponseData['body'],
   req: ProviderRequest,
   framing: StreamFraming | undefined,
+  scrubber: SecretScrubber,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   let finished = false;
-  const scrubber = scrubberFor(call.deployment);
   try {
     const translator = req.translation?.transforms.stream(req.translation.ctx);
     const events = framing === undefined ? parseSse(body, translator) : framedEvents(framing, body, translator);
@@ -173,10 +173,14 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   const control = new CallControl(timeoutMs, call.signal);
   const config = providerConfig(deployment);
   let res: ResponseData;
+  let scrubber = scrubberFor(deployment);
   if (config.authorize !== undefined) {
     try {
       // Inside the call's deadline: a token endpoint that hangs is this call's timeout.
-      req = { ...req, headers: { ...req.headers, ...(await config.authorize(req, deployment, control.controller.signal)) } };
+      const added = await config.authorize(req, deployment, control.controller.signal);
+      req = { ...req, headers: { ...req.headers, ...added } };
+      const secrets = config.callSecrets?.(added) ?? (added.authorization === undefined ? [] : [added.authorization]);
+      scrubber = callScrubberFor(deployment, secrets);
     } catch (err) {
       control.dispose();
       if (err instanceof GatewayError) return misconfiguredFailure(err);
@@ -198,7 +202,6 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
     control.dispose();
     return failureOf(call, control, err, false);
   }
-  const scrubber = scrubberFor(deployment);
   const headers = flattenHeaders(res.headers, scrubber);
   const contentType = headers['content-type'] ?? 'application/json';
   const ok = res.statusCode >= 200 && res.statusCode < 300;
@@ -207,7 +210,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
   try {
     if (!ok) {
       const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
-      return httpFailure(deployment, res.statusCode, headers, text, scrubber);
+      return httpFailure(deployment, res.statusCode, headers, config.errorBody?.(text, headers) ?? text, scrubber);
     }
     if (streaming) {
       const expected = config.streamFraming?.contentType ?? 'text/event-stream';
@@ -216,7 +219,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
         return invalidResponseFailure(deployment, res.statusCode, `expected ${expected}, got ${contentType}`);
       }
       control.stopDeadline();
-      const events = relayStream(call, control, res.body, req, config.streamFraming);
+      const events = relayStream(call, control, res.body, req, config.streamFraming, scrubber);
       handedOver = true;
       return { kind: 'stream', status: res.statusCode, headers, events };
     }
@@ -229,7 +232,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       return invalidResponseFailure(deployment, res.statusCode, 'the body is not JSON');
     }
     if (req.translation !== undefined) {
-      const translated = req.translation.transforms.response(parsed, req.translation.ctx);
+      const translated = req.translation.transforms.response(parsed, { ...req.translation.ctx, headers });
       const out = translated.body === null ? body : Buffer.from(JSON.stringify(translated.body));
       const stored = translated.storedResponseId === undefined ? {} : { storedResponseId: translated.storedResponseId };
       return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: out, usage: translated.usage, headers, ...stored };

@@ -42,3 +42,4 @@ export { chatRequestToCohere, embeddingsRequestToCohere } from './cohere/request
 export { cohereChatToOpenAI, cohereEmbedToOpenAI, usageOfCohere } from './cohere/response.js';
 export { CohereStreamTranslator } from './cohere/stream.js';
 export { chatRequestToCompletion, completionToChatResponse, CompletionToChatStream } from './text-completion/chat-via-completions.js';
+export { bedrock } from './bedrock/index.js';

@@ -1,17 +1,13 @@
 import { parseHttpUrl, type Deployment } from '@switchyard/config';
-import { ENDPOINTS, Errors, type Endpoint, type GatewayError } from '@switchyard/contracts';
+import { ENDPOINTS, Errors, type Endpoint } from '@switchyard/contracts';
+import { misconfigured } from './misconfigured.js';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
 import type { ResponseContext } from './transforms.js';
 import { chained, servesEndpoint, transformsFor } from './via-chat.js';
 
-/** The code of every error that means "fix the config file", never "try again later". */
-export const MISCONFIGURED = 'deployment_misconfigured';
-
-export function misconfigured(message: string): GatewayError {
-  return Errors.upstreamFailed(message, MISCONFIGURED);
-}
+export { MISCONFIGURED, misconfigured } from './misconfigured.js';
 
 /**
  * The body the provider receives, as an object: the client's body with the

@@ -1,4 +1,4 @@
-import type { Deployment } from '@switchyard/config';
+import { secretForms, type Deployment } from '@switchyard/config';
 
 /*
  * Provider bytes are not trusted to keep the gateway's secrets: a provider
@@ -63,6 +63,17 @@ export class SecretScrubber {
 
 const NO_SECRETS = new SecretScrubber([]);
 const byDeployment = new WeakMap<Deployment, SecretScrubber>();
+
+/**
+ * The scrubber of one call whose credentials were made for it (a request
+ * signature, a fresh OAuth token): the deployment's forms and theirs. Built
+ * per call, only for providers with an `authorize` hook.
+ */
+export function callScrubberFor(deployment: Deployment, callSecrets: readonly string[]): SecretScrubber {
+  const extra = secretForms(callSecrets);
+  if (extra.length === 0) return scrubberFor(deployment);
+  return new SecretScrubber([...new Set([...deployment.secrets(), ...extra])]);
+}
 
 /** The scrubber of a deployment, built once per loaded deployment. */
 export function scrubberFor(deployment: Deployment): SecretScrubber {

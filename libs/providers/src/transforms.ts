@@ -18,8 +18,10 @@ export interface TransformContext {
 /** What the response transforms know: the body the request transform sent. */
 export interface ResponseContext extends TransformContext {
   providerBody: Readonly<Record<string, unknown>>;
-  /** The client's body as it was validated: for answers shaped by what it asked (an embeddings `encoding_format`; the request a Response echoes). */
+  /** The client's body as it was validated: an answer shaped by a client field (embeddings' encoding_format; the request a Response echoes). */
   clientBody?: Readonly<Record<string, unknown>>;
+  /** The provider's response headers, scrubbed (a usage count some providers send only there). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** One SSE event as the provider framed it (`event:` name when it sends one). */

@@ -117,6 +117,15 @@ describe('providers: endpoints served via chat', () => {
     expect(usage).toMatchObject({ total_tokens: 6 });
   });
 
+  it('providers: bedrock (its own chat, a signed event stream) serves responses and messages through its Converse API', () => {
+    const nova = deployment({ id: 'nova/1', modelName: 'nova', provider: 'bedrock', providerModel: 'amazon.nova-lite-v1:0', apiBase: 'https://bedrock-runtime.us-east-1.amazonaws.com' });
+    const plain = buildProviderRequest(nova, 'responses', { model: 'nova', instructions: 'Be brief.', input: 'hi' }, { stream: false, wantUsage: false });
+    expect(plain.url).toBe('https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse');
+    expect(JSON.parse(plain.body)).toMatchObject({ messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+    const streamed = buildProviderRequest(nova, 'messages', { model: 'nova', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { stream: true, wantUsage: false });
+    expect(streamed.url).toBe('https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse-stream');
+  });
+
   it('providers: responses on an OpenAI-compatible server go to its chat completions, asking for stream usage', () => {
     const req = buildProviderRequest(vllm, 'responses', { model: 'local', input: 'hi', stream: true }, { stream: true, wantUsage: false });
     expect(req.url).toBe('http://vllm:8000/v1/chat/completions');

@@ -64,12 +64,14 @@ class ChainedStream implements StreamTranslator {
  * the chat body). Usage is the provider's own where it reports one.
  */
 export function chained(outer: EndpointTransforms, outerCtx: ResponseContext, inner: EndpointTransforms, innerCtx: ResponseContext): EndpointTransforms {
+  // What the client adds when the answer arrives (the provider's response headers) reaches both.
+  const withArrival = (base: ResponseContext, ctx: ResponseContext): ResponseContext => (ctx.headers === undefined ? base : { ...base, headers: ctx.headers });
   return {
-    response(json) {
-      const provider = inner.response(json, innerCtx);
-      const client = outer.response(provider.body ?? json, outerCtx);
+    response(json, ctx) {
+      const provider = inner.response(json, withArrival(innerCtx, ctx));
+      const client = outer.response(provider.body ?? json, withArrival(outerCtx, ctx));
       return { ...client, usage: provider.usage ?? client.usage };
     },
-    stream: () => new ChainedStream(inner.stream(innerCtx), outer.stream(outerCtx)),
+    stream: (ctx) => new ChainedStream(inner.stream(withArrival(innerCtx, ctx)), outer.stream(withArrival(outerCtx, ctx))),
   };
 }

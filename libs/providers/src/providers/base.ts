@@ -38,11 +38,24 @@ export interface ProviderConfig {
    */
   authorize?(request: Readonly<AuthorizableRequest>, deployment: Deployment, signal: AbortSignal): Promise<Record<string, string>>;
   /**
+   * The secrets of one call among the headers `authorize` added (a
+   * signature, a token), scrubbed from everything the provider sends back for
+   * that call as the deployment's own secrets are. Absent: the value of the
+   * `authorization` header it added, when it added one.
+   */
+  callSecrets?(added: Readonly<Record<string, string>>): string[];
+  /**
    * How a 2xx stream is framed when it is not SSE (Bedrock's AWS event
    * stream): the content type it comes with and a decoder to events the
    * endpoint's stream translator reads.
    */
   readonly streamFraming?: StreamFraming;
+  /**
+   * A non-2xx body in the provider's own error shape, rewritten as OpenAI's
+   * `{"error": {...}}` (with what only the headers say, such as Bedrock's
+   * `x-amzn-errortype`) before failures.ts reads it. Absent: read as it is.
+   */
+  errorBody?(bodyText: string, headers: Readonly<Record<string, string>>): string;
   /** Headers every call carries, keyed lower-case (a version header). */
   readonly headers?: Readonly<Record<string, string>>;
   /** The model id the provider's body carries, when it is not the configured one (Fireworks' `accounts/.../models/` path). */

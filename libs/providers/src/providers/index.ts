@@ -1,5 +1,6 @@
 import type { HttpProviderName, ProviderConfig } from './base.js';
 import { anthropic } from '../anthropic/index.js';
+import { bedrock } from '../bedrock/index.js';
 import { azure } from './azure.js';
 import { deepseek } from './deepseek.js';
 import { groq } from './groq.js';
@@ -42,4 +43,5 @@ export const PROVIDER_CONFIGS: Readonly<Record<HttpProviderName, ProviderConfig>
   deepinfra,
   nvidia_nim: nvidiaNim,
   lm_studio: lmStudio,
+  bedrock,
 };
