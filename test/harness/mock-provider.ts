@@ -299,7 +299,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     }
     if (kind === 'responses') {
       try {
-        billed += responses.create(body, model, req, res, b, requestId);
+        billed += responses.create(body, model, req, res, b, requestId, () => cut(req, res));
       } catch (error) {
         if (!(error instanceof ResponsesRefusal)) throw error;
         sendJson(res, error.status, error.body(), { 'x-request-id': requestId });

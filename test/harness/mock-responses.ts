@@ -27,6 +27,8 @@ export interface ResponsesBehaviour {
   honourMaxTokens: boolean;
   /** Answer with a call of this function tool (when the request offers tools) instead of text. */
   toolCall: { name: string; arguments: string } | null;
+  /** Destroy the socket after this many text deltas of a stream (a provider dying mid-stream). */
+  cutStreamAfter: number;
 }
 
 export class ResponsesRefusal extends Error {
@@ -122,7 +124,7 @@ function pieces(text: string, count: number): string[] {
 
 export interface ResponsesMock {
   /** POST /v1/responses; returns the tokens billed. Throws `ResponsesRefusal`. */
-  create(body: Json, model: string, req: IncomingMessage, res: ServerResponse, b: ResponsesBehaviour, requestId: string): number;
+  create(body: Json, model: string, req: IncomingMessage, res: ServerResponse, b: ResponsesBehaviour, requestId: string, cut: () => void): number;
   /** GET or DELETE /v1/responses/{id}. */
   stored(method: 'GET' | 'DELETE', id: string, req: IncomingMessage, res: ServerResponse): void;
 }
@@ -139,7 +141,7 @@ export function createResponsesMock(): ResponsesMock {
   const store = new Map<string, Stored>();
   let requests = 0;
   return {
-    create(body, model, req, res, b, requestId) {
+    create(body, model, req, res, b, requestId, cut) {
       const previousId = typeof body.previous_response_id === 'string' ? body.previous_response_id : null;
       const previous = previousId === null ? null : (store.get(previousId) ?? null);
       if (previousId !== null && (previous === null || previous.owner !== ownerOf(req))) {
@@ -190,7 +192,14 @@ export function createResponsesMock(): ResponsesMock {
       if (call === null) {
         event('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } });
         event('response.content_part.added', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
-        for (const piece of pieces(text, b.streamChunks)) event('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
+        for (const [index, piece] of pieces(text, b.streamChunks).entries()) {
+          if (index >= b.cutStreamAfter) {
+            // What was written reaches the gateway before the socket dies.
+            res.write(out, () => setTimeout(cut, 20));
+            return billed;
+          }
+          event('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: piece, logprobs: [] });
+        }
         event('response.output_text.done', { item_id: item.id, output_index: 0, content_index: 0, text, logprobs: [] });
         event('response.content_part.done', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [], logprobs: [] } });
       } else {

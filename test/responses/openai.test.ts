@@ -184,6 +184,19 @@ describe('responses: OpenAI and Azure deployments (passed through)', () => {
     expect(mock.calls).toBe(0);
   });
 
+  it('responses: a passed-through stream the provider cuts mid-way ends with a Responses error event, after one call', async () => {
+    mock.behave('gpt-4.1-mini', { reply: 'one two three four', streamChunks: 4, cutStreamAfter: 2 });
+    const stream = await alice.responses.create({ model: 'gpt', input: 'Cut me', stream: true });
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.filter((event) => event.type === 'response.output_text.delta')).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_stream_interrupted' });
+    expect(events.some((event) => event.type === 'response.completed')).toBe(false);
+    expect(mock.calls).toBe(1);
+    // No usage came: the limiter settles to what was streamed, counted (never the whole reservation left standing).
+    expect(await settledTokens(redis, stack.names.prefix, 'gpt-openai')).toBeGreaterThan(0);
+  });
+
   it('responses: a provider error echoing the gateway\'s key reaches the client scrubbed, with the provider\'s status', async () => {
     mock.behave('gpt-4.1-mini', { status: 400, errorBody: { error: { message: 'bad request from {{header:authorization}}', type: 'invalid_request_error', param: 'input', code: null } } });
     const failure = await failureOf(() => alice.responses.create({ model: 'gpt', input: 'x' }));
