@@ -78,7 +78,9 @@ export type SchemaName =
   | 'CreateEmbeddingResponse'
   | 'ListModelsResponse'
   | 'Model'
-  | 'ErrorResponse';
+  | 'ErrorResponse'
+  | 'Response'
+  | `Response${string}Event`;
 
 export interface Conformance {
   /** The problems of `value` against the component schema, as "path: message" lines; empty when it conforms. */

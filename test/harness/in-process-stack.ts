@@ -42,6 +42,8 @@ export interface StackOptions {
   redisUrl?: string;
   /** Shorter limiter windows for tests that watch a window slide. */
   limiterWindow?: { windowMs: number; bucketMs: number };
+  /** The ingress's caller identity from the Authorization header (default: the master key check). */
+  authenticate?: (authorization: string | undefined, apiKey?: string | string[] | undefined) => string | null;
   /** Start on an earlier stack's bus and database (a restart): they outlive this stack. */
   reuse?: { names: BusNames; databaseUrl: string };
 }
@@ -86,7 +88,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     let stopService: () => Promise<void>;
     if (service === 'ingress') {
       const redis = config.routers.length > 0 ? createRedisClient(options.redisUrl ?? options.servers.redisUrl, child) : undefined;
-      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}) });
+      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}), ...(options.authenticate ? { authenticate: options.authenticate } : {}) });
       const port = await ingress.start('127.0.0.1', 0);
       ingressUrls[index] = `http://127.0.0.1:${port}`;
       stopService = async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createResponsesMock, ResponsesRefusal } from './mock-responses.js';
 
 /*
  * The counting, OpenAI-compatible mock provider: the only mock in the
@@ -43,6 +44,8 @@ export interface MockProviderBehaviour {
   headers: Record<string, string>;
   /** After the content chunks of a stream, send this as a `data:` event and end without `[DONE]` (a provider's mid-stream error). */
   streamError: unknown;
+  /** Answer with a call of this function (chat tool_calls, a Responses function_call) when the request offers tools. */
+  toolCall: { name: string; arguments: string } | null;
 }
 
 /**
@@ -75,7 +78,7 @@ export interface MockProvider {
   /** Base URL ending in `/v1`. */
   readonly url: string;
   readonly port: number;
-  /** Completion, chat and embedding calls received (model listings are not calls). */
+  /** Completion, chat, embedding and Responses calls received, GET/DELETE of stored responses included (model listings are not calls). */
   readonly calls: number;
   /** Tokens the mock billed for what it generated (its usage's total_tokens, also when it did not send the usage). */
   readonly billedTokens: number;
@@ -105,7 +108,7 @@ export interface MockProviderOptions {
   maxRecorded?: number;
 }
 
-type Kind = 'chat' | 'completions' | 'embeddings';
+type Kind = 'chat' | 'completions' | 'embeddings' | 'responses';
 
 const DEFAULTS: MockProviderBehaviour = {
   latencyMs: 0,
@@ -124,6 +127,7 @@ const DEFAULTS: MockProviderBehaviour = {
   omitStreamUsage: false,
   headers: {},
   streamError: undefined,
+  toolCall: null,
 };
 
 /** Request fields other than the messages whose text a model reads (and OpenAI bills as prompt). */
@@ -133,7 +137,11 @@ const PATHS: Record<string, Kind> = {
   '/chat/completions': 'chat',
   '/completions': 'completions',
   '/embeddings': 'embeddings',
+  '/responses': 'responses',
 };
+/** Azure's OpenAI-compatible v1 surface (the Responses API lives only there): no deployment in the path, model in the body. */
+const AZURE_V1_PREFIX = '/openai/v1';
+const STORED_RESPONSE = /^\/responses\/([A-Za-z0-9_-]+)$/;
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)(\/.*)$/;
 
 /** The largest embedding OpenAI's models return (text-embedding-3-large). */
@@ -179,6 +187,23 @@ function promptOf(kind: Kind, body: Record<string, unknown>): { echo: string; ch
   return { echo: texts.at(-1) ?? '', chars: texts.reduce((sum, text) => sum + text.length, 0) };
 }
 
+/**
+ * What OpenAI's chat refuses in the message order: a tool message that
+ * answers no tool call of the assistant message before it.
+ */
+function chatRefusal(body: Record<string, unknown>): string | null {
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  let open = new Set<string>();
+  for (const message of messages) {
+    if (message.role === 'tool') {
+      if (!open.has(String(message.tool_call_id))) return "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.";
+      continue;
+    }
+    open = new Set(message.role === 'assistant' && Array.isArray(message.tool_calls) ? (message.tool_calls as Array<{ id?: unknown }>).map((call) => String(call.id)) : []);
+  }
+  return null;
+}
+
 function vector(text: string, dimensions: number): number[] {
   const out: number[] = [];
   for (let block = 0; out.length < dimensions; block++) {
@@ -210,6 +235,7 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
   let aborted = 0;
   let abortWaiters: Array<{ n: number; resolve: (count: number) => void }> = [];
   const cutByMock = new WeakSet<ServerResponse>();
+  const responses = createResponsesMock();
 
   function cut(req: IncomingMessage, res: ServerResponse): void {
     cutByMock.add(res);
@@ -271,6 +297,17 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"id": "chatcmpl-garbage", "choices": [tru');
     }
+    if (kind === 'responses') {
+      try {
+        billed += responses.create(body, model, req, res, b, requestId, () => cut(req, res));
+      } catch (error) {
+        if (!(error instanceof ResponsesRefusal)) throw error;
+        sendJson(res, error.status, error.body(), { 'x-request-id': requestId });
+      }
+      return;
+    }
+    const refusal = kind === 'chat' ? chatRefusal(body) : null;
+    if (refusal !== null) return sendJson(res, 400, { error: { message: refusal, type: 'invalid_request_error', param: 'messages', code: null } }, { 'x-request-id': requestId });
     const created = Math.floor(Date.now() / 1000);
     const prompt = promptOf(kind, body);
     let promptChars = prompt.chars;
@@ -304,11 +341,15 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     const usage = { ...usageBase, completion_tokens: completionTokens, total_tokens: usageBase.prompt_tokens + completionTokens };
     billed += usage.total_tokens;
     const indexes = Array.from({ length: returned }, (_, index) => index);
+    const toolCall = kind === 'chat' && b.toolCall !== null && Array.isArray(body.tools) && body.tools.length > 0 ? b.toolCall : null;
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-mock${sequence}`;
     const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
+    const callId = `call_mock${sequence}`;
     if (body.stream !== true) {
       const choices = indexes.map((index) =>
-        kind === 'chat'
+        toolCall !== null
+          ? { index, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: callId, type: 'function', function: toolCall }] }, logprobs: null, finish_reason: 'tool_calls' }
+          : kind === 'chat'
           ? { index, message: { role: 'assistant', content: reply, refusal: null }, logprobs: null, finish_reason: 'stop' }
           : { index, text: reply, logprobs: null, finish_reason: 'stop' },
       );
@@ -328,6 +369,19 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
       return `data: ${JSON.stringify(payload)}\n\n`;
     };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': requestId });
+    if (toolCall !== null) {
+      const half = Math.ceil(toolCall.arguments.length / 2);
+      const deltas = [
+        { role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: toolCall.name, arguments: '' } }] },
+        { tool_calls: [{ index: 0, function: { arguments: toolCall.arguments.slice(0, half) } }] },
+        { tool_calls: [{ index: 0, function: { arguments: toolCall.arguments.slice(half) } }] },
+      ];
+      const frame = (delta: unknown, finish: string | null) =>
+        `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
+      let out = deltas.map((delta) => frame(delta, null)).join('') + frame({}, 'tool_calls');
+      if (includeUsage) out += `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices: [], usage })}\n\n`;
+      return void res.end(`${out}data: [DONE]\n\n`);
+    }
     const parts = pieces(reply, b.streamChunks);
     for (const [index, piece] of parts.entries()) {
       if (index >= b.cutStreamAfter) return cut(req, res);
@@ -350,6 +404,18 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     if (azure) {
       azureModel = decodeURIComponent(azure[1] ?? '');
       rest = azure[2] ?? '';
+    } else if (path.startsWith(`${AZURE_V1_PREFIX}/`)) {
+      rest = path.slice(AZURE_V1_PREFIX.length);
+      // As Azure does: the v1 surface takes no dated api-version.
+      const version = new URL(req.url ?? '/', 'http://mock').searchParams.get('api-version');
+      if (version !== null && version !== 'preview' && version !== 'latest') {
+        return sendJson(res, 400, { error: { code: 'BadRequest', message: `api-version '${version}' is not allowed with the v1 API.` } });
+      }
+    }
+    const stored = STORED_RESPONSE.exec(rest);
+    if (stored && (req.method === 'GET' || req.method === 'DELETE')) {
+      count({ path, model: '', headers: req.headers, body: null, text: raw });
+      return responses.stored(req.method, stored[1]!, req, res);
     }
     if (req.method === 'GET' && rest === '/models') {
       const ids = new Set([...byModel.keys(), ...behaviours.keys()].filter((id) => id !== '*'));

@@ -6,3 +6,4 @@ export * from './reply-inbox.js';
 export * from './body-store.js';
 export * from './streams.js';
 export type { NatsConnection, Msg, JetStreamClient } from 'nats';
+export * from './response-owners.js';

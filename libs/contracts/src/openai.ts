@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MessagesRequest } from './anthropic.js';
+import { ResponsesRequest } from './responses.js';
 
 /**
  * The OpenAI request bodies the ingress accepts. Objects are loose: fields
@@ -91,17 +92,18 @@ export const EmbeddingRequest = z.looseObject({
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
 /** Every endpoint the gateway serves; ENDPOINTS below says what each one is. */
-export const Endpoint = z.enum(['chat.completions', 'completions', 'embeddings', 'messages']);
+export const Endpoint = z.enum(['chat.completions', 'completions', 'embeddings', 'messages', 'responses']);
 export type Endpoint = z.infer<typeof Endpoint>;
 
 /** OpenTelemetry's gen_ai.operation.name for each endpoint. */
-export const GEN_AI_OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings', messages: 'chat' };
+export const GEN_AI_OPERATION: Record<Endpoint, string> = { 'chat.completions': 'chat', completions: 'text_completion', embeddings: 'embeddings', messages: 'chat', responses: 'chat' };
 
 export const RequestSchemas = {
   'chat.completions': ChatCompletionRequest,
   completions: CompletionRequest,
   embeddings: EmbeddingRequest,
   messages: MessagesRequest,
+  responses: ResponsesRequest,
 } as const;
 
 export interface EndpointFacts {
@@ -113,6 +115,12 @@ export interface EndpointFacts {
   errorDialect: 'openai' | 'anthropic';
   /** The deployment defaults (litellm_params) the endpoint takes. */
   defaults: readonly string[];
+  /**
+   * The endpoint's streams report usage whatever the client asks (the
+   * Responses API's response.completed): no stream_options is added, and the
+   * client sees the stream as the provider sent it.
+   */
+  alwaysStreamsUsage?: boolean;
 }
 
 /** The endpoint table: the ingress routes, the stream switch and the error shape read it. */
@@ -121,6 +129,7 @@ export const ENDPOINTS: Readonly<Record<Endpoint, EndpointFacts>> = {
   completions: { path: '/completions', streams: true, errorDialect: 'openai', defaults: ['max_tokens', 'temperature', 'top_p'] },
   embeddings: { path: '/embeddings', streams: false, errorDialect: 'openai', defaults: [] },
   messages: { path: '/messages', streams: true, errorDialect: 'anthropic', defaults: ['temperature', 'top_p'] },
+  responses: { path: '/responses', streams: true, errorDialect: 'openai', defaults: ['temperature', 'top_p'], alwaysStreamsUsage: true },
 };
 
 export const Usage = z.looseObject({

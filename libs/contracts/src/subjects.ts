@@ -22,6 +22,8 @@ export const Subjects = {
   turn: 'events.turn',
   /** ingress -> JetStream: a client's or evaluator's explicit score of a routed response (FeedbackEvent). */
   feedback: 'events.feedback',
+  /** ingress -> upstream-callers (request/reply): retrieve or delete a response stored at its deployment (StoredResponseCall). */
+  storedResponse: 'route.stored-response',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -53,6 +55,8 @@ export interface BusNames {
   bodyBucket: string;
   /** KV bucket of learned bandit cells, watched by every ingress replica. */
   cellsBucket: string;
+  /** KV bucket: response id -> the deployment that stores it and the caller who made it (StoredResponseOwner). */
+  responsesBucket: string;
   /** Durable consumer names. */
   consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string };
 }
@@ -73,6 +77,7 @@ export function busNames(prefix = 'switchyard'): BusNames {
     eventsStream: `${token}_EVENTS`,
     bodyBucket: `${token}_BODIES`.toLowerCase(),
     cellsBucket: `${token}_CELLS`.toLowerCase(),
+    responsesBucket: `${token}_RESPONSES`.toLowerCase(),
     consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements' },
   };
 }

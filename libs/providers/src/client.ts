@@ -11,7 +11,9 @@ import {
 } from './failures.js';
 import { HostMap, hostAwareConnector, type HostOptions } from './host.js';
 import { callMock } from './mock.js';
-import { callMockMessages } from './mock-messages.js';
+import { callMockViaChat } from './mock-via-chat.js';
+import { buildStoredResponseRequest } from './responses/stored.js';
+import { VIA_CHAT } from './via-chat.js';
 import type { StreamFraming } from './providers/base.js';
 import { buildProviderRequest, providerConfig } from './request.js';
 import { scrubberForCall, type SecretScrubber } from './secrets.js';
@@ -25,6 +27,7 @@ import {
   type ProviderClientOptions,
   type ProviderRequest,
   type ProviderResponse,
+  type StoredResponseProviderCall,
   type StreamEvent,
 } from './types.js';
 
@@ -188,7 +191,7 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
       dispatcher: agent,
       method: req.method,
       headers: target.host === null ? req.headers : { ...req.headers, host: target.host },
-      body: req.body,
+      body: req.method === 'POST' ? req.body : null,
       signal: control.controller.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -231,7 +234,8 @@ async function sendHttp(agent: Agent, hosts: HostMap, call: ProviderCall, req: P
     if (req.translation !== undefined) {
       const translated = req.translation.transforms.response(parsed, { ...req.translation.ctx, headers });
       const out = translated.body === null ? body : Buffer.from(JSON.stringify(translated.body));
-      return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: out, usage: translated.usage, headers };
+      const stored = translated.storedResponseId === undefined ? {} : { storedResponseId: translated.storedResponseId };
+      return { kind: 'json', status: res.statusCode, contentType: 'application/json', body: out, usage: translated.usage, headers, ...stored };
     }
     return { kind: 'json', status: res.statusCode, contentType, body, usage: usageFrom(parsed), headers };
   } catch (err) {
@@ -259,7 +263,8 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
   return {
     async send(call: ProviderCall): Promise<ProviderResponse> {
       if (call.deployment.provider === 'mock') {
-        return call.endpoint === 'messages' ? callMockMessages(call) : callMock(call);
+        const viaChat = VIA_CHAT[call.endpoint];
+        return viaChat === undefined ? callMock(call) : callMockViaChat(call, viaChat);
       }
       let req: ProviderRequest;
       try {
@@ -269,6 +274,17 @@ export function createProviderClient(opts: ProviderClientOptions & HostOptions =
         throw err;
       }
       return sendHttp(agent, hosts, call, req);
+    },
+    async sendStored(call: StoredResponseProviderCall): Promise<ProviderResponse> {
+      let req: ProviderRequest;
+      try {
+        req = buildStoredResponseRequest(call.deployment, call.operation, call.responseId);
+      } catch (err) {
+        if (err instanceof GatewayError) return misconfiguredFailure(err);
+        throw err;
+      }
+      const asCall: ProviderCall = { deployment: call.deployment, endpoint: 'responses', body: {}, stream: false, wantUsage: false, ...(call.signal ? { signal: call.signal } : {}) };
+      return sendHttp(agent, hosts, asCall, req);
     },
     async close(): Promise<void> {
       await agent.close();

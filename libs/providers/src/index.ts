@@ -1,7 +1,7 @@
 export { createProviderClient } from './client.js';
 export { buildProviderBody, buildProviderRequest, providerBodyText, MISCONFIGURED } from './request.js';
 export { parseSse, toStreamEvent, withoutNullUsage } from './sse.js';
-export { usageFrom } from './usage.js';
+export { usageFrom, usageOfResponses } from './usage.js';
 export { parseRetryAfter } from './failures.js';
 export { PROVIDER_CONFIGS } from './providers/index.js';
 export { AZURE_DEFAULT_API_VERSION } from './providers/azure.js';
@@ -18,6 +18,7 @@ export {
   type ProviderClientOptions,
   type ProviderRequest,
   type ProviderResponse,
+  type StoredResponseProviderCall,
   type StreamEvent,
   type StreamResponse,
 } from './types.js';
@@ -30,6 +31,12 @@ export { messageToChatResponse, usageOfAnthropic } from './anthropic/response.js
 export { AnthropicStreamTranslator } from './anthropic/stream.js';
 export { messagesRequestToChat, chatResponseToMessage } from './anthropic/messages-to-chat.js';
 export { ChatToMessagesStream } from './anthropic/chat-stream-to-messages.js';
+export { VIA_CHAT, servesEndpoint, transformsFor } from './via-chat.js';
+export { responsesRequestToChat } from './responses/request-to-chat.js';
+export { chatResponseToResponse } from './responses/chat-to-response.js';
+export { ChatToResponsesStream } from './responses/chat-stream-to-responses.js';
+export { TRANSLATED_RESPONSE_PREFIX } from './responses/response-object.js';
+export { buildStoredResponseRequest, storesResponses } from './responses/stored.js';
 export { cohere } from './cohere/index.js';
 export { chatRequestToCohere, embeddingsRequestToCohere } from './cohere/request.js';
 export { cohereChatToOpenAI, cohereEmbedToOpenAI, usageOfCohere } from './cohere/response.js';

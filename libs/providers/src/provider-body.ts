@@ -56,7 +56,9 @@ export function bodyChanges(
   }
   if (opts.stream && ENDPOINTS[endpoint].streams) {
     if (body.stream !== true) changes.push({ path: ['stream'], value: true });
-    if (streamUsage === 'stream_options') {
+    if (ENDPOINTS[endpoint].alwaysStreamsUsage === true) {
+      // Its stream reports usage unasked: the client's stream_options (if any) are its own business.
+    } else if (streamUsage === 'stream_options') {
       // Usage is always asked for; the upstream-caller drops what the client did not ask for.
       if (!isRecord(body.stream_options)) changes.push({ path: ['stream_options'], value: { include_usage: true } });
       else if (body.stream_options.include_usage !== true) changes.push({ path: ['stream_options', 'include_usage'], value: true });

@@ -4,6 +4,8 @@ import { misconfigured } from './misconfigured.js';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
+import type { ResponseContext } from './transforms.js';
+import { chained, servesEndpoint, transformsFor } from './via-chat.js';
 
 export { MISCONFIGURED, misconfigured } from './misconfigured.js';
 
@@ -101,11 +103,10 @@ export function buildProviderRequest(
     const names = deployment.missingEnv.join(', ');
     throw misconfigured(`deployment ${deployment.id} cannot be called: environment variable(s) ${names} not set`);
   }
-  if (!config.endpoints.includes(endpoint)) {
+  if (!servesEndpoint(config, endpoint)) {
     throw Errors.invalidRequest(`deployment ${deployment.id} (${deployment.provider}) does not serve ${endpoint}`, 'model', 'unsupported_endpoint');
   }
-  const transforms = config.transforms[endpoint];
-  const wire = transforms?.via ?? endpoint;
+  const wire = wireEndpoint(config, endpoint);
   const { root, custom } = resolveRoot(deployment, config);
   const apiKey = resolveApiKey(deployment, config, custom);
   const headers: Record<string, string> = {
@@ -122,21 +123,52 @@ export function buildProviderRequest(
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
   const url = config.url(root, wire, deployment, opts.stream && ENDPOINTS[endpoint].streams);
-  if (transforms === undefined) {
-    return { url, method: 'POST', headers, body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
+  return { url, method: 'POST', headers, ...requestBody(deployment, config, endpoint, body, opts) };
+}
+
+/** The longest chain of endpoints served through others (responses -> chat -> completions). */
+const MAX_VIA_DEPTH = 4;
+
+/** The endpoint the provider is finally called on: the end of the chain of `via`s. */
+function wireEndpoint(config: ProviderConfig, endpoint: Endpoint): Endpoint {
+  let wire = endpoint;
+  for (let depth = 0; depth < MAX_VIA_DEPTH; depth++) {
+    const via = transformsFor(config, wire)?.via;
+    if (via === undefined) return wire;
+    wire = via;
   }
+  throw misconfigured(`provider ${config.name} serves ${endpoint} through more than ${MAX_VIA_DEPTH} other endpoints`);
+}
+
+/**
+ * The body the provider gets for an endpoint, and how its answers come back:
+ * the client's bytes edited in place (no transforms), the endpoint's own
+ * translation, or (`via`) a translation to another endpoint's body that is
+ * then built as that endpoint's request is, through the provider's own
+ * transforms of it when it has them (responses -> chat -> Anthropic's
+ * messages; chat -> completions); the answers are chained back in reverse.
+ */
+function requestBody(
+  deployment: Deployment,
+  config: ProviderConfig,
+  endpoint: Endpoint,
+  body: Record<string, unknown>,
+  opts: BuildOptions,
+): Pick<ProviderRequest, 'body' | 'translation'> {
+  const transforms = transformsFor(config, endpoint);
+  if (transforms === undefined) return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
   const ctx = { deployment, stream: opts.stream };
-  let providerBody: Record<string, unknown>;
-  let text: string;
-  if (transforms.request === undefined) {
-    text = providerBodyText(deployment, endpoint, body, opts, config.streamUsage);
-    providerBody = body;
-  } else {
-    providerBody =
-      transforms.via === undefined
-        ? transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx)
-        : buildProviderBody(deployment, transforms.via, transforms.request(body, ctx), opts, config.streamUsage);
-    text = JSON.stringify(providerBody);
+  if (transforms.via === undefined) {
+    if (transforms.request === undefined) {
+      return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage), translation: { transforms, ctx: { ...ctx, providerBody: body, clientBody: body } } };
+    }
+    const providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
+    return { body: JSON.stringify(providerBody), translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
   }
-  return { url, method: 'POST', headers, body: text, translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
+  const viaBody = transforms.request === undefined ? body : transforms.request(body, ctx);
+  // The via endpoint's body is the gateway's own object: no client bytes to edit in place.
+  const inner = requestBody(deployment, config, transforms.via, viaBody, { ...opts, bodyText: undefined });
+  const outerCtx: ResponseContext = { ...ctx, providerBody: buildProviderBody(deployment, transforms.via, viaBody, opts, config.streamUsage), clientBody: body };
+  if (inner.translation === undefined) return { body: inner.body, translation: { transforms, ctx: outerCtx } };
+  return { body: inner.body, translation: { transforms: chained(transforms, outerCtx, inner.translation.transforms, inner.translation.ctx), ctx: outerCtx } };
 }

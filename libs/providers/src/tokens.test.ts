@@ -132,4 +132,26 @@ describe('providers: token counting of hostile input', () => {
     }
     expect(countPromptTokens('chat.completions', { ...base, tool_choice: 'auto' }, 'o200k_base', roomy())).toBe(plain);
   });
+
+  it('counts a Responses request as its chat equivalent would be: instructions, every input item, tools and the output format', () => {
+    const hidden = 'word '.repeat(2_000);
+    const base = { input: 'hi' };
+    const plain = countPromptTokens('responses', base, 'o200k_base', roomy());
+    expect(plain).toBe(countPromptTokens('chat.completions', { messages: [{ role: 'user', content: 'hi' }] }, 'o200k_base', roomy()));
+    const fields = {
+      instructions: hidden,
+      input: [{ role: 'user', content: [{ type: 'input_text', text: hidden }] }],
+      tools: [{ type: 'function', name: 'f', description: hidden, parameters: { type: 'object' } }],
+      text: { format: { type: 'json_schema', name: 's', schema: { description: hidden } } },
+    };
+    for (const [field, value] of Object.entries(fields)) {
+      const counted = countPromptTokens('responses', { ...base, [field]: value }, 'o200k_base', roomy());
+      expect(counted - plain, field).toBeGreaterThanOrEqual(2_000);
+    }
+    const items = [
+      { type: 'function_call', call_id: 'c', name: 'f', arguments: JSON.stringify({ q: hidden }) },
+      { type: 'function_call_output', call_id: 'c', output: hidden },
+    ];
+    expect(countPromptTokens('responses', { input: items }, 'o200k_base', roomy())).toBeGreaterThanOrEqual(4_000);
+  });
 });

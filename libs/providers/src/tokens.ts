@@ -183,6 +183,7 @@ export function countPromptTokens(
     return total + countModelInputs(body, text);
   }
   if (endpoint === 'messages') return countMessagesPrompt(body, text);
+  if (endpoint === 'responses') return countResponsesPrompt(body, text);
   const input = endpoint === 'completions' ? body.prompt : body.input;
   let total = countInput(input, text);
   if (endpoint === 'completions' && typeof body.suffix === 'string') total += text(body.suffix);
@@ -231,6 +232,38 @@ function countMessagesPrompt(body: Record<string, unknown>, text: (value: string
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   for (const message of messages) total += TOKENS_PER_MESSAGE + text(blockText(message.content));
   return total + countModelInputs(body, text);
+}
+
+/**
+ * The Responses API: the instructions, each input item's text (a message's
+ * parts, a function call's name and arguments, a function output), and the
+ * tools and output format the model reads. A `previous_response_id`'s stored
+ * conversation is not in the body: the estimate misses it and settlement
+ * corrects to the provider's count.
+ */
+function countResponsesPrompt(body: Record<string, unknown>, text: (value: string) => number): number {
+  let total = REPLY_PRIMING;
+  if (typeof body.instructions === 'string') total += TOKENS_PER_MESSAGE + text(body.instructions);
+  const input = body.input;
+  if (typeof input === 'string') total += TOKENS_PER_MESSAGE + text(input);
+  else if (Array.isArray(input)) for (const item of input as Array<Record<string, unknown>>) total += TOKENS_PER_MESSAGE + text(inputItemText(item));
+  const format = isRecordValue(body.text) ? body.text.format : undefined;
+  return total + countModelInputs({ tools: body.tools, tool_choice: body.tool_choice, response_format: format }, text);
+}
+
+const isRecordValue = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function inputItemText(item: Record<string, unknown>): string {
+  switch (item.type ?? 'message') {
+    case 'message':
+      return messageText(item);
+    case 'function_call':
+      return `${String(item.name)}\n${String(item.arguments)}`;
+    case 'function_call_output':
+      return typeof item.output === 'string' ? item.output : JSON.stringify(item.output);
+    default:
+      return JSON.stringify(item);
+  }
 }
 
 function messageText(message: Record<string, unknown>): string {

@@ -18,7 +18,7 @@ export interface TransformContext {
 /** What the response transforms know: the body the request transform sent. */
 export interface ResponseContext extends TransformContext {
   providerBody: Readonly<Record<string, unknown>>;
-  /** The client's body the request transform read (an answer shaped by a client field: embeddings' encoding_format). */
+  /** The client's body as it was validated: an answer shaped by a client field (embeddings' encoding_format; the request a Response echoes). */
   clientBody?: Readonly<Record<string, unknown>>;
   /** The provider's response headers, scrubbed (a usage count some providers send only there). */
   headers?: Readonly<Record<string, string>>;
@@ -42,13 +42,18 @@ export interface TranslatedResponse {
   /** The client's body; null relays the provider's bytes as they are. */
   body: Record<string, unknown> | null;
   usage: Usage | null;
+  /** The id of a response the provider stores (the Responses API with store on): the gateway routes its retrieval. */
+  storedResponseId?: string;
 }
 
 export interface EndpointTransforms {
   /**
    * The provider endpoint the request is sent to, when it is not the
    * client's (Anthropic's messages sent to an OpenAI server as chat): the
-   * request is translated first, then edited as that endpoint's body is.
+   * request is translated first, then edited as that endpoint's body is,
+   * then goes through the provider's own transforms of that endpoint when
+   * it has them (chat -> Anthropic's messages); answers come back the same
+   * way in reverse (see via-chat.ts).
    */
   via?: Endpoint;
   /**

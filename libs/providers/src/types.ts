@@ -21,8 +21,9 @@ export interface ProviderCall {
 /** The request as it goes on the wire; header names are lower-case. */
 export interface ProviderRequest {
   url: string;
-  method: 'POST';
+  method: 'POST' | 'GET' | 'DELETE';
   headers: Record<string, string>;
+  /** Empty for a GET or DELETE. */
   body: string;
   /** Set for a provider that does not speak OpenAI: how its answers become OpenAI's. */
   translation?: { transforms: EndpointTransforms; ctx: ResponseContext };
@@ -45,6 +46,8 @@ export interface StreamEvent {
   usage: Usage | null;
   /** OpenAI's final usage chunk (`usage` set, `choices: []`): drop it when the client did not ask for usage. */
   usageOnly: boolean;
+  /** Set on the event that names a response the provider stores (the Responses API's response.created). */
+  storedResponseId?: string;
 }
 
 export type FailureOutcome = Exclude<CallOutcome, 'ok'>;
@@ -57,6 +60,8 @@ export interface JsonResponse {
   body: Buffer;
   usage: Usage | null;
   headers: Record<string, string>;
+  /** The id of a response the provider stores (the Responses API with store on). */
+  storedResponseId?: string;
 }
 
 export interface StreamResponse {
@@ -87,8 +92,18 @@ export interface FailureResponse {
 
 export type ProviderResponse = JsonResponse | StreamResponse | FailureResponse;
 
+/** GET or DELETE of a response stored at the deployment that made it (OpenAI, Azure). */
+export interface StoredResponseProviderCall {
+  deployment: Deployment;
+  operation: 'retrieve' | 'delete';
+  responseId: string;
+  signal?: AbortSignal;
+}
+
 export interface ProviderClient {
   send(call: ProviderCall): Promise<ProviderResponse>;
+  /** One GET or DELETE of a stored response: a `json` answer (the provider's bytes) or a failure, as `send`'s. */
+  sendStored(call: StoredResponseProviderCall): Promise<ProviderResponse>;
   /** Lets calls in flight finish, then closes the pooled connections. */
   close(): Promise<void>;
 }

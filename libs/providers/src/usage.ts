@@ -19,3 +19,21 @@ export function usageFrom(payload: unknown): Usage | null {
   }
   return null;
 }
+
+/**
+ * The Responses API's usage (`input_tokens`, `output_tokens`, of a response
+ * or of the response in response.completed) in chat's terms, which
+ * settlement reads.
+ */
+export function usageOfResponses(usage: unknown): Usage | null {
+  if (!isRecord(usage) || typeof usage.input_tokens !== 'number' || typeof usage.output_tokens !== 'number') return null;
+  const total = typeof usage.total_tokens === 'number' ? usage.total_tokens : usage.input_tokens + usage.output_tokens;
+  const parsed = Usage.safeParse({
+    prompt_tokens: usage.input_tokens,
+    completion_tokens: usage.output_tokens,
+    total_tokens: total,
+    ...(isRecord(usage.input_tokens_details) ? { prompt_tokens_details: usage.input_tokens_details } : {}),
+    ...(isRecord(usage.output_tokens_details) ? { completion_tokens_details: usage.output_tokens_details } : {}),
+  });
+  return parsed.success ? parsed.data : null;
+}

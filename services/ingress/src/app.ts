@@ -11,6 +11,8 @@ import { needsEncoding, safeHeaders } from './header-values.js';
 import { exceedsJsonDepth } from './json-depth.js';
 import { createIngressMetrics } from './metrics.js';
 import { registerMessagesRoutes } from './messages-route.js';
+import { registerStoredResponseRoutes } from './responses-route.js';
+import type { StoredResponses } from './stored-responses.js';
 import { registerModelRoutes } from './models-routes.js';
 import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
@@ -39,6 +41,8 @@ export interface IngressAppDeps {
   authenticate?: ((authorization: string | undefined) => string | null) | undefined;
   /** Where `GET /health/deployments` reads the cooldowns (the limiters); null in tests without a bus. */
   deploymentHealth?: DeploymentHealthSource | null;
+  /** Responses stored at OpenAI/Azure deployments (GET/DELETE /v1/responses/{id}, previous_response_id); null without a bus. */
+  storedResponses?: StoredResponses | null;
 }
 
 /** The OpenAI routes; the endpoints answering in Anthropic's dialect have their own scope (messages-route.ts). */
@@ -145,11 +149,13 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
     if (needsEncoding(headers)) reply.headers(safeHeaders(headers));
   });
 
-  const proxyDeps: ProxyDeps = { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics, adaptive: deps.adaptive };
+  const storedResponses = deps.storedResponses ?? null;
+  const proxyDeps: ProxyDeps = { config, dispatcher: deps.dispatcher, logger: deps.logger, metrics, adaptive: deps.adaptive, storedResponses };
   for (const prefix of ['/v1', '']) {
     for (const { path, endpoint } of ROUTES) app.post(`${prefix}${path}`, createProxyHandler(endpoint, proxyDeps));
   }
   registerMessagesRoutes(app, config, createProxyHandler('messages', proxyDeps));
+  registerStoredResponseRoutes(app, { config, stored: storedResponses, logger: deps.logger, metrics });
   registerModelRoutes(app, config, startedAt);
   registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
 

@@ -20,13 +20,14 @@ export function warmTokenizers(deployments: readonly Deployment[]): void {
 
 /**
  * What the completion of a request may cost, as the envelope carries it: the
- * bound of one choice and the number of choices. A client that sends both
+ * bound of one choice and the number of choices (max_output_tokens on the
+ * Responses API). A client that sends both
  * max_tokens and max_completion_tokens is bounded by the larger (providers
  * differ in which one they honour), and every choice the provider generates
  * (n, or best_of on completions, which bills each candidate) may use it.
  */
 export function completionBoundsOf(body: Record<string, unknown>): { maxCompletionTokens: number | null; choices: number } {
-  const limits = [body.max_tokens, body.max_completion_tokens].filter((value): value is number => typeof value === 'number');
+  const limits = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens].filter((value): value is number => typeof value === 'number');
   const counts = [body.n, body.best_of].filter((value): value is number => typeof value === 'number' && value >= 1);
   return { maxCompletionTokens: limits.length > 0 ? Math.max(...limits) : null, choices: counts.length > 0 ? Math.max(...counts) : 1 };
 }

@@ -17,6 +17,8 @@ import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routin
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
 import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
 import { anthropicBetaOf, anthropicErrorFrame } from './messages-route.js';
+import { pinnedDeployment, responsesErrorFrame } from './responses-route.js';
+import type { StoredResponses } from './stored-responses.js';
 import { finishRequest, type RequestRecord } from './audit.js';
 import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
@@ -38,6 +40,8 @@ export interface ProxyDeps {
   metrics: IngressMetrics;
   /** Present when the config has adaptive routers. */
   adaptive: { routing: AdaptiveRouting; turns: TurnPublisher } | null;
+  /** Where a `previous_response_id` is looked up (null without a bus: such requests get a 503). */
+  storedResponses?: StoredResponses | null;
 }
 
 /** A learned turn waiting for its response to finish before it is published. */
@@ -55,7 +59,7 @@ interface PendingTurn {
  */
 export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
   const schema = RequestSchemas[endpoint];
-  const errorFrame = ENDPOINTS[endpoint].errorDialect === 'anthropic' ? anthropicErrorFrame : undefined;
+  const errorFrame = ENDPOINTS[endpoint].errorDialect === 'anthropic' ? anthropicErrorFrame : endpoint === 'responses' ? responsesErrorFrame : undefined;
   const { config, dispatcher, logger, metrics } = deps;
   const tracer = switchyardTracer();
 
@@ -148,12 +152,25 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const resolved = resolveModel(config, modelName);
     if (!resolved) throw Errors.modelNotFound(body.model);
     record.modelGroup = resolved.group;
-    const clientFallbacks = readClientFallbacks(body.fallbacks, config);
+    // A response that continues a stored one can only be made where that one is stored.
+    const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : null;
+    const pinned = endpoint === 'responses' && previous !== null ? await pinnedDeployment(deps.storedResponses ?? null, config, previous, request.callerId) : null;
+    if (pinned !== null && !resolved.deployments.some((deployment) => deployment.id === pinned.id)) {
+      throw Errors.invalidRequest(
+        `previous_response_id '${previous}' is stored by deployment ${pinned.id} of model ${pinned.modelName}; ask for model ${pinned.modelName} to continue it.`,
+        'model',
+        'previous_response_elsewhere',
+      );
+    }
+    const clientFallbacks = pinned === null ? readClientFallbacks(body.fallbacks, config) : [];
     const stream = ENDPOINTS[endpoint].streams && body.stream === true;
     const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
     const policyContext: PolicyContext = {
       settings: config.router.reliability,
-      deploymentsOf: (group) => (group === resolved.group ? resolved.deployments : (resolveModel(config, group)?.deployments ?? [])),
+      deploymentsOf: (group) => {
+        if (pinned !== null) return group === resolved.group ? resolved.deployments.filter((deployment) => deployment.id === pinned.id) : [];
+        return group === resolved.group ? resolved.deployments : (resolveModel(config, group)?.deployments ?? []);
+      },
     };
     // The prompt estimate depends on the group's tokenizers: made once per group tried.
     const estimates = new Map<string, number>();
@@ -185,7 +202,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
             candidates: step.candidates.map((candidate) => candidate.id),
             attempt: step.attempt,
             stream,
-            clientWantsUsage: stream && streamOptions?.include_usage === true,
+            clientWantsUsage: stream && (ENDPOINTS[endpoint].alwaysStreamsUsage === true || streamOptions?.include_usage === true),
             estimatedPromptTokens: promptTokensFor(step.group, step.candidates),
             ...completionBounds,
             timeoutMs: first.timeoutMs,

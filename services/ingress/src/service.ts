@@ -14,6 +14,7 @@ import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
 import { buildIngressApp, OPEN_AUTH_WARNING, type IngressAppDeps } from './app.js';
 import { createDispatcher } from './dispatch.js';
+import { createStoredResponses } from './stored-responses.js';
 import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
 
@@ -94,6 +95,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     authenticate: deps.authenticate,
     feedback,
     deploymentHealth: limiterHealthSource(deps.nc, deps.names),
+    storedResponses: createStoredResponses(deps.nc, deps.names),
   });
   /**
    * The ingress brings the streams to the configured retention limits (services without them never set

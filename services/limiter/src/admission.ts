@@ -55,6 +55,11 @@ function promptParam(envelope: CallEnvelope): string {
   return envelope.endpoint === 'chat.completions' ? 'messages' : envelope.endpoint === 'completions' ? 'prompt' : 'input';
 }
 
+/** The field that bounds the completion, as the client's API names it. */
+function completionParam(envelope: CallEnvelope): string {
+  return envelope.endpoint === 'responses' ? 'max_output_tokens' : 'max_tokens';
+}
+
 function positiveInteger(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
 }
@@ -70,8 +75,8 @@ export function refusalOf(envelope: CallEnvelope, deployment: Deployment, config
   const outputLimit = outputLimitOf(deployment);
   if (envelope.endpoint !== 'embeddings' && outputLimit !== null && envelope.maxCompletionTokens !== null && envelope.maxCompletionTokens > outputLimit) {
     return Errors.invalidRequest(
-      `max_tokens is too large: ${envelope.maxCompletionTokens}. Deployment ${deployment.id} supports at most ${outputLimit} completion tokens.`,
-      'max_tokens',
+      `${completionParam(envelope)} is too large: ${envelope.maxCompletionTokens}. Deployment ${deployment.id} supports at most ${outputLimit} completion tokens.`,
+      completionParam(envelope),
       'invalid_value',
     );
   }
@@ -86,7 +91,7 @@ export function refusalOf(envelope: CallEnvelope, deployment: Deployment, config
   const tokens = tokensToReserve(envelope, deployment, config);
   if (deployment.tpm !== null && tokens > deployment.tpm) {
     const param =
-      envelope.estimatedPromptTokens > deployment.tpm ? promptParam(envelope) : envelope.maxCompletionTokens === null ? null : envelope.choices > 1 ? 'n' : 'max_tokens';
+      envelope.estimatedPromptTokens > deployment.tpm ? promptParam(envelope) : envelope.maxCompletionTokens === null ? null : envelope.choices > 1 ? 'n' : completionParam(envelope);
     return Errors.invalidRequest(
       `This request may use about ${tokens} tokens (prompt ~${envelope.estimatedPromptTokens}` +
         (envelope.endpoint === 'embeddings' ? '' : `, up to ${tokens - envelope.estimatedPromptTokens} for ${envelope.choices} completion(s)`) +

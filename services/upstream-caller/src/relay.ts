@@ -29,6 +29,11 @@ export async function relayCall(options: {
   writer: ReplyWriter;
   signal: AbortSignal;
   startedAt: number;
+  /**
+   * The provider stored the response under this id (the Responses API): the
+   * gateway records where, before the client can see the id and ask for it.
+   */
+  onStoredResponse?: (responseId: string) => Promise<void>;
 }): Promise<CallResult> {
   const { client, deployment, envelope, writer, startedAt } = options;
   const head = { deploymentId: deployment.id, attempt: envelope.attempt, headers: envelope.admissionHeaders };
@@ -46,6 +51,7 @@ export async function relayCall(options: {
 
   switch (response.kind) {
     case 'json': {
+      if (response.storedResponseId !== undefined) await options.onStoredResponse?.(response.storedResponseId);
       writer.complete({ ...head, status: response.status, contentType: response.contentType }, response.body, {
         usage: response.usage,
         latencyMs: elapsed(),
@@ -61,6 +67,7 @@ export async function relayCall(options: {
       const frames = new FrameCoalescer((text) => writer.chunk(encoder.encode(text)));
       try {
         for await (const event of response.events) {
+          if (event.storedResponseId !== undefined) await options.onStoredResponse?.(event.storedResponseId);
           if (event.usage) usage = event.usage;
           else if (usage === null) streamed.add(event.data);
           // The gateway always asks the provider for usage; the client sees the
@@ -99,8 +106,12 @@ export async function relayCall(options: {
     }
     case 'failure': {
       // A connection error after the request went out (a definite: false one) may still have been served.
+      // A provider_error without a provider status is the gateway's own refusal before sending (misconfigured,
+      // or a request the provider's protocol cannot carry): nothing was called, nothing can be billed.
       const providerCalled =
-        response.outcome === 'connection_error' ? !response.definite : response.error.error.code !== 'deployment_misconfigured';
+        response.outcome === 'connection_error'
+          ? !response.definite
+          : response.error.error.code !== 'deployment_misconfigured' && !(response.outcome === 'provider_error' && response.providerStatus === null);
       writer.error({
         status: response.status,
         body: response.error,

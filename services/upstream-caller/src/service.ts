@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Msg, type NatsConnection, type Subscription } from 'nats';
-import { BodyStore, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, type ReplyWriter, type SalvagedEnvelope } from '@switchyard/bus';
+import { BodyStore, ResponseOwners, decodeJson, ensureEventsStream, openRoutedMessage, traceContextOf, type ReplyWriter, type SalvagedEnvelope } from '@switchyard/bus';
 import {
   BusHeaders,
   CancelRequest,
@@ -19,6 +19,7 @@ import { createCallerMetrics } from './metrics.js';
 import { CompletedEventsPublisher } from './completed-events.js';
 import { announcePresence, type Presence } from './presence.js';
 import { CallCancellations } from './cancellations.js';
+import { createStoredResponseHandler } from './stored-responses.js';
 
 const DEFAULT_PRESENCE_INTERVAL_MS = 500;
 
@@ -55,6 +56,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
   const ownsClient = deps.providerClient === undefined;
   const deployments = new Map(config.deployments.map((deployment) => [deployment.id, deployment]));
   const bodies = new BodyStore(nc, names.bodyBucket);
+  const responseOwners = new ResponseOwners(nc, names.responsesBucket);
   const metrics = createCallerMetrics(deps.registry);
   const events = new CompletedEventsPublisher({
     js: nc.jetstream(),
@@ -121,7 +123,17 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       const { json, text } = await readBody(msg, envelope);
       result = call.signal.aborted
         ? cancelledBeforeCall(writer, envelope, deployment)
-        : await relayCall({ client, deployment, envelope, body: json, bodyText: text, writer, signal: call.signal, startedAt });
+        : await relayCall({
+            client,
+            deployment,
+            envelope,
+            body: json,
+            bodyText: text,
+            writer,
+            signal: call.signal,
+            startedAt,
+            onStoredResponse: (responseId) => recordStoredResponse(responseId, deployment, envelope),
+          });
     } catch (error) {
       logger.error({ err: error, requestId: envelope.requestId }, 'call failed before reaching the provider');
       writer.fail(Errors.internal('The upstream-caller could not prepare the provider call.'), {
@@ -148,6 +160,19 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       metrics.latency.observe({ deployment: deployment.id }, latencyMs / 1000);
     }
     recordCompleted(envelope, deployment, result, latencyMs, trace.setSpan(parent, span));
+  }
+
+  /**
+   * Where a stored response lives and whose it is, for every ingress replica.
+   * Awaited before the client sees the id; a failure costs only its later
+   * retrieval (a 404), never the response itself.
+   */
+  async function recordStoredResponse(responseId: string, deployment: Deployment, envelope: CallEnvelope): Promise<void> {
+    try {
+      await responseOwners.record(responseId, { deploymentId: deployment.id, callerId: envelope.callerId, requestedModel: envelope.requestedModel });
+    } catch (error) {
+      logger.warn({ err: error, requestId: envelope.requestId, deployment: deployment.id }, 'could not record where a stored response lives: it cannot be retrieved through the gateway');
+    }
   }
 
   /** The client left before its call reached the provider (the cancel overtook it): no call, nothing to bill. */
@@ -250,6 +275,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
     async start() {
       await ensureEventsStream(nc, names);
       consume(names.subjects.call, QueueGroups.upstreamCaller, handleCall);
+      consume(names.subjects.storedResponse, QueueGroups.upstreamCaller, createStoredResponseHandler({ client, config, deployments, logger }));
       consume(names.subjects.cancel, undefined, (msg) => {
         const parsed = CancelRequest.safeParse(decodeJson(msg.data));
         if (parsed.success) calls.cancel(parsed.data.requestId);

@@ -41,6 +41,17 @@ describe('upstream-caller: usage of a stream that reported none', () => {
     expect(streamed.usage(envelope, other).completion_tokens).toBe(Math.ceil('hello worldhmm{"q":1}'.length / 4));
   });
 
+  it('counts the text and argument deltas of a /v1/responses stream, never their .done repeats', () => {
+    const streamed = new StreamedText();
+    const event = (type: string, fields: Record<string, unknown>) => JSON.stringify({ type, sequence_number: 0, ...fields });
+    streamed.add(event('response.created', { response: { id: 'resp_1', output: [] } }));
+    streamed.add(event('response.output_text.delta', { delta: 'hello world' }));
+    streamed.add(event('response.output_text.done', { text: 'hello world' }));
+    streamed.add(event('response.function_call_arguments.delta', { delta: '{"q":1}' }));
+    streamed.add(event('response.function_call_arguments.done', { arguments: '{"q":1}' }));
+    expect(streamed.usage(envelope, other).completion_tokens).toBe(Math.ceil('hello world{"q":1}'.length / 4));
+  });
+
   it('counts a long stream the same after it stops keeping raw chunks', () => {
     const short = new StreamedText();
     const long = new StreamedText();

@@ -66,6 +66,15 @@ function anthropicDeltaText(event: unknown): string {
   return '';
 }
 
+/** The model-written text of a Responses API stream event (a /v1/responses stream): text and argument deltas, never their .done repeats. */
+function responsesDeltaText(event: unknown): string | null {
+  const { type, delta } = (event ?? {}) as { type?: unknown; delta?: unknown };
+  if (type === 'response.output_text.delta' || type === 'response.function_call_arguments.delta' || type === 'response.refusal.delta') {
+    return typeof delta === 'string' ? delta : '';
+  }
+  return null;
+}
+
 function textOf(data: string): string {
   let chunk: unknown;
   try {
@@ -75,7 +84,7 @@ function textOf(data: string): string {
     return data;
   }
   const choices = (chunk as { choices?: unknown }).choices;
-  if (!Array.isArray(choices)) return anthropicDeltaText(chunk);
+  if (!Array.isArray(choices)) return responsesDeltaText(chunk) ?? anthropicDeltaText(chunk);
   const parts: string[] = [];
   for (const choice of choices as Array<Record<string, unknown>>) {
     if (typeof choice?.text === 'string') parts.push(choice.text);

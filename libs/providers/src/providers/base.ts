@@ -1,7 +1,7 @@
 import type { Deployment, ProviderName } from '@switchyard/config';
 import { Endpoint, ENDPOINTS } from '@switchyard/contracts';
 import type { EndpointTransforms, RawSseEvent } from '../transforms.js';
-import { MESSAGES_VIA_CHAT } from '../anthropic/messages-via-chat.js';
+import { RESPONSES_PASSTHROUGH } from '../responses/passthrough.js';
 
 export type HttpProviderName = Exclude<ProviderName, 'mock'>;
 
@@ -71,9 +71,11 @@ export interface ProviderConfig {
 }
 
 /** What `authorize` sees of the request: it signs these bytes. */
+export type ProviderMethod = 'POST' | 'GET' | 'DELETE';
+
 export interface AuthorizableRequest {
   url: string;
-  method: 'POST';
+  method: ProviderMethod;
   headers: Readonly<Record<string, string>>;
   body: string;
 }
@@ -89,9 +91,17 @@ export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = Object.fromEnt
   Endpoint.options.map((endpoint) => [endpoint, ENDPOINTS[endpoint].path]),
 ) as Record<Endpoint, string>;
 
-/** What every OpenAI-compatible server serves: OpenAI's endpoints as they are, Anthropic's messages as chat. */
-export const OPENAI_ENDPOINTS: readonly Endpoint[] = ['chat.completions', 'completions', 'embeddings', 'messages'];
-export const OPENAI_TRANSFORMS: ProviderConfig['transforms'] = { messages: MESSAGES_VIA_CHAT };
+/**
+ * What every OpenAI-compatible server serves as it is. Anthropic's messages
+ * and OpenAI's responses come with chat, translated (via-chat.ts), unless a
+ * provider serves them itself.
+ */
+export const OPENAI_ENDPOINTS: readonly Endpoint[] = ['chat.completions', 'completions', 'embeddings'];
+export const OPENAI_TRANSFORMS: ProviderConfig['transforms'] = {};
+
+/** OpenAI's own API, and Azure's: the Responses API passed through, read for usage and stored ids. */
+export const NATIVE_RESPONSES_ENDPOINTS: readonly Endpoint[] = [...OPENAI_ENDPOINTS, 'responses'];
+export const NATIVE_RESPONSES_TRANSFORMS: ProviderConfig['transforms'] = { responses: RESPONSES_PASSTHROUGH };
 
 export interface OpenAICompatibleOptions {
   name: HttpProviderName;
@@ -102,6 +112,8 @@ export interface OpenAICompatibleOptions {
   /** The endpoints the host really serves (default: every OpenAI endpoint). */
   endpoints?: readonly Endpoint[];
   wireModel?: ProviderConfig['wireModel'];
+  /** The server serves /v1/responses itself (OpenAI): passed through rather than translated to chat. */
+  nativeResponses?: boolean;
 }
 
 /** The base factory: bearer auth, `{root}/{endpoint path}`, OpenAI's own stream usage. */
@@ -114,8 +126,8 @@ export function openAICompatible(options: OpenAICompatibleOptions): ProviderConf
     root: options.root ?? ((apiBase) => apiBase),
     url: (root, endpoint) => `${root}${ENDPOINT_PATHS[endpoint]}`,
     authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-    endpoints: options.endpoints ?? OPENAI_ENDPOINTS,
-    transforms: OPENAI_TRANSFORMS,
+    endpoints: options.endpoints ?? (options.nativeResponses === true ? NATIVE_RESPONSES_ENDPOINTS : OPENAI_ENDPOINTS),
+    transforms: options.nativeResponses === true ? NATIVE_RESPONSES_TRANSFORMS : OPENAI_TRANSFORMS,
     ...(options.wireModel === undefined ? {} : { wireModel: options.wireModel }),
   };
 }

@@ -32,14 +32,15 @@ describe('providers: text-completion-openai serves chat through /v1/completions'
     });
   });
 
-  it('providers: text-completion /v1/completions goes out as sent; embeddings and messages are 400s', () => {
+  it('providers: text-completion /v1/completions goes out as sent; embeddings are 400s; messages come through its chat', () => {
     const text = '{"model":"instruct","prompt":"x","max_tokens":5}';
     const req = buildProviderRequest(instruct, 'completions', JSON.parse(text), { stream: false, wantUsage: false, bodyText: text });
     expect(req.body).toBe('{"model":"gpt-3.5-turbo-instruct","prompt":"x","max_tokens":5}');
     expect(req.translation).toBeUndefined();
-    for (const endpoint of ['embeddings', 'messages'] as const) {
-      expect(refusal(() => buildProviderRequest(instruct, endpoint, { model: 'instruct', input: 'x' }, { stream: false, wantUsage: false })).status).toBe(400);
-    }
+    expect(refusal(() => buildProviderRequest(instruct, 'embeddings', { model: 'instruct', input: 'x' }, { stream: false, wantUsage: false })).status).toBe(400);
+    // Messages -> chat -> completions (via-chat.ts composes with the provider's own chat).
+    const messages = buildProviderRequest(instruct, 'messages', { model: 'instruct', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { stream: false, wantUsage: false });
+    expect(messages.url).toBe('https://api.openai.com/v1/completions');
   });
 
   it('providers: text-completion joins the messages into the one prompt, text parts included', () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseGatewayConfig, type GatewayConfig } from '@switchyard/config';
 import { createLogger, Registry } from '@switchyard/telemetry';
 import { buildIngressApp } from '../app.js';
+import type { StoredResponses } from '../stored-responses.js';
 import { FakeDispatcher, type FakeDispatcherOptions } from './fake-dispatcher.js';
 
 /*
@@ -62,7 +63,7 @@ export interface TestIngress {
 }
 
 export async function buildTestIngress(
-  options: TestConfigOptions & { config?: GatewayConfig; dispatcher?: FakeDispatcherOptions } = {},
+  options: TestConfigOptions & { config?: GatewayConfig; dispatcher?: FakeDispatcherOptions; storedResponses?: StoredResponses; authenticate?: (authorization: string | undefined) => string | null } = {},
 ): Promise<TestIngress> {
   const dispatcher = new FakeDispatcher(options.dispatcher);
   const registry = new Registry();
@@ -75,6 +76,8 @@ export async function buildTestIngress(
     registry,
     checks: [],
     isShuttingDown: () => shuttingDown,
+    ...(options.storedResponses ? { storedResponses: options.storedResponses } : {}),
+    ...(options.authenticate ? { authenticate: options.authenticate } : {}),
   });
   await app.ready();
   return { app, dispatcher, registry, shutDown: () => void (shuttingDown = true) };
