@@ -171,10 +171,10 @@ describe('stack process manager', () => {
   });
 
   it('stack: replicas not ready by the deadline are named with their last /readyz answer', async () => {
-    const opts = options({ fake: { FAKE_NEVER_READY: 'upstream-caller-0,learner-0' }, readyTimeoutMs: 1_500 });
+    const opts = options({ fake: { FAKE_NEVER_READY: 'upstream-caller-0,learner-0' }, readyTimeoutMs: 5_000 });
     const base = opts.port ?? 0;
     await expect(startStack(opts)).rejects.toThrow(
-      `not ready after 1.5 s: upstream-caller-0, learner-0\n` +
+      `not ready after 5 s: upstream-caller-0, learner-0\n` +
         `  upstream-caller-0: GET http://127.0.0.1:${base + 200}/readyz -> 503 {"status":"not_ready","checks":{"nats":"down"}}\n` +
         `  learner-0: GET http://127.0.0.1:${base + 300}/readyz -> 503 {"status":"not_ready","checks":{"nats":"down"}}`,
     );
