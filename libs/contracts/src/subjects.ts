@@ -22,6 +22,8 @@ export const Subjects = {
   turn: 'events.turn',
   /** ingress -> JetStream: a client's or evaluator's explicit score of a routed response (FeedbackEvent). */
   feedback: 'events.feedback',
+  /** ingress -> keys service (request/reply): one management call on virtual keys or teams (KeysCall). */
+  keys: 'keys.manage',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -30,6 +32,7 @@ export const QueueGroups = {
   limiter: 'limiter',
   upstreamCaller: 'upstream-caller',
   learner: 'learner',
+  keys: 'keys',
 } as const;
 
 /** NATS message headers that carry Switchyard metadata beside raw payload bytes. */
@@ -53,6 +56,8 @@ export interface BusNames {
   bodyBucket: string;
   /** KV bucket of learned bandit cells, watched by every ingress replica. */
   cellsBucket: string;
+  /** KV bucket of virtual key and team records (hashes only), watched by every ingress replica. */
+  keysBucket: string;
   /** Durable consumer names. */
   consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string };
 }
@@ -73,6 +78,7 @@ export function busNames(prefix = 'switchyard'): BusNames {
     eventsStream: `${token}_EVENTS`,
     bodyBucket: `${token}_BODIES`.toLowerCase(),
     cellsBucket: `${token}_CELLS`.toLowerCase(),
+    keysBucket: `${token}_KEYS`.toLowerCase(),
     consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements' },
   };
 }
