@@ -1,5 +1,5 @@
 import { connectBus, pingBus, RECONNECT_BUFFER_BYTES } from '@switchyard/bus';
-import { loadServiceEnv } from '@switchyard/config';
+import { loadGatewayConfig, loadServiceEnv } from '@switchyard/config';
 import { busNames } from '@switchyard/contracts';
 import { createDb, ensureDatabase, sql } from '@switchyard/db';
 import { createServiceRuntime, runService, serveWorker, startTracing } from '@switchyard/telemetry';
@@ -10,10 +10,12 @@ const runtime = createServiceRuntime({ service: 'keys', logLevel: env.LOG_LEVEL,
 
 runService(runtime.logger, async () => {
   const tracing = startTracing('keys', process.env);
+  // Only for general_settings.keys_max_bytes: the records bucket is created with the same limit by whichever service comes first.
+  const config = loadGatewayConfig(env.SWITCHYARD_CONFIG, process.env);
   await ensureDatabase(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL, 5, (error) => runtime.logger.warn({ err: { message: error.message } }, 'postgres connection lost: a new connection on the next query'));
   const nc = await connectBus({ url: env.NATS_URL, name: `keys-${runtime.instanceId}`, logger: runtime.logger, registry: runtime.registry, reconnectBufferBytes: RECONNECT_BUFFER_BYTES });
-  const keys = createKeysService({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), db, ...runtime });
+  const keys = createKeysService({ nc, names: busNames(env.SWITCHYARD_BUS_PREFIX), db, ...runtime, bucketMaxBytes: config.general.retention.keysMaxBytes });
   await keys.start();
   await serveWorker({
     runtime,

@@ -15,7 +15,7 @@ export interface KeysDeps {
   db: Kysely<Database>;
   logger: Logger;
   registry: Registry;
-  /** Size limit of a new records bucket (default 256 MiB): what bounds every ingress replica's copy. */
+  /** Size limit of a new records bucket (general_settings.keys_max_bytes, default 64 MiB): what bounds every ingress replica's copy. */
   bucketMaxBytes?: number;
   /** How soon records that could not be published are published again (default 2 s). */
   resyncMs?: number;
@@ -44,7 +44,7 @@ const HANDLERS: Record<KeysCall['op'], Handler> = {
   'team.block': blockTeam,
 };
 
-const DEFAULT_BUCKET_MAX_BYTES = 256 * 1024 * 1024;
+const DEFAULT_BUCKET_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * The keys service: owns the key and team tables, answers LiteLLM's
