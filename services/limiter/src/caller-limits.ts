@@ -3,7 +3,8 @@ import type { LimitScope, ScopeRemaining } from './cluster-limiter.js';
 
 /** The key's and team's limits of the caller: limiter scopes counted with the deployment's, atomically. */
 export function callerScopes(envelope: CallEnvelope): LimitScope[] {
-  return envelope.caller.limits.map((limit) => ({ name: limit.scope, rpm: limit.rpm, tpm: limit.tpm, maxParallel: limit.maxParallel }));
+  // Envelopes of older ingresses carry no caller.
+  return (envelope.caller?.limits ?? []).map((limit) => ({ name: limit.scope, rpm: limit.rpm, tpm: limit.tpm, maxParallel: limit.maxParallel }));
 }
 
 export function isCallerScope(name: string): boolean {
