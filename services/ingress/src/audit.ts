@@ -14,6 +14,8 @@ export interface RequestRecord {
   /** The virtual key's alias and team (never the key): audited, and bounded metric labels. */
   keyAlias: string | null;
   teamId: string | null;
+  /** The request came with a virtual key (not the master key). */
+  virtualKey: boolean;
   teamAlias: string | null;
   endpoint: Endpoint;
   requestedModel: string | null;
@@ -43,7 +45,7 @@ export function finishRequest(
   const latencyMs = Math.round((performance.now() - record.started) * 100) / 100;
   sinks.metrics.requests.inc({ endpoint: record.endpoint, status: String(status), model: record.modelGroup ?? 'unknown' });
   sinks.metrics.duration.observe({ endpoint: record.endpoint }, latencyMs / 1000);
-  if (record.keyAlias !== null || record.teamId !== null) {
+  if (record.virtualKey) {
     sinks.metrics.keyRequests.inc({ key_alias: sinks.metrics.keyLabel(record.keyAlias), team: sinks.metrics.teamLabel(record.teamAlias ?? record.teamId), status: String(status) });
   }
   if (usage) {

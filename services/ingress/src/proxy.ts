@@ -83,6 +83,7 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
       keyAlias: request.auth?.caller.keyAlias ?? null,
       teamId: request.auth?.caller.teamId ?? null,
       teamAlias: request.auth?.caller.teamAlias ?? null,
+      virtualKey: request.auth?.key != null,
       endpoint,
       requestedModel: null,
       modelGroup: null,
