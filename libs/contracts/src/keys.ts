@@ -22,7 +22,7 @@ const Models = z.array(z.string().min(1).max(256)).max(256);
 const Metadata = z
   .record(z.string().max(256), z.unknown())
   .refine((value) => JSON.stringify(value).length <= 16_384, 'metadata: at most 16 KiB of JSON');
-const Limit = z.number().int().positive().max(1_000_000_000);
+const Limit = z.number().int().positive().max(1e15);
 const Budget = z.number().min(0).max(1e12);
 
 /** The fields /key/generate and /key/update share (LiteLLM's KeyRequestBase). */
