@@ -43,7 +43,7 @@ export function presentedKey(authorization: string | undefined, apiKey: string |
  */
 export function createCallerAuthenticator(
   masterKey: Secret | null,
-  records: KeyRecords | null,
+  records: Pick<KeyRecords, 'loaded' | 'key' | 'team'> | null,
   now: () => number = Date.now,
 ): (authorization: string | undefined, apiKey?: string | string[] | undefined) => Authenticated {
   if (!masterKey) return () => OPEN;
