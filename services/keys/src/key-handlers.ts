@@ -4,7 +4,7 @@ import { durationMs } from '@switchyard/virtual-keys';
 
 import { keyObjectOf, keyRecordOf, type KeyRow } from './litellm-shapes.js';
 import type { RecordChange } from './records-publisher.js';
-import { badRequest, isUniqueViolation, keyByAlias, keyByHash, ManagementError, nextVersion, notFound, teamById, type Db } from './store.js';
+import { badRequest, isUniqueViolation, keyByAlias, keyByHash, nextVersion, notFound, teamById, type Db, type ManagementError } from './store.js';
 
 export interface Outcome {
   body: unknown;

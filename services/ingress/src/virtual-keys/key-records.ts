@@ -94,7 +94,7 @@ export class KeyRecords {
   async #watchOnce(): Promise<void> {
     const kv = await this.nc.jetstream().views.kv(this.bucket, { history: 1, max_bytes: this.maxBytes });
     // The initial state is collected apart and replaces the live one whole when it is complete.
-    let target: Snapshot = { keys: new Map(), teams: new Map() };
+    const target: Snapshot = { keys: new Map(), teams: new Map() };
     let initialized = false;
     let consumed = 0;
     let swapAfter: number | null = null;
