@@ -5,6 +5,8 @@ import type { Logger } from '@switchyard/telemetry';
 
 /** Wait before watching the bucket again after the watch failed (NATS away, bucket gone). */
 const REWATCH_MS = 1_000;
+/** How long close() waits for the watch loop to end. */
+const CLOSE_WAIT_MS = 500;
 
 interface Snapshot {
   keys: Map<string, KeyRecord>;
@@ -66,11 +68,14 @@ export class KeyRecords {
     return { keys: this.#live.keys.size, teams: this.#live.teams.size };
   }
 
+  /** Stops watching. A watch still being opened against an unreachable NATS is not waited for: it ends on its own. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#watch?.stop();
     this.#wake?.();
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   async #run(): Promise<void> {
