@@ -110,7 +110,10 @@ describe('keys access: a virtual key in the OpenAI SDK', () => {
       return Number(/switchyard_key_requests_total\{key_alias="tagged",team="tagging-team",status="200"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     const before = await counted();
-    const decisions = stack.replicas[0]!.nc.subscribe(stack.names.subjects.decision, { max: 1 });
+    const tap = stack.replicas[0]!.nc;
+    const decisions = tap.subscribe(stack.names.subjects.decision, { max: 1, timeout: 10_000 });
+    // The server has the subscription before the request is sent.
+    await tap.flush();
     const response = await chatWith(url, body.key, 'model-a', { user: 'end-user-7', metadata: { job: 'nightly' } });
     expect(response.status).toBe(200);
     let envelope: CallEnvelope | null = null;

@@ -45,6 +45,7 @@ describe('keys secrets: no virtual key in any log line, span or bus message', ()
         busText.push(`${msg.subject}\n${headers}\n${Buffer.from(msg.data).toString('utf8')}`);
       }
     })();
+    await tap.flush();
 
     const url = running.stack.ingressUrls[0]!.replace(/\/v1$/, '');
     const made = await admin(url, 'POST', '/key/generate', { models: ['model-a'], key_alias: 'leak-check', rpm_limit: 100 });
