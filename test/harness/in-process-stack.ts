@@ -3,6 +3,7 @@ import { parseGatewayConfig, type GatewayConfig } from '@switchyard/config';
 import { busNames, type BusNames } from '@switchyard/contracts';
 import { createDb } from '@switchyard/db';
 import { createIngress } from '@switchyard/ingress';
+import { createKeysService } from '@switchyard/keys';
 import { createLearner } from '@switchyard/learner';
 import { createLimiter } from '@switchyard/limiter';
 import { createRedisClient } from '@switchyard/redis';
@@ -12,7 +13,7 @@ import type { NatsConnection } from 'nats';
 import { createTestDatabase, uniquePrefix } from './isolation.js';
 import type { TestServers } from './servers.js';
 
-export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner';
+export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner' | 'keys';
 
 export interface Replica {
   service: ServiceName;
@@ -57,7 +58,7 @@ export interface StackOptions {
 function withTestRetention(config: GatewayConfig, yaml: string): GatewayConfig {
   if (/_max_bytes\s*:/.test(yaml)) return config;
   const mib = 1024 * 1024;
-  config.general.retention = { ...config.general.retention, eventsMaxBytes: 64 * mib, bodiesMaxBytes: 64 * mib, cellsMaxBytes: 8 * mib };
+  config.general.retention = { ...config.general.retention, eventsMaxBytes: 64 * mib, bodiesMaxBytes: 64 * mib, cellsMaxBytes: 8 * mib, keysMaxBytes: 8 * mib };
   return config;
 }
 
@@ -76,7 +77,8 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   const database = options.reuse
     ? { url: options.reuse.databaseUrl, drop: async () => undefined }
     : await createTestDatabase(options.servers.postgresUrl);
-  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, ...options.scale };
+  // The keys service runs where virtual keys can: with a master key.
+  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, keys: config.general.masterKey ? 1 : 0, ...options.scale };
   const replicas: Replica[] = [];
   const ingressUrls: string[] = [];
 
@@ -107,6 +109,14 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
       const caller = createUpstreamCaller(deps);
       await caller.start();
       stopService = () => caller.stop();
+    } else if (service === 'keys') {
+      const db = createDb(database.url, 4);
+      const keys = createKeysService({ nc, names, db, logger: child, registry, bucketMaxBytes: config.general.retention.keysMaxBytes });
+      await keys.start();
+      stopService = async () => {
+        await keys.stop();
+        await db.destroy();
+      };
     } else {
       const db = createDb(database.url, 4);
       const learner = createLearner({ nc, names, db, logger: child, registry, batch: { maxItems: 100, maxDelayMs: 50 } });
@@ -129,7 +139,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   };
 
   // Consumers first, so the first request never races a missing responder.
-  for (const service of ['learner', 'upstream-caller', 'limiter', 'ingress'] as const) {
+  for (const service of ['learner', 'keys', 'upstream-caller', 'limiter', 'ingress'] as const) {
     for (let index = 0; index < scale[service]; index++) await start(service, index);
   }
 
@@ -140,7 +150,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     replicas,
     databaseUrl: database.url,
     async stop() {
-      for (const service of ['ingress', 'limiter', 'upstream-caller', 'learner'] as const) {
+      for (const service of ['ingress', 'limiter', 'upstream-caller', 'keys', 'learner'] as const) {
         await Promise.all(replicas.filter((replica) => replica.service === service).map((replica) => replica.stop()));
       }
       await database.drop();

@@ -5,3 +5,4 @@ export * from './messages.js';
 export * from './routing.js';
 export * from './anthropic.js';
 export * from './responses.js';
+export * from './keys.js';

@@ -24,6 +24,8 @@ export const Subjects = {
   feedback: 'events.feedback',
   /** ingress -> upstream-callers (request/reply): retrieve or delete a response stored at its deployment (StoredResponseCall). */
   storedResponse: 'route.stored-response',
+  /** ingress -> keys service (request/reply): one management call on virtual keys or teams (KeysCall). */
+  keys: 'keys.manage',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -32,6 +34,7 @@ export const QueueGroups = {
   limiter: 'limiter',
   upstreamCaller: 'upstream-caller',
   learner: 'learner',
+  keys: 'keys',
 } as const;
 
 /** NATS message headers that carry Switchyard metadata beside raw payload bytes. */
@@ -57,6 +60,8 @@ export interface BusNames {
   cellsBucket: string;
   /** KV bucket: response id -> the deployment that stores it and the caller who made it (StoredResponseOwner). */
   responsesBucket: string;
+  /** KV bucket of virtual key and team records (hashes only), watched by every ingress replica. */
+  keysBucket: string;
   /** Durable consumer names. */
   consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string };
 }
@@ -78,6 +83,7 @@ export function busNames(prefix = 'switchyard'): BusNames {
     bodyBucket: `${token}_BODIES`.toLowerCase(),
     cellsBucket: `${token}_CELLS`.toLowerCase(),
     responsesBucket: `${token}_RESPONSES`.toLowerCase(),
+    keysBucket: `${token}_KEYS`.toLowerCase(),
     consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements' },
   };
 }

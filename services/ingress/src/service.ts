@@ -17,6 +17,8 @@ import { createDispatcher } from './dispatch.js';
 import { createStoredResponses } from './stored-responses.js';
 import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
+import { createKeysClient } from './admin/index.js';
+import { KeyRecords } from './virtual-keys/key-records.js';
 
 export interface IngressDeps {
   nc: NatsConnection;
@@ -70,6 +72,19 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   const bodies = new BodyStore(deps.nc, deps.names.bodyBucket, { maxAgeMs: retention.bodiesMaxAgeMs, maxBytes: retention.bodiesMaxBytes });
   const dispatcher = createDispatcher(deps.nc, deps.names, inbox, bodies);
   const checks: ReadinessCheck[] = [{ name: 'nats', check: () => pingBus(deps.nc) }];
+  // Virtual keys need a master key (as in LiteLLM): without one the gateway is open and holds no key records.
+  const keyRecords =
+    deps.config.general.masterKey === null
+      ? null
+      : KeyRecords.watch({ nc: deps.nc, bucket: deps.names.keysBucket, maxBytes: retention.keysMaxBytes, logger: deps.logger });
+  if (keyRecords) {
+    checks.push({
+      name: 'keys',
+      check: async () => {
+        if (!keyRecords.loaded) throw new Error('virtual keys not loaded yet');
+      },
+    });
+  }
   let cells: CellCache | null = null;
   let adaptive = null;
   let feedback: FeedbackDeps | null = null;
@@ -96,6 +111,8 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     feedback,
     deploymentHealth: limiterHealthSource(deps.nc, deps.names),
     storedResponses: createStoredResponses(deps.nc, deps.names),
+    keyRecords,
+    keysClient: createKeysClient(deps.nc, deps.names),
   });
   /**
    * The ingress brings the streams to the configured retention limits (services without them never set
@@ -143,6 +160,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
         clearInterval(closeIdle);
       }
       await cells?.close();
+      await keyRecords?.close();
     },
   };
 }

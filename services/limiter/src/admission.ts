@@ -4,6 +4,7 @@ import { admissionOrder, COOLING_DOWN_CODE } from '@switchyard/routing';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import type { ClusterLimiter, LimitScope } from './cluster-limiter.js';
 import { rateLimitHeaders } from './ratelimit-headers.js';
+import { callerDenial, callerRateLimitHeaders, callerScopes, isCallerScope, limitTypeOf } from './caller-limits.js';
 
 /** Time a reservation outlives its call's own timeout before it frees itself. */
 const LEASE_GRACE_MS = 30_000;
@@ -139,6 +140,8 @@ export async function admit(
   let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string } | null = null;
   let firstRefusal: { deploymentId: string; error: GatewayError } | null = null;
   let soonestRetryMs = Number.POSITIVE_INFINITY;
+  // The key's and team's own limits, counted with each candidate's in one atomic step.
+  const caller = callerScopes(envelope);
   for (const id of order) {
     const deployment = deployments.get(id);
     if (!deployment) continue;
@@ -148,7 +151,7 @@ export async function admit(
       continue;
     }
     const scope: LimitScope = { ...deploymentScope(deployment), trackInFlight: trackUsage };
-    if (!trackUsage && !isLimited(scope)) {
+    if (!trackUsage && !isLimited(scope) && caller.length === 0) {
       return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);
@@ -157,18 +160,29 @@ export async function admit(
       result = await limiter.admit({
         reservationId: randomUUID(),
         deploymentId: id,
-        scopes: [scope],
+        scopes: [scope, ...caller],
         tokens,
         leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
       });
     } catch (cause) {
       return { kind: 'unavailable', cause };
     }
-    const headers = rateLimitHeaders(scope, result);
+    const headers = { ...rateLimitHeaders(scope, result), ...callerRateLimitHeaders(caller, result.scopeRemaining) };
     if (result.admitted) {
       return {
         kind: 'admitted',
         envelope: { ...envelope, deploymentId: id, reservation: result.reservation, admissionHeaders: headers },
+      };
+    }
+    const callerScope = isCallerScope(result.scope) ? caller.find((entry) => entry.name === result.scope) : undefined;
+    if (callerScope) {
+      // The key's (or team's) own limit: every other candidate would refuse it the same way.
+      const retryAfterSeconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+      return {
+        kind: 'denied',
+        deploymentId: id,
+        error: callerDenial(callerScope, result.reason, retryAfterSeconds),
+        headers: { ...headers, 'retry-after': String(retryAfterSeconds), rate_limit_type: limitTypeOf(result.reason) },
       };
     }
     soonestRetryMs = Math.min(soonestRetryMs, result.retryAfterMs);

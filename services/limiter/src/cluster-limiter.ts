@@ -31,6 +31,24 @@ export interface WindowReport {
   remainingTokens: number | null;
   resetRequestsMs: number;
   resetTokensMs: number;
+  /** Each scope counted (all when admitted, up to the refusing one when not): what it has left (null = no limit). */
+  scopeRemaining?: ScopeRemaining[];
+}
+
+export interface ScopeRemaining {
+  scope: string;
+  requests: number | null;
+  tokens: number | null;
+}
+
+function scopeRemainingOf(scopes: readonly LimitScope[], values: ReadonlyArray<number | string>): ScopeRemaining[] {
+  const out: ScopeRemaining[] = [];
+  for (let index = 0; index + 1 < values.length && index / 2 < scopes.length; index += 2) {
+    const requests = Number(values[index]);
+    const tokens = Number(values[index + 1]);
+    out.push({ scope: scopes[index / 2]!.name, requests: requests < 0 ? null : requests, tokens: tokens < 0 ? null : tokens });
+  }
+  return out;
 }
 
 export type AdmitResult =
@@ -103,6 +121,7 @@ export class ClusterLimiter {
           expiresAt: expiresAt!,
         },
         ...report(remReq!, remTok!, resetReq!, resetTok!),
+        scopeRemaining: scopeRemainingOf(request.scopes, numbers.slice(7)),
       };
     }
     const [, scopeIndex, reason, retryMs, remReq, remTok, resetReq, resetTok] = numbers;
@@ -112,6 +131,7 @@ export class ClusterLimiter {
       reason: reason as 'rpm' | 'tpm' | 'parallel',
       retryAfterMs: Math.max(0, Number(retryMs)),
       ...report(Number(remReq), Number(remTok), Number(resetReq), Number(resetTok)),
+      scopeRemaining: scopeRemainingOf(request.scopes, numbers.slice(8)),
     };
   }
 
