@@ -4,3 +4,4 @@ export * from './openai.js';
 export * from './messages.js';
 export * from './routing.js';
 export * from './anthropic.js';
+export * from './spend.js';

@@ -22,6 +22,12 @@ export const Subjects = {
   turn: 'events.turn',
   /** ingress -> JetStream: a client's or evaluator's explicit score of a routed response (FeedbackEvent). */
   feedback: 'events.feedback',
+  /** ingress -> ledger (request/reply): `GET /spend/logs` (SpendLogsQuery -> LedgerReply). */
+  spendLogs: 'ledger.spend.logs',
+  /** ingress -> ledger (request/reply): `GET /global/spend/report` (SpendReportQuery -> LedgerReply). */
+  spendReport: 'ledger.spend.report',
+  /** any service -> ledger (request/reply): recorded spend of key/team/user scopes (SpendOfRequest -> LedgerReply of ScopeSpend[]). */
+  spendOf: 'ledger.spend.of',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -30,6 +36,7 @@ export const QueueGroups = {
   limiter: 'limiter',
   upstreamCaller: 'upstream-caller',
   learner: 'learner',
+  ledger: 'ledger',
 } as const;
 
 /** NATS message headers that carry Switchyard metadata beside raw payload bytes. */
@@ -54,7 +61,7 @@ export interface BusNames {
   /** KV bucket of learned bandit cells, watched by every ingress replica. */
   cellsBucket: string;
   /** Durable consumer names. */
-  consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string };
+  consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string; ledgerCalls: string };
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -73,6 +80,6 @@ export function busNames(prefix = 'switchyard'): BusNames {
     eventsStream: `${token}_EVENTS`,
     bodyBucket: `${token}_BODIES`.toLowerCase(),
     cellsBucket: `${token}_CELLS`.toLowerCase(),
-    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements' },
+    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements', ledgerCalls: 'ledger-calls' },
   };
 }
