@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { GatewayConfig } from '@switchyard/config';
-import { Endpoint, ENDPOINTS, Errors } from '@switchyard/contracts';
+import { Endpoint, ENDPOINTS, Errors, MASTER_CALLER, type Caller } from '@switchyard/contracts';
 import { readiness, type Logger, type ReadinessCheck, type Registry } from '@switchyard/telemetry';
 import { registerFeedbackRoutes, type FeedbackDeps } from './adaptive/feedback-route.js';
 import { createAuthenticator } from './auth.js';
@@ -13,6 +13,8 @@ import { createIngressMetrics } from './metrics.js';
 import { registerMessagesRoutes } from './messages-route.js';
 import { registerModelRoutes } from './models-routes.js';
 import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
+import type { LedgerClient } from './admin/ledger-client.js';
+import { registerSpendRoutes } from './admin/spend-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { clientRequestIdFrom, newRequestId, requestIdHeaders } from './request-id.js';
 
@@ -22,6 +24,8 @@ declare module 'fastify' {
     callerId: string | null;
     /** The client's own x-request-id, when safe: echoed and audited, never a key (request.id is the gateway's). */
     clientRequestId: string | null;
+    /** Who the caller is (key, team, user, their limits and budgets): what the envelope carries to the limiter and the ledger. */
+    caller: Caller;
   }
 }
 
@@ -39,6 +43,10 @@ export interface IngressAppDeps {
   authenticate?: ((authorization: string | undefined) => string | null) | undefined;
   /** Where `GET /health/deployments` reads the cooldowns (the limiters); null in tests without a bus. */
   deploymentHealth?: DeploymentHealthSource | null;
+  /** The caller behind an authenticated caller id (its key's team, user, limits and budgets); default: the master caller. */
+  callerOf?: ((callerId: string | null) => Caller) | undefined;
+  /** The spend ledger (over NATS), for `/spend/logs` and `/global/spend/report`; null in tests without a bus. */
+  ledger?: LedgerClient | null;
 }
 
 /** The OpenAI routes; the endpoints answering in Anthropic's dialect have their own scope (messages-route.ts). */
@@ -98,6 +106,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
 
   app.decorateRequest('callerId', null);
   app.decorateRequest('clientRequestId', null);
+  app.decorateRequest('caller', null as unknown as Caller);
   // Only JSON bodies: a text/plain body (what fetch sends for a bare string) is a 415, not a confusing 400.
   app.removeAllContentTypeParsers();
   const maxDepth = config.general.maxJsonDepth;
@@ -135,6 +144,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
       throw Errors.unavailable('This gateway replica is shutting down and took no new work; send the request again.', 'shutting_down');
     }
     request.callerId = authenticate(request.headers.authorization, request.headers['x-api-key']);
+    request.caller = deps.callerOf?.(request.callerId) ?? MASTER_CALLER;
   });
 
   app.addHook('onSend', async (_request, reply) => {
@@ -152,6 +162,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   registerMessagesRoutes(app, config, createProxyHandler('messages', proxyDeps));
   registerModelRoutes(app, config, startedAt);
   registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
+  registerSpendRoutes(app, deps.ledger ?? null);
 
   registerFeedbackRoutes(app, deps.feedback ?? null);
   // The adaptive routers' learned state (the LiteLLM path too).

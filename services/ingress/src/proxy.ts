@@ -5,7 +5,6 @@ import {
   GatewayError,
   GEN_AI_OPERATION,
   ENDPOINTS,
-  MASTER_CALLER,
   RequestSchemas,
   type CallEnvelope,
   type Endpoint,
@@ -23,6 +22,7 @@ import type { Dispatcher } from './dispatch.js';
 import { watchHangUp } from './hang-up.js';
 import { requestIdHeaders } from './request-id.js';
 import { completionBoundsOf, estimatePromptTokens } from './estimate.js';
+import { requestTagsOf } from './request-tags.js';
 import { zodToGatewayError } from './errors.js';
 import type { IngressMetrics } from './metrics.js';
 
@@ -190,8 +190,8 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
             ...completionBounds,
             timeoutMs: first.timeoutMs,
             callerId: request.callerId,
-            caller: MASTER_CALLER,
-            tags: { endUser: null, metadata: null },
+            caller: request.caller,
+            tags: requestTagsOf(body),
             bodyRef,
             reservation: null,
             admissionHeaders: {},

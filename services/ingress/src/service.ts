@@ -14,6 +14,7 @@ import { SessionOwners } from './adaptive/session-owners.js';
 import { createTurnPublisher } from './adaptive/turn-publisher.js';
 import { buildIngressApp, OPEN_AUTH_WARNING, type IngressAppDeps } from './app.js';
 import { createDispatcher } from './dispatch.js';
+import { createLedgerClient } from './admin/ledger-client.js';
 import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
 
@@ -27,6 +28,8 @@ export interface IngressDeps {
   redis?: Redis;
   /** Caller identity from the Authorization header (default: the master key); see IngressAppDeps. */
   authenticate?: IngressAppDeps['authenticate'];
+  /** The caller (limits, budgets) behind an authenticated id; see IngressAppDeps. */
+  callerOf?: IngressAppDeps['callerOf'];
 }
 
 export interface IngressService {
@@ -92,6 +95,8 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     checks,
     isShuttingDown: () => shuttingDown,
     authenticate: deps.authenticate,
+    callerOf: deps.callerOf,
+    ledger: createLedgerClient(deps.nc, deps.names),
     feedback,
     deploymentHealth: limiterHealthSource(deps.nc, deps.names),
   });
