@@ -4,6 +4,7 @@ import { admissionOrder, COOLING_DOWN_CODE } from '@switchyard/routing';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import type { ClusterLimiter, LimitScope } from './cluster-limiter.js';
 import { rateLimitHeaders } from './ratelimit-headers.js';
+import { budgetChargesOf, budgetExceeded, worstCaseCostOf } from './budgets.js';
 
 /** Time a reservation outlives its call's own timeout before it frees itself. */
 const LEASE_GRACE_MS = 30_000;
@@ -131,7 +132,8 @@ export async function admit(
     };
   }
   // The first candidate's denial is the one the client hears about; the retry time is the soonest of all.
-  let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string } | null = null;
+  let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string; error?: GatewayError } | null = null;
+  const budgetCharges = budgetChargesOf(envelope.caller);
   let firstRefusal: { deploymentId: string; error: GatewayError } | null = null;
   let soonestRetryMs = Number.POSITIVE_INFINITY;
   for (const id of order) {
@@ -143,10 +145,11 @@ export async function admit(
       continue;
     }
     const scope: LimitScope = { ...deploymentScope(deployment), trackInFlight: trackUsage };
-    if (!trackUsage && !isLimited(scope)) {
+    if (!trackUsage && !isLimited(scope) && budgetCharges.length === 0) {
       return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);
+    const costUsd = budgetCharges.length > 0 ? worstCaseCostOf(envelope, deployment, tokens) : 0;
     let result;
     try {
       result = await limiter.admit({
@@ -155,6 +158,7 @@ export async function admit(
         scopes: [scope],
         tokens,
         leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
+        ...(budgetCharges.length > 0 ? { budgets: { charges: budgetCharges, costUsd } } : {}),
       });
     } catch (cause) {
       return { kind: 'unavailable', cause };
@@ -165,6 +169,12 @@ export async function admit(
         kind: 'admitted',
         envelope: { ...envelope, deploymentId: id, reservation: result.reservation, admissionHeaders: headers },
       };
+    }
+    if (result.reason === 'budget') {
+      // A cheaper candidate may still fit the budget; if none does, this is the answer.
+      const error = budgetExceeded(result.budget, envelope.caller, result.spentUsd, costUsd, result.retryAfterMs);
+      firstDenial ??= { deploymentId: id, headers: {}, message: error.message, error };
+      continue;
     }
     soonestRetryMs = Math.min(soonestRetryMs, result.retryAfterMs);
     const what = result.reason === 'rpm' ? 'requests per minute' : result.reason === 'tpm' ? 'tokens per minute' : 'parallel requests';
@@ -180,6 +190,9 @@ export async function admit(
   }
   if (!firstDenial) {
     return { kind: 'admitted', envelope: { ...envelope, reservation: null, admissionHeaders: {} } };
+  }
+  if (firstDenial.error) {
+    return { kind: 'denied', deploymentId: firstDenial.deploymentId, error: firstDenial.error, headers: { 'x-should-retry': 'false' } };
   }
   const retryAfterSeconds = Number.isFinite(soonestRetryMs) ? Math.max(1, Math.ceil(soonestRetryMs / 1000)) : 60;
   return {

@@ -1,6 +1,17 @@
 import type { Redis } from 'ioredis';
 import type { Reservation } from '@switchyard/contracts';
-import { ADMIT_SCRIPT, SETTLE_SCRIPT } from './window-scripts.js';
+import { ADMIT_SCRIPT, SETTLE_BUDGET_SCRIPT, SETTLE_SCRIPT } from './window-scripts.js';
+
+/** Budget amounts travel to Redis in integer nano-USD: sums of many small costs stay exact. */
+const NANO_PER_USD = 1e9;
+
+/** One spend cap the call is charged against, with the call's worst-case cost (see budgets.ts). */
+export interface BudgetCharge {
+  scope: string;
+  maxBudgetUsd: number;
+  durationMs: number | null;
+  periodAnchorMs: number;
+}
 
 /** One set of limits, counted cluster-wide under its own keys: a deployment today, an API key tomorrow. */
 export interface LimitScope {
@@ -24,6 +35,8 @@ export interface AdmitRequest {
   tokens: number;
   /** How long a concurrency slot and the reservation live if the call never completes. */
   leaseMs: number;
+  /** The caller's budgets and what the call may cost at most (USD), reserved with the limits in one step. */
+  budgets?: { charges: BudgetCharge[]; costUsd: number };
 }
 
 export interface WindowReport {
@@ -35,7 +48,16 @@ export interface WindowReport {
 
 export type AdmitResult =
   | ({ admitted: true; reservation: Reservation } & WindowReport)
-  | ({ admitted: false; scope: string; reason: 'rpm' | 'tpm' | 'parallel'; retryAfterMs: number } & WindowReport);
+  | ({ admitted: false; scope: string; reason: 'rpm' | 'tpm' | 'parallel'; retryAfterMs: number } & WindowReport)
+  | ({
+      admitted: false;
+      scope: string;
+      reason: 'budget';
+      /** Until the budget's period resets; null when it never does (no budget_duration). */
+      retryAfterMs: number | null;
+      budget: BudgetCharge;
+      spentUsd: number;
+    } & WindowReport);
 
 export interface ClusterLimiterOptions {
   redis: Redis;
@@ -55,20 +77,25 @@ export class ClusterLimiter {
   readonly windowMs: number;
   readonly bucketMs: number;
   readonly #prefix: string;
+  readonly #redis: Redis;
   readonly #admit: ScriptRunner;
   readonly #settle: ScriptRunner;
+  readonly #settleBudget: ScriptRunner;
 
   constructor(options: ClusterLimiterOptions) {
     this.windowMs = options.windowMs ?? 60_000;
     this.bucketMs = options.bucketMs ?? 1_000;
     this.#prefix = options.keyPrefix;
+    this.#redis = options.redis;
     const redis = options.redis as Redis & Record<string, ScriptRunner>;
     if (!redis.switchyardAdmit) {
       redis.defineCommand('switchyardAdmit', { lua: ADMIT_SCRIPT });
       redis.defineCommand('switchyardSettle', { lua: SETTLE_SCRIPT });
+      redis.defineCommand('switchyardSettleBudget', { lua: SETTLE_BUDGET_SCRIPT });
     }
     this.#admit = redis.switchyardAdmit!.bind(redis);
     this.#settle = redis.switchyardSettle!.bind(redis);
+    this.#settleBudget = redis.switchyardSettleBudget!.bind(redis);
   }
 
   async admit(request: AdmitRequest): Promise<AdmitResult> {
@@ -78,6 +105,14 @@ export class ClusterLimiter {
       keys.push(this.#key(scope.name, 'req'), this.#key(scope.name, 'tok'), this.#key(scope.name, 'inflight'));
       limits.push(scope.rpm ?? -1, scope.tpm ?? -1, scope.maxParallel ?? (scope.trackInFlight ? -2 : -1));
     }
+    const charges = request.budgets?.charges ?? [];
+    const costNano = Math.ceil((request.budgets?.costUsd ?? 0) * NANO_PER_USD);
+    const budgetArgs: number[] = [charges.length, costNano];
+    for (const charge of charges) {
+      keys.push(this.#budgetKey(charge.scope));
+      budgetArgs.push(Math.floor(charge.maxBudgetUsd * NANO_PER_USD), charge.durationMs ?? -1, charge.periodAnchorMs);
+    }
+    if (charges.length > 0) keys.push(this.#budgetReservationKey(request.reservationId));
     const result = await this.#admit(
       keys.length,
       ...keys,
@@ -88,24 +123,38 @@ export class ClusterLimiter {
       request.leaseMs,
       request.scopes.length,
       ...limits,
+      ...budgetArgs,
     );
     const numbers = result.map((value) => (typeof value === 'string' ? value : Number(value)));
     if (numbers[0] === 1) {
-      const [, bucket, expiresAt, remReq, remTok, resetReq, resetTok] = numbers as number[];
+      const [, bucket, expiresAt, remReq, remTok, resetReq, resetTok, ...periods] = numbers as number[];
+      const reservation: Reservation = {
+        id: request.reservationId,
+        deploymentId: request.deploymentId,
+        scopes: request.scopes.map((scope) => scope.name),
+        tokens: request.tokens,
+        bucket: bucket!,
+        expiresAt: expiresAt!,
+      };
+      if (charges.length > 0) {
+        reservation.cost = costNano / NANO_PER_USD;
+        reservation.budgetScopes = charges.map((charge, index) => ({ scope: charge.scope, period: periods[index]! }));
+      }
+      return { admitted: true, reservation, ...report(remReq!, remTok!, resetReq!, resetTok!) };
+    }
+    const [, scopeIndex, reason, retryMs, remReq, remTok, resetReq, resetTok, spent] = numbers;
+    if (reason === 'budget') {
+      const budget = charges[Number(scopeIndex) - 1]!;
       return {
-        admitted: true,
-        reservation: {
-          id: request.reservationId,
-          deploymentId: request.deploymentId,
-          scopes: request.scopes.map((scope) => scope.name),
-          tokens: request.tokens,
-          bucket: bucket!,
-          expiresAt: expiresAt!,
-        },
-        ...report(remReq!, remTok!, resetReq!, resetTok!),
+        admitted: false,
+        scope: budget.scope,
+        reason: 'budget',
+        retryAfterMs: Number(retryMs) < 0 ? null : Math.max(0, Number(retryMs)),
+        budget,
+        spentUsd: Number(spent) / NANO_PER_USD,
+        ...report(Number(remReq), Number(remTok), Number(resetReq), Number(resetTok)),
       };
     }
-    const [, scopeIndex, reason, retryMs, remReq, remTok, resetReq, resetTok] = numbers;
     return {
       admitted: false,
       scope: request.scopes[Number(scopeIndex) - 1]!.name,
@@ -132,6 +181,31 @@ export class ClusterLimiter {
     return Number(settled) === 1;
   }
 
+  /**
+   * Corrects a budget reservation to the call's real cost (USD) in the period
+   * it was admitted in; idempotent (the first settlement deletes the reservation).
+   */
+  async settleBudget(reservation: Reservation, actualCostUsd: number): Promise<boolean> {
+    const budgetScopes = reservation.budgetScopes ?? [];
+    if (budgetScopes.length === 0) return false;
+    const keys = [this.#budgetReservationKey(reservation.id), ...budgetScopes.map((budget) => this.#budgetKey(budget.scope))];
+    const settled = await this.#settleBudget(
+      keys.length,
+      ...keys,
+      Math.max(0, Math.round(actualCostUsd * NANO_PER_USD)),
+      budgetScopes.length,
+      ...budgetScopes.map((budget) => budget.period),
+    );
+    return Number(settled) === 1;
+  }
+
+  /** A budget's spend in its current period as Redis holds it (USD), for tests and operators. */
+  async budgetSpend(scope: string, period: number): Promise<number> {
+    const redis = this.#redis;
+    const value = await redis.hget(this.#budgetKey(scope), String(period));
+    return value === null ? 0 : Number(value) / NANO_PER_USD;
+  }
+
   /** The Redis key of one of a scope's counters, for readers of cluster-wide load. */
   keyOf(scope: string, kind: 'req' | 'tok' | 'inflight'): string {
     return this.#key(scope, kind);
@@ -143,6 +217,14 @@ export class ClusterLimiter {
 
   #reservationKey(id: string): string {
     return `${this.#prefix}:rl:res:${id}`;
+  }
+
+  #budgetKey(scope: string): string {
+    return `${this.#prefix}:budget:{${scope}}`;
+  }
+
+  #budgetReservationKey(id: string): string {
+    return `${this.#prefix}:budget:res:${id}`;
   }
 }
 

@@ -13,6 +13,7 @@ import { ClusterLoad } from './cluster-load.js';
 import { orderCandidates, strategySettingsOf, tracksAllUsage } from './strategy-order.js';
 import { createLimiterMetrics } from './metrics.js';
 import { salvageSettlements, settledTokens } from './settlement.js';
+import { settledCost } from './budgets.js';
 
 /** Redelivery delay of a settlement that failed (Redis down). */
 const SETTLE_RETRY_MS = 1_000;
@@ -212,7 +213,10 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter, spanContext: Context): Promise<void> {
     if (!(await callers.available())) {
       metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
-      if (admitted.reservation) await limiter.settle(admitted.reservation, 0).catch(() => undefined);
+      if (admitted.reservation) {
+        await limiter.settle(admitted.reservation, 0).catch(() => undefined);
+        await limiter.settleBudget(admitted.reservation, 0).catch(() => undefined);
+      }
       writer.fail(
         Errors.unavailable('No upstream-caller is running, so the request was not sent to any provider.', 'no_upstream_caller'),
         { definite: true, deploymentId: admitted.deploymentId, attempt: admitted.attempt },
@@ -242,6 +246,13 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       const outcomes = await Promise.allSettled(
         parsed.data.events.flatMap((event) => (event.reservation ? [limiter.settle(event.reservation, settledTokens(event))] : [])),
       );
+      // Budgets settle to the call's real cost (released whole when no provider was called); idempotent too.
+      const budgetOutcomes = await Promise.allSettled(
+        parsed.data.events.flatMap((event) =>
+          event.reservation?.budgetScopes?.length ? [limiter.settleBudget(event.reservation, settledCost(event))] : [],
+        ),
+      );
+      outcomes.push(...budgetOutcomes);
       const failed = outcomes.find((outcome) => outcome.status === 'rejected');
       for (const outcome of outcomes) {
         metrics.settlements.inc({ outcome: outcome.status === 'rejected' ? 'failed' : outcome.value ? 'settled' : 'already_settled' });

@@ -59,12 +59,20 @@ end
 `;
 
 /**
- * KEYS: reservation, then per scope: requests hash, tokens hash, in-flight zset.
+ * KEYS: reservation, then per scope: requests hash, tokens hash, in-flight zset;
+ *       then per budget: spend hash (field = period index); then, with budgets, the budget reservation.
  * ARGV: window_ms, bucket_ms, reservation_id, tokens, lease_ms, scope_count,
- *       then per scope: rpm, tpm, max_parallel (-1 = no limit; -2 = no limit, but in-flight calls are counted).
- * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
+ *       then per scope: rpm, tpm, max_parallel (-1 = no limit; -2 = no limit, but in-flight calls are counted),
+ *       then budget_count, cost (nano-USD), then per budget: max (nano-USD), duration_ms (-1 = one period forever), anchor_ms.
+ * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms, period_1, ..., period_n}
  *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
+ *      or {0, budget_index, 'budget', retry_ms (-1: never), rem_req, rem_tok, reset_req_ms, reset_tok_ms, spent}
  * (remaining and reset values are those of the first scope; -1 = no limit).
+ *
+ * A budget admits a call only while its period's spend plus the call's
+ * worst-case cost fits the budget, checked with the rate limits in this one
+ * script: concurrent admissions anywhere in the cluster can never together
+ * reserve more than the budget. Periods are counted on Redis's clock.
  */
 export const ADMIT_SCRIPT = `${SHARED}
 local id = ARGV[3]
@@ -108,7 +116,45 @@ for i = 1, scopes do
   end
 end
 
+local budget_arg = 7 + scopes * 3
+local budgets = tonumber(ARGV[budget_arg] or '0')
+local cost = tonumber(ARGV[budget_arg + 1] or '0')
+local periods = {}
+for j = 1, budgets do
+  local max = tonumber(ARGV[budget_arg + 2 + (j - 1) * 3])
+  local duration = tonumber(ARGV[budget_arg + 3 + (j - 1) * 3])
+  local anchor = tonumber(ARGV[budget_arg + 4 + (j - 1) * 3])
+  local period = 0
+  if duration > 0 then period = math.floor((now - anchor) / duration) end
+  periods[j] = period
+  local spent = tonumber(redis.call('HGET', KEYS[1 + scopes * 3 + j], period) or '0')
+  -- Spent reaching the budget denies even a call of unknown (zero) cost, as LiteLLM's spend >= max_budget does.
+  if spent >= max or spent + cost > max then
+    local retry = -1
+    if duration > 0 then retry = anchor + (period + 1) * duration - now end
+    return { 0, j, 'budget', retry, report[1], report[2], report[3], report[4], spent }
+  end
+end
+
 local expires_at = now + lease
+for j = 1, budgets do
+  local key = KEYS[1 + scopes * 3 + j]
+  local duration = tonumber(ARGV[budget_arg + 3 + (j - 1) * 3])
+  local anchor = tonumber(ARGV[budget_arg + 4 + (j - 1) * 3])
+  -- Earlier periods count for nothing now: their fields go (budget_duration resets on the cluster's clock).
+  local fields = redis.call('HKEYS', key)
+  for _, field in ipairs(fields) do
+    if tonumber(field) < periods[j] then redis.call('HDEL', key, field) end
+  end
+  redis.call('HINCRBY', key, periods[j], cost)
+  if duration > 0 then
+    -- Kept through the period's end and one more period, for settlements of calls that finish late.
+    redis.call('PEXPIRE', key, anchor + (periods[j] + 2) * duration - now)
+  end
+end
+if budgets > 0 then
+  redis.call('SET', KEYS[2 + scopes * 3 + budgets], cost, 'PX', lease + window)
+end
 for i = 1, scopes do
   local base = 1 + (i - 1) * 3
   redis.call('HINCRBY', KEYS[base + 1], current, 1)
@@ -131,7 +177,9 @@ if rem_tok >= 0 then rem_tok = math.max(0, rem_tok - tokens) end
 local reset_now = (current + 1) * bucket_ms + window - now
 local reset_tok = report[4]
 if tokens > 0 then reset_tok = reset_now end
-return { 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok }
+local answer = { 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok }
+for j = 1, budgets do answer[#answer + 1] = periods[j] end
+return answer
 `;
 
 /**
@@ -156,6 +204,27 @@ for i = 1, tonumber(ARGV[6]) do
     redis.call('HINCRBY', tok_key, bucket, delta)
   end
   redis.call('ZREM', inflight_key, id)
+end
+return 1
+`;
+
+/**
+ * Settles a budget reservation to the call's real cost, once (the first
+ * settlement deletes the reservation). The cost goes to the period the call
+ * was admitted in; a period already gone (reset) is left alone.
+ * KEYS: budget reservation, then per budget: spend hash.
+ * ARGV: actual (nano-USD), budget_count, then per budget: period.
+ * Returns 1 when settled, 0 when already settled or expired.
+ */
+export const SETTLE_BUDGET_SCRIPT = `
+local reserved = redis.call('GET', KEYS[1])
+if not reserved then return 0 end
+redis.call('DEL', KEYS[1])
+local delta = tonumber(ARGV[1]) - tonumber(reserved)
+if delta == 0 then return 1 end
+for j = 1, tonumber(ARGV[2]) do
+  local field = ARGV[2 + j]
+  if redis.call('HEXISTS', KEYS[1 + j], field) == 1 then redis.call('HINCRBY', KEYS[1 + j], field, delta) end
 end
 return 1
 `;
