@@ -1,9 +1,10 @@
 import { connectBus } from '@switchyard/bus';
 import { parseGatewayConfig, type GatewayConfig } from '@switchyard/config';
-import { busNames, type BusNames } from '@switchyard/contracts';
+import { busNames, type BusNames, type Caller } from '@switchyard/contracts';
 import { createDb } from '@switchyard/db';
 import { createIngress } from '@switchyard/ingress';
 import { createLearner } from '@switchyard/learner';
+import { createLedger } from '@switchyard/ledger';
 import { createLimiter } from '@switchyard/limiter';
 import { createRedisClient } from '@switchyard/redis';
 import { createUpstreamCaller } from '@switchyard/upstream-caller';
@@ -12,7 +13,7 @@ import type { NatsConnection } from 'nats';
 import { createTestDatabase, uniquePrefix } from './isolation.js';
 import type { TestServers } from './servers.js';
 
-export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner';
+export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner' | 'ledger';
 
 export interface Replica {
   service: ServiceName;
@@ -44,6 +45,8 @@ export interface StackOptions {
   limiterWindow?: { windowMs: number; bucketMs: number };
   /** Start on an earlier stack's bus and database (a restart): they outlive this stack. */
   reuse?: { names: BusNames; databaseUrl: string };
+  /** The caller (limits, budgets) the ingress sees behind an authenticated id, until virtual keys provide it. */
+  callerOf?: (callerId: string | null) => Caller;
 }
 
 /**
@@ -74,7 +77,8 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   const database = options.reuse
     ? { url: options.reuse.databaseUrl, drop: async () => undefined }
     : await createTestDatabase(options.servers.postgresUrl);
-  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, ...options.scale };
+  // The ledger only where a test asks for it: other stacks need no spend rows.
+  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, ledger: 0, ...options.scale };
   const replicas: Replica[] = [];
   const ingressUrls: string[] = [];
 
@@ -86,7 +90,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     let stopService: () => Promise<void>;
     if (service === 'ingress') {
       const redis = config.routers.length > 0 ? createRedisClient(options.redisUrl ?? options.servers.redisUrl, child) : undefined;
-      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}) });
+      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}), ...(options.callerOf ? { callerOf: options.callerOf } : {}) });
       const port = await ingress.start('127.0.0.1', 0);
       ingressUrls[index] = `http://127.0.0.1:${port}`;
       stopService = async () => {
@@ -105,6 +109,14 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
       const caller = createUpstreamCaller(deps);
       await caller.start();
       stopService = () => caller.stop();
+    } else if (service === 'ledger') {
+      const db = createDb(database.url, 4);
+      const ledger = createLedger({ nc, names, db, logger: child, registry });
+      await ledger.start();
+      stopService = async () => {
+        await ledger.stop();
+        await db.destroy();
+      };
     } else {
       const db = createDb(database.url, 4);
       const learner = createLearner({ nc, names, db, logger: child, registry, batch: { maxItems: 100, maxDelayMs: 50 } });
@@ -127,7 +139,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   };
 
   // Consumers first, so the first request never races a missing responder.
-  for (const service of ['learner', 'upstream-caller', 'limiter', 'ingress'] as const) {
+  for (const service of ['ledger', 'learner', 'upstream-caller', 'limiter', 'ingress'] as const) {
     for (let index = 0; index < scale[service]; index++) await start(service, index);
   }
 
@@ -138,7 +150,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     replicas,
     databaseUrl: database.url,
     async stop() {
-      for (const service of ['ingress', 'limiter', 'upstream-caller', 'learner'] as const) {
+      for (const service of ['ingress', 'limiter', 'upstream-caller', 'learner', 'ledger'] as const) {
         await Promise.all(replicas.filter((replica) => replica.service === service).map((replica) => replica.stop()));
       }
       await database.drop();

@@ -7,3 +7,4 @@ export * from './otlp-receiver.js';
 export * from './nats-server.js';
 export * from './tcp-proxy.js';
 export * from './anthropic-mock.js';
+export * from './postgres-server.js';

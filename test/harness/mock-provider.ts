@@ -43,6 +43,8 @@ export interface MockProviderBehaviour {
   headers: Record<string, string>;
   /** After the content chunks of a stream, send this as a `data:` event and end without `[DONE]` (a provider's mid-stream error). */
   streamError: unknown;
+  /** Report this many of the prompt tokens as read from the prompt cache (`prompt_tokens_details.cached_tokens`), as OpenAI does. */
+  cachedPromptTokens: number;
 }
 
 /**
@@ -124,6 +126,7 @@ const DEFAULTS: MockProviderBehaviour = {
   omitStreamUsage: false,
   headers: {},
   streamError: undefined,
+  cachedPromptTokens: 0,
 };
 
 /** Request fields other than the messages whose text a model reads (and OpenAI bills as prompt). */
@@ -277,7 +280,11 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     if (b.billToolsAsPrompt) {
       for (const field of TOOL_FIELDS) if (body[field] != null && typeof body[field] !== 'string') promptChars += JSON.stringify(body[field]).length;
     }
-    const usageBase = { prompt_tokens: tokens(promptChars) };
+    const promptTokens = tokens(promptChars);
+    const usageBase =
+      b.cachedPromptTokens > 0
+        ? { prompt_tokens: promptTokens, prompt_tokens_details: { cached_tokens: Math.min(promptTokens, b.cachedPromptTokens) } }
+        : { prompt_tokens: promptTokens };
     if (kind === 'embeddings') {
       const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
       const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : 8;
