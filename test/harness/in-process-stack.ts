@@ -47,6 +47,8 @@ export interface StackOptions {
   reuse?: { names: BusNames; databaseUrl: string };
   /** The caller (limits, budgets) the ingress sees behind an authenticated id, until virtual keys provide it. */
   callerOf?: (callerId: string | null) => Caller;
+  /** Who a request's key is, instead of the master-key check (tests of callers with budgets). */
+  authenticate?: (authorization: string | undefined, apiKey?: string | string[] | undefined) => string | null;
 }
 
 /**
@@ -90,7 +92,9 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     let stopService: () => Promise<void>;
     if (service === 'ingress') {
       const redis = config.routers.length > 0 ? createRedisClient(options.redisUrl ?? options.servers.redisUrl, child) : undefined;
-      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}), ...(options.callerOf ? { callerOf: options.callerOf } : {}) });
+      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}), ...(options.callerOf ? { callerOf: options.callerOf } : {}),
+        ...(options.authenticate ? { authenticate: options.authenticate } : {}),
+      });
       const port = await ingress.start('127.0.0.1', 0);
       ingressUrls[index] = `http://127.0.0.1:${port}`;
       stopService = async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { MASTER_CALLER, type BusNames, type CallCompleted, type Caller } from '@switchyard/contracts';
+import { Errors, MASTER_CALLER, type BusNames, type CallCompleted, type Caller } from '@switchyard/contracts';
 import { sql, type Database, type Kysely } from '@switchyard/db';
 
 export const KEY_A = 'a'.repeat(64);
@@ -86,4 +86,24 @@ export function expectedTotals(events: readonly CallCompleted[]): Map<string, { 
     }
   }
   return out;
+}
+
+/**
+ * Stand-in for virtual keys until the keys API is on this branch: a bearer
+ * token names a caller of the test's table; the master key is the master
+ * caller. What the ingress does with the caller (the envelope, the limiter,
+ * the ledger) is the real code.
+ */
+export function testKeys(masterKey: string, callers: Record<string, Caller>) {
+  return {
+    authenticate(authorization: string | undefined): string | null {
+      const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+      if (token === masterKey) return 'master';
+      if (token && callers[token]) return token;
+      throw Errors.unauthorized();
+    },
+    callerOf(callerId: string | null): Caller {
+      return callerId && callers[callerId] ? callers[callerId] : MASTER_CALLER;
+    },
+  };
 }
