@@ -172,7 +172,7 @@ export async function admit(
     }
     if (result.reason === 'budget') {
       // A cheaper candidate may still fit the budget; if none does, this is the answer.
-      const error = budgetExceeded(result.budget, envelope.caller, result.spentUsd, costUsd, result.retryAfterMs);
+      const error = budgetExceeded(result.budget, envelope.caller, result.spentUsd, costUsd, result.periodResetMs);
       firstDenial ??= { deploymentId: id, headers: {}, message: error.message, error };
       continue;
     }

@@ -53,8 +53,10 @@ export type AdmitResult =
       admitted: false;
       scope: string;
       reason: 'budget';
+      /** Until the budget's period resets, or the window's length when it never does (see periodResetMs). */
+      retryAfterMs: number;
       /** Until the budget's period resets; null when it never does (no budget_duration). */
-      retryAfterMs: number | null;
+      periodResetMs: number | null;
       budget: BudgetCharge;
       spentUsd: number;
     } & WindowReport);
@@ -149,7 +151,8 @@ export class ClusterLimiter {
         admitted: false,
         scope: budget.scope,
         reason: 'budget',
-        retryAfterMs: Number(retryMs) < 0 ? null : Math.max(0, Number(retryMs)),
+        retryAfterMs: Number(retryMs) < 0 ? this.windowMs : Math.max(0, Number(retryMs)),
+        periodResetMs: Number(retryMs) < 0 ? null : Math.max(0, Number(retryMs)),
         budget,
         spentUsd: Number(spent) / NANO_PER_USD,
         ...report(Number(remReq), Number(remTok), Number(resetReq), Number(resetTok)),
