@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
  * again with more samples.
  */
 
-export const BENCHMARKS = ['mock', 'overhead', 'limiter', 'throughput', 'streaming', 'memory', 'routing', 'tokens', 'translation'] as const;
+export const BENCHMARKS = ['mock', 'overhead', 'limiter', 'keys', 'throughput', 'streaming', 'memory', 'routing', 'tokens', 'translation'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchOptions {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { runLimiterCost } from './benchmarks/limiter.js';
+import { runKeysCost } from './benchmarks/keys.js';
 import { memorySection, snapshotRss, type ProcessRef, type RssSnapshot } from './benchmarks/memory.js';
 import { runMockCapacity } from './benchmarks/mock-capacity.js';
 import { runOverhead } from './benchmarks/overhead.js';
@@ -33,7 +34,7 @@ import { chatBody, directTarget } from './targets.js';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER_BENCHMARKS = ['mock', 'overhead', 'limiter', 'throughput', 'streaming', 'memory'] as const;
+const SERVER_BENCHMARKS = ['mock', 'overhead', 'limiter', 'keys', 'throughput', 'streaming', 'memory'] as const;
 
 const began = performance.now();
 const progress = (message: string): void => console.error(`[bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}`);
@@ -158,6 +159,10 @@ async function runServerBenchmarks(
       add(overhead.section);
     }
     if (options.only.has('limiter')) add(await runLimiterCost(ctx, overhead?.measured ?? null));
+    if (options.only.has('keys')) {
+      const mockUrl = mock.url;
+      add(await runKeysCost(ctx, (masterKey) => startSwitchyard({ root: ROOT, mockUrl, workDir: join(workDir, 'keys'), logLevel: options.logLevel, masterKey })));
+    }
     let throughput: ThroughputResult | null = null;
     if (options.only.has('throughput') || options.only.has('memory')) {
       throughput = await runThroughput(ctx, processes);

@@ -23,6 +23,8 @@ export interface SwitchyardOptions {
   cpuProfDir?: string | undefined;
   /** Base port; default a random one (retried when taken). */
   port?: number | undefined;
+  /** general_settings.master_key: the targets send it (virtual keys need it). */
+  masterKey?: string | undefined;
 }
 
 export interface SwitchyardRun {
@@ -36,7 +38,7 @@ export interface SwitchyardRun {
 }
 
 /** One deployment of the mock, twice: with limits (the limiter's Redis script runs) and without. */
-export function gatewayConfig(mockUrl: string): string {
+export function gatewayConfig(mockUrl: string, masterKey?: string): string {
   const entry = (name: string, limits: string): string => `  - model_name: ${name}
     litellm_params:
       model: openai/${MODELS.provider}
@@ -50,13 +52,14 @@ ${entry(MODELS.limited, '\n      rpm: 100000000\n      tpm: 100000000000')}
 ${entry(MODELS.unlimited, '')}
 general_settings:
   on_limiter_unavailable: reject
-`;
+${masterKey ? `  master_key: ${masterKey}\n` : ''}`;
 }
 
 export async function startSwitchyard(options: SwitchyardOptions): Promise<SwitchyardRun> {
   mkdirSync(options.workDir, { recursive: true });
   const config = join(options.workDir, 'gateway.yaml');
-  writeFileSync(config, gatewayConfig(options.mockUrl));
+  writeFileSync(config, gatewayConfig(options.mockUrl, options.masterKey));
+  const auth: Record<string, string> = options.masterKey ? { authorization: `Bearer ${options.masterKey}` } : {};
   const prefix = `bench_${randomBytes(4).toString('hex')}`;
   const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/switchyard';
   const databaseUrl = new URL(adminUrl);
@@ -109,7 +112,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Switc
     id,
     label,
     url: `${running.ingressUrls[0]!}/chat/completions`,
-    headers: {},
+    headers: { ...auth },
     model,
     get pids() {
       return pids();
@@ -119,7 +122,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Switc
   for (const model of [MODELS.limited, MODELS.unlimited]) {
     const response = await fetch(`${running.ingressUrls[0]!}/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: chatBody(model),
     });
     if (response.status !== 200) throw new Error(`Switchyard answered ${response.status} to a first request: ${await response.text()}`);

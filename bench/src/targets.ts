@@ -4,7 +4,7 @@
  * model name that make the same request reach the same mock.
  */
 
-export type TargetId = 'direct' | 'switchyard' | 'switchyard-nolimits' | 'portkey';
+export type TargetId = 'direct' | 'switchyard' | 'switchyard-nolimits' | 'portkey' | 'switchyard-master-key' | 'switchyard-virtual-key';
 
 export interface Target {
   id: TargetId;

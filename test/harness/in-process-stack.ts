@@ -1,8 +1,9 @@
 import { connectBus } from '@switchyard/bus';
 import { parseGatewayConfig, type GatewayConfig } from '@switchyard/config';
-import { busNames, type BusNames, type Caller } from '@switchyard/contracts';
+import { busNames, type BusNames } from '@switchyard/contracts';
 import { createDb } from '@switchyard/db';
 import { createIngress } from '@switchyard/ingress';
+import { createKeysService } from '@switchyard/keys';
 import { createLearner } from '@switchyard/learner';
 import { createLedger } from '@switchyard/ledger';
 import { createLimiter } from '@switchyard/limiter';
@@ -13,7 +14,7 @@ import type { NatsConnection } from 'nats';
 import { createTestDatabase, uniquePrefix } from './isolation.js';
 import type { TestServers } from './servers.js';
 
-export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner' | 'ledger';
+export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner' | 'keys' | 'ledger';
 
 export interface Replica {
   service: ServiceName;
@@ -45,10 +46,6 @@ export interface StackOptions {
   limiterWindow?: { windowMs: number; bucketMs: number };
   /** Start on an earlier stack's bus and database (a restart): they outlive this stack. */
   reuse?: { names: BusNames; databaseUrl: string };
-  /** The caller (limits, budgets) the ingress sees behind an authenticated id, until virtual keys provide it. */
-  callerOf?: (callerId: string | null) => Caller;
-  /** Who a request's key is, instead of the master-key check (tests of callers with budgets). */
-  authenticate?: (authorization: string | undefined, apiKey?: string | string[] | undefined) => string | null;
 }
 
 /**
@@ -60,7 +57,7 @@ export interface StackOptions {
 function withTestRetention(config: GatewayConfig, yaml: string): GatewayConfig {
   if (/_max_bytes\s*:/.test(yaml)) return config;
   const mib = 1024 * 1024;
-  config.general.retention = { ...config.general.retention, eventsMaxBytes: 64 * mib, bodiesMaxBytes: 64 * mib, cellsMaxBytes: 8 * mib };
+  config.general.retention = { ...config.general.retention, eventsMaxBytes: 64 * mib, bodiesMaxBytes: 64 * mib, cellsMaxBytes: 8 * mib, keysMaxBytes: 8 * mib };
   return config;
 }
 
@@ -79,8 +76,8 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   const database = options.reuse
     ? { url: options.reuse.databaseUrl, drop: async () => undefined }
     : await createTestDatabase(options.servers.postgresUrl);
-  // The ledger only where a test asks for it: other stacks need no spend rows.
-  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, ledger: 0, ...options.scale };
+  // The keys service runs where virtual keys can: with a master key; the ledger only where a test asks for it.
+  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, keys: config.general.masterKey ? 1 : 0, ledger: 0, ...options.scale };
   const replicas: Replica[] = [];
   const ingressUrls: string[] = [];
 
@@ -92,9 +89,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     let stopService: () => Promise<void>;
     if (service === 'ingress') {
       const redis = config.routers.length > 0 ? createRedisClient(options.redisUrl ?? options.servers.redisUrl, child) : undefined;
-      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}), ...(options.callerOf ? { callerOf: options.callerOf } : {}),
-        ...(options.authenticate ? { authenticate: options.authenticate } : {}),
-      });
+      const ingress = await createIngress({ ...deps, ...(redis ? { redis } : {}) });
       const port = await ingress.start('127.0.0.1', 0);
       ingressUrls[index] = `http://127.0.0.1:${port}`;
       stopService = async () => {
@@ -113,6 +108,14 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
       const caller = createUpstreamCaller(deps);
       await caller.start();
       stopService = () => caller.stop();
+    } else if (service === 'keys') {
+      const db = createDb(database.url, 4);
+      const keys = createKeysService({ nc, names, db, logger: child, registry, bucketMaxBytes: config.general.retention.keysMaxBytes });
+      await keys.start();
+      stopService = async () => {
+        await keys.stop();
+        await db.destroy();
+      };
     } else if (service === 'ledger') {
       const db = createDb(database.url, 4);
       const ledger = createLedger({ nc, names, db, logger: child, registry });
@@ -143,7 +146,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   };
 
   // Consumers first, so the first request never races a missing responder.
-  for (const service of ['ledger', 'learner', 'upstream-caller', 'limiter', 'ingress'] as const) {
+  for (const service of ['ledger', 'learner', 'keys', 'upstream-caller', 'limiter', 'ingress'] as const) {
     for (let index = 0; index < scale[service]; index++) await start(service, index);
   }
 
@@ -154,7 +157,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     replicas,
     databaseUrl: database.url,
     async stop() {
-      for (const service of ['ingress', 'limiter', 'upstream-caller', 'learner', 'ledger'] as const) {
+      for (const service of ['ingress', 'limiter', 'upstream-caller', 'keys', 'learner', 'ledger'] as const) {
         await Promise.all(replicas.filter((replica) => replica.service === service).map((replica) => replica.stop()));
       }
       await database.drop();

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { Caller } from '@switchyard/contracts';
 import { createDb, sql, type Database, type Kysely } from '@switchyard/db';
 import { eventually, startInProcessStack, startMockProvider, type InProcessStack, type MockProvider } from '../harness/index.js';
-import { testKeys } from './fixtures.js';
+import { admin, awaitKeyOnEveryReplica } from './fixtures.js';
 
 /**
  * Budgets for the whole cluster: five ingress replicas and two limiters
@@ -22,33 +21,9 @@ const PRICE_OUT = 0.00002;
 const MAX_TOKENS = 20;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function keyCaller(key: string, budgets: Array<{ scope?: string; maxBudget: number; durationMs?: number | null }>, teamId: string | null = null): Caller {
-  const keyHash = sha256(key);
-  return {
-    keyHash,
-    keyAlias: `${key}-alias`,
-    teamId,
-    teamAlias: null,
-    userId: null,
-    limits: [],
-    budgets: budgets.map((budget) => ({
-      scope: budget.scope ?? `key:${keyHash}`,
-      maxBudget: budget.maxBudget,
-      durationMs: budget.durationMs ?? null,
-      periodAnchorMs: 0,
-    })),
-  };
-}
-
-const KEYS = {
-  race: keyCaller('sk-race', [{ maxBudget: 0.005 }]),
-  sdk: keyCaller('sk-sdk', [{ maxBudget: 0.0012 }]),
-  reset: keyCaller('sk-reset', [{ maxBudget: 0.0012, durationMs: 4_000 }]),
-  failing: keyCaller('sk-failing', [{ maxBudget: 0.0006 }]),
-  teamA: keyCaller('sk-team-a', [{ scope: 'team:blue', maxBudget: 0.0012 }], 'blue'),
-  teamB: keyCaller('sk-team-b', [{ scope: 'team:blue', maxBudget: 0.0012 }], 'blue'),
-};
-const CALLERS: Record<string, Caller> = Object.fromEntries(Object.entries(KEYS).map(([name, caller]) => [`sk-${name === 'teamA' ? 'team-a' : name === 'teamB' ? 'team-b' : name}`, caller]));
+/** The keys of each test, made with /key/generate (LiteLLM's max_budget, budget_duration) in beforeAll. */
+const KEYS = { race: '', sdk: '', reset: '', failing: '', teamA: '', teamB: '' };
+const BUDGETS = { race: 0.005, sdk: 0.0012, reset: 0.0012, failing: 0.0006, team: 0.0012 };
 
 describe('ledger: budgets for the whole cluster', () => {
   let mock: MockProvider;
@@ -58,7 +33,6 @@ describe('ledger: budgets for the whole cluster', () => {
 
   beforeAll(async () => {
     mock = await startMockProvider({ maxRecorded: 10 });
-    const keys = testKeys(MASTER_KEY, CALLERS);
     stack = await startInProcessStack({
       servers: inject('servers'),
       config: `model_list:
@@ -68,9 +42,17 @@ general_settings:
   master_key: ${MASTER_KEY}
 `,
       scale: { ingress: 5, limiter: 2, 'upstream-caller': 2, learner: 0, ledger: 1 },
-      authenticate: keys.authenticate,
-      callerOf: keys.callerOf,
     });
+    const url = stack.ingressUrls[0]!;
+    const generate = async (body: Record<string, unknown>) => (await admin(url, MASTER_KEY, '/key/generate', body)).key as string;
+    KEYS.race = await generate({ key_alias: 'race', max_budget: BUDGETS.race });
+    KEYS.sdk = await generate({ key_alias: 'sdk', max_budget: BUDGETS.sdk });
+    KEYS.reset = await generate({ key_alias: 'reset', max_budget: BUDGETS.reset, budget_duration: '4s' });
+    KEYS.failing = await generate({ key_alias: 'failing', max_budget: BUDGETS.failing });
+    await admin(url, MASTER_KEY, '/team/new', { team_id: 'blue', team_alias: 'Blue', max_budget: BUDGETS.team });
+    KEYS.teamA = await generate({ key_alias: 'blue-a', team_id: 'blue' });
+    KEYS.teamB = await generate({ key_alias: 'blue-b', team_id: 'blue' });
+    for (const key of Object.values(KEYS)) await awaitKeyOnEveryReplica(stack.ingressUrls, key);
     db = createDb(stack.databaseUrl, 2);
     redis = new Redis(inject('servers').redisUrl);
   });
@@ -98,17 +80,17 @@ general_settings:
     );
 
   it('ledger: 5 ingress replicas, 2 limiters, waves of 40 concurrent requests: the budget is overspent by at most one request\'s cost', async () => {
-    const caller = KEYS.race;
-    const budget = caller.budgets[0]!.maxBudget;
+    const keyHash = sha256(KEYS.race);
+    const budget = BUDGETS.race;
     // Waves of concurrent requests over every replica, until the budget has refused every request of a wave.
     const statuses: number[] = [];
     for (let wave = 0; wave < 4; wave++) {
-      const clients = stack.ingressUrls.map((_, index) => clientFor('sk-race', index, 0));
+      const clients = stack.ingressUrls.map((_, index) => clientFor(KEYS.race, index, 0));
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => statusOf(ask(clients[i % clients.length]!))));
       statuses.push(...results);
       // The next wave starts once this one's calls have all settled (the ledger has every row).
       const admitted = statuses.filter((status) => status === 200).length;
-      await eventually(async () => ((await spentOf(caller.keyHash!)).calls === admitted ? true : undefined), 30_000, 'the wave in the ledger');
+      await eventually(async () => ((await spentOf(keyHash)).calls === admitted ? true : undefined), 30_000, 'the wave in the ledger');
       if (results.every((status) => status === 429)) break;
     }
     const admitted = statuses.filter((status) => status === 200).length;
@@ -116,8 +98,8 @@ general_settings:
     expect(admitted).toBeGreaterThan(0);
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
     expect(mock.calls).toBe(admitted);
-    const { spend } = await spentOf(caller.keyHash!);
-    const perRequest = await db.selectFrom('spend_logs').select(sql<number>`max(cost)::float8`.as('max')).where('key_hash', '=', caller.keyHash!).executeTakeFirstOrThrow();
+    const { spend } = await spentOf(keyHash);
+    const perRequest = await db.selectFrom('spend_logs').select(sql<number>`max(cost)::float8`.as('max')).where('key_hash', '=', keyHash).executeTakeFirstOrThrow();
     const overspend = Math.max(0, spend - budget);
     console.info(
       `[budget race] budget $${budget}, ${statuses.length} requests over 5 ingress replicas and 2 limiters: ${admitted} admitted, ` +
@@ -125,12 +107,12 @@ general_settings:
     );
     expect(spend).toBeLessThanOrEqual(budget + perRequest.max);
     // The cluster's counter settled to the ledger's real spend.
-    const counter = Number(await redis.hget(`${stack.names.prefix}:budget:{key:${caller.keyHash}}`, '0')) / 1e9;
+    const counter = Number(await redis.hget(`${stack.names.prefix}:budget:{key:${keyHash}}`, '0')) / 1e9;
     expect(counter).toBeCloseTo(spend, 8);
   });
 
   it('ledger: an exhausted budget is LiteLLM\'s budget error, which the SDK does not retry and no provider sees', async () => {
-    const client = clientFor('sk-sdk');
+    const client = clientFor(KEYS.sdk);
     // At default settings (two retries of a 429): each denial must still reach the limiter once and the provider never.
     let admitted = 0;
     let denial: unknown = null;
@@ -138,7 +120,7 @@ general_settings:
       try {
         await ask(client);
         admitted += 1;
-        await eventually(async () => ((await spentOf(KEYS.sdk.keyHash!)).calls === admitted ? true : undefined), 30_000);
+        await eventually(async () => ((await spentOf(sha256(KEYS.sdk))).calls === admitted ? true : undefined), 30_000);
       } catch (error) {
         denial = error;
       }
@@ -149,13 +131,13 @@ general_settings:
     expect(error.status).toBe(429);
     expect(error.headers?.get('x-should-retry')).toBe('false');
     expect(error.error).toMatchObject({ type: 'budget_exceeded', code: '429', param: null });
-    expect((error.error as { message: string }).message).toMatch(/^Budget has been exceeded! Key=sk-sdk-alias Current cost: [0-9.e-]+, Max budget: 0.0012/);
+    expect((error.error as { message: string }).message).toMatch(/^Budget has been exceeded! Key=sdk Current cost: [0-9.e-]+, Max budget: 0.0012/);
     expect(mock.calls).toBe(admitted);
   });
 
   it('ledger: a call that failed at the provider without usage releases its reservation whole', async () => {
     // The budget holds one request's worst case: a failed call that kept its reservation would deny the next one.
-    const client = clientFor('sk-failing', 1, 0);
+    const client = clientFor(KEYS.failing, 1, 0);
     mock.behave('*', { status: 500 });
     expect(await statusOf(ask(client))).toBeGreaterThanOrEqual(500);
     expect(mock.calls).toBe(1);
@@ -164,8 +146,8 @@ general_settings:
   });
 
   it('ledger: a team budget holds across its keys', async () => {
-    const a = clientFor('sk-team-a', 2, 0);
-    const b = clientFor('sk-team-b', 3, 0);
+    const a = clientFor(KEYS.teamA, 2, 0);
+    const b = clientFor(KEYS.teamB, 3, 0);
     const statuses: number[] = [];
     for (let i = 0; i < 10 && !statuses.includes(429); i++) {
       statuses.push(await statusOf(ask(i % 2 === 0 ? a : b)));
@@ -179,11 +161,11 @@ general_settings:
     expect(await statusOf(ask(a))).toBe(429);
     expect(await statusOf(ask(b))).toBe(429);
     const team = await db.selectFrom('spend_logs').select(sql<number>`sum(cost)::float8`.as('spend')).where('team_id', '=', 'blue').executeTakeFirstOrThrow();
-    expect(team.spend).toBeLessThanOrEqual(0.0012);
+    expect(team.spend).toBeLessThanOrEqual(BUDGETS.team);
   });
 
   it('ledger: a budget_duration period resets on the cluster\'s clock', async () => {
-    const client = clientFor('sk-reset', 4, 0);
+    const client = clientFor(KEYS.reset, 4, 0);
     let denial: InstanceType<typeof OpenAI.APIError> | null = null;
     for (let i = 0; i < 20 && denial === null; i++) {
       try {

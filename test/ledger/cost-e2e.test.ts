@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectBus } from '@switchyard/bus';
-import { LedgerReply, type Caller, type SpendLogRow } from '@switchyard/contracts';
+import { LedgerReply, type SpendLogRow } from '@switchyard/contracts';
 import { createDb, type Database, type Kysely } from '@switchyard/db';
 import { createLogger } from '@switchyard/telemetry';
 import type { NatsConnection } from 'nats';
 import { eventually, startInProcessStack, startMockProvider, type InProcessStack, type MockProvider } from '../harness/index.js';
-import { testKeys } from './fixtures.js';
+import { admin, awaitKeyOnEveryReplica } from './fixtures.js';
 
 /**
  * The cost of every call, end to end with the official OpenAI SDK: from the
@@ -18,17 +18,10 @@ import { testKeys } from './fixtures.js';
  */
 
 const MASTER_KEY = 'sk-master-ledger';
-const ALICE_KEY = 'sk-alice-ledger';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const alice: Caller = {
-  keyHash: sha256(ALICE_KEY),
-  keyAlias: 'alice-key',
-  teamId: 'team-red',
-  teamAlias: 'Red Team',
-  userId: 'alice@example.com',
-  limits: [],
-  budgets: [],
-};
+/** Made with /key/generate in beforeAll: a key of team-red, owned by alice@example.com. */
+let ALICE_KEY = '';
+const alice = { keyHash: '' };
 const PRICE_IN = 0.000001;
 const PRICE_OUT = 0.000002;
 // The price table's gpt-4o-mini: $0.15 per million input tokens, $0.075 per million cached, $0.60 per million output.
@@ -43,7 +36,6 @@ describe('ledger: cost of every call, end to end', () => {
 
   beforeAll(async () => {
     mock = await startMockProvider();
-    const keys = testKeys(MASTER_KEY, { [ALICE_KEY]: alice });
     stack = await startInProcessStack({
       servers: inject('servers'),
       config: `model_list:
@@ -57,9 +49,12 @@ general_settings:
   master_key: ${MASTER_KEY}
 `,
       scale: { learner: 0, ledger: 1 },
-      authenticate: keys.authenticate,
-      callerOf: keys.callerOf,
     });
+    const url = stack.ingressUrls[0]!;
+    await admin(url, MASTER_KEY, '/team/new', { team_id: 'team-red', team_alias: 'Red Team' });
+    ALICE_KEY = (await admin(url, MASTER_KEY, '/key/generate', { key_alias: 'alice-key', team_id: 'team-red', user_id: 'alice@example.com' })).key;
+    alice.keyHash = sha256(ALICE_KEY);
+    await awaitKeyOnEveryReplica(stack.ingressUrls, ALICE_KEY);
     db = createDb(stack.databaseUrl, 2);
     nc = await connectBus({ url: inject('servers').natsUrl, name: `${stack.names.prefix}-test`, logger: createLogger({ service: 'test', level: 'silent' }) });
     client = new OpenAI({ apiKey: ALICE_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, maxRetries: 0 });
@@ -200,6 +195,7 @@ general_settings:
     const forbidden = await spendLogs('', ALICE_KEY);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toMatchObject({ error: { type: 'auth_error', code: 'forbidden' } });
+    expect(JSON.stringify(forbidden.body)).not.toContain(ALICE_KEY);
     const badDate = await spendLogs('start_date=yesterday&end_date=2026-01-01');
     expect(badDate.status).toBe(400);
     expect(badDate.body).toMatchObject({ error: { type: 'invalid_request_error', param: 'start_date' } });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { Errors, MASTER_CALLER, type BusNames, type CallCompleted, type Caller } from '@switchyard/contracts';
+import { MASTER_CALLER, type BusNames, type CallCompleted, type Caller } from '@switchyard/contracts';
 import { sql, type Database, type Kysely } from '@switchyard/db';
 
 export const KEY_A = 'a'.repeat(64);
@@ -88,22 +88,36 @@ export function expectedTotals(events: readonly CallCompleted[]): Map<string, { 
   return out;
 }
 
+/** A management call with the master key (LiteLLM's /key/*, /team/*). */
+export async function admin(url: string, masterKey: string, path: string, body: unknown): Promise<any> {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as unknown;
+  if (response.status !== 200) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
 /**
- * Stand-in for virtual keys until the keys API is on this branch: a bearer
- * token names a caller of the test's table; the master key is the master
- * caller. What the ingress does with the caller (the envelope, the limiter,
- * the ledger) is the real code.
+ * Waits until every ingress replica knows a new key (its KV watch brought it):
+ * a request for a model nobody serves answers 404 once the key authenticates
+ * (401 before), and reaches no provider and no budget.
  */
-export function testKeys(masterKey: string, callers: Record<string, Caller>) {
-  return {
-    authenticate(authorization: string | undefined): string | null {
-      const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-      if (token === masterKey) return 'master';
-      if (token && callers[token]) return token;
-      throw Errors.unauthorized();
-    },
-    callerOf(callerId: string | null): Caller {
-      return callerId && callers[callerId] ? callers[callerId] : MASTER_CALLER;
-    },
-  };
+export async function awaitKeyOnEveryReplica(ingressUrls: readonly string[], key: string): Promise<void> {
+  for (const url of ingressUrls) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'no-such-model-anywhere', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      await response.body?.cancel();
+      if (response.status === 404) break;
+      if (Date.now() > deadline) throw new Error(`${url} still answers ${response.status} for the new key`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }

@@ -6,7 +6,7 @@ export type { ServiceEnv } from './env.js';
 export { ConfigError, loadGatewayConfig, parseGatewayConfig } from './load.js';
 export type { ParseOptions } from './load.js';
 export { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from './default-config.js';
-export { deploymentFor, resolveModel } from './resolve.js';
+export { deploymentFor, matchPattern, resolveModel } from './resolve.js';
 export { listedModels } from './listing.js';
 export { parseHttpUrl } from './url.js';
 export type { HttpUrlParts } from './url.js';

@@ -199,6 +199,7 @@ export const GeneralSettingsSchema = z.object({
   bodies_max_age_seconds: z.number().positive().nullish(),
   bodies_max_bytes: positiveInt.nullish(),
   cells_max_bytes: positiveInt.nullish(),
+  keys_max_bytes: positiveInt.nullish(),
 });
 export type LiteLLMGeneralSettings = z.infer<typeof GeneralSettingsSchema>;
 

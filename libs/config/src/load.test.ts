@@ -186,6 +186,7 @@ describe('config: defaults', () => {
         bodiesMaxAgeMs: 15 * 60 * 1000,
         bodiesMaxBytes: 1024 ** 3,
         cellsMaxBytes: 64 * 1024 ** 2,
+        keysMaxBytes: 64 * 1024 ** 2,
       },
     });
     expect(config.deployments[0]).toMatchObject({

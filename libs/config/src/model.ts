@@ -247,6 +247,8 @@ export interface RetentionLimits {
   bodiesMaxBytes: number;
   /** The KV bucket of learned cells (one value per cell, history 1). */
   cellsMaxBytes: number;
+  /** The KV bucket of virtual key and team records (one value each, history 1): what bounds each ingress replica's copy. */
+  keysMaxBytes: number;
 }
 
 export interface GatewayConfig {

@@ -179,6 +179,7 @@ export const DEFAULT_RETENTION = {
   bodiesMaxAgeMs: 15 * 60 * SECOND,
   bodiesMaxBytes: 1024 * MIB,
   cellsMaxBytes: 64 * MIB,
+  keysMaxBytes: 64 * MIB,
 } as const;
 
 /**
@@ -221,6 +222,7 @@ export function buildGeneralSettings(raw: LiteLLMGeneralSettings, env: Env, prob
       bodiesMaxAgeMs: seconds(raw.bodies_max_age_seconds, DEFAULT_RETENTION.bodiesMaxAgeMs),
       bodiesMaxBytes: raw.bodies_max_bytes ?? DEFAULT_RETENTION.bodiesMaxBytes,
       cellsMaxBytes: raw.cells_max_bytes ?? DEFAULT_RETENTION.cellsMaxBytes,
+      keysMaxBytes: raw.keys_max_bytes ?? DEFAULT_RETENTION.keysMaxBytes,
     },
   };
 }

@@ -4,4 +4,5 @@ export * from './openai.js';
 export * from './messages.js';
 export * from './routing.js';
 export * from './anthropic.js';
+export * from './keys.js';
 export * from './spend.js';

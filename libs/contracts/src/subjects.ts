@@ -22,6 +22,8 @@ export const Subjects = {
   turn: 'events.turn',
   /** ingress -> JetStream: a client's or evaluator's explicit score of a routed response (FeedbackEvent). */
   feedback: 'events.feedback',
+  /** ingress -> keys service (request/reply): one management call on virtual keys or teams (KeysCall). */
+  keys: 'keys.manage',
   /** ingress -> ledger (request/reply): `GET /spend/logs` (SpendLogsQuery -> LedgerReply). */
   spendLogs: 'ledger.spend.logs',
   /** ingress -> ledger (request/reply): `GET /global/spend/report` (SpendReportQuery -> LedgerReply). */
@@ -36,6 +38,7 @@ export const QueueGroups = {
   limiter: 'limiter',
   upstreamCaller: 'upstream-caller',
   learner: 'learner',
+  keys: 'keys',
   ledger: 'ledger',
 } as const;
 
@@ -60,6 +63,8 @@ export interface BusNames {
   bodyBucket: string;
   /** KV bucket of learned bandit cells, watched by every ingress replica. */
   cellsBucket: string;
+  /** KV bucket of virtual key and team records (hashes only), watched by every ingress replica. */
+  keysBucket: string;
   /** Durable consumer names. */
   consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string; ledgerCalls: string };
 }
@@ -80,6 +85,7 @@ export function busNames(prefix = 'switchyard'): BusNames {
     eventsStream: `${token}_EVENTS`,
     bodyBucket: `${token}_BODIES`.toLowerCase(),
     cellsBucket: `${token}_CELLS`.toLowerCase(),
+    keysBucket: `${token}_KEYS`.toLowerCase(),
     consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements', ledgerCalls: 'ledger-calls' },
   };
 }

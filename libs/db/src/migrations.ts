@@ -94,6 +94,54 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('bandit_cells').dropColumn('explicit_alpha').execute();
     },
   },
+  '0005_keys': {
+    async up(db: Kysely<unknown>) {
+      // Versions of key and team records come from one sequence, so a replica keeps the newest even across a re-create.
+      await sql`create sequence key_record_versions`.execute(db);
+      await db.schema
+        .createTable('key_teams')
+        .addColumn('team_id', 'text', (col) => col.primaryKey())
+        .addColumn('team_alias', 'text')
+        .addColumn('models', 'jsonb', (col) => col.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('max_budget', 'double precision')
+        .addColumn('budget_duration', 'text')
+        .addColumn('rpm_limit', 'bigint')
+        .addColumn('tpm_limit', 'bigint')
+        .addColumn('max_parallel_requests', 'bigint')
+        .addColumn('metadata', 'jsonb', (col) => col.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('blocked', 'boolean', (col) => col.notNull().defaultTo(false))
+        .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addColumn('version', 'bigint', (col) => col.notNull().defaultTo(sql`nextval('key_record_versions')`))
+        .execute();
+      await db.schema
+        .createTable('virtual_keys')
+        .addColumn('key_hash', 'text', (col) => col.primaryKey())
+        .addColumn('key_name', 'text', (col) => col.notNull())
+        .addColumn('key_alias', 'text', (col) => col.unique())
+        .addColumn('team_id', 'text', (col) => col.references('key_teams.team_id').onDelete('cascade'))
+        .addColumn('user_id', 'text')
+        .addColumn('models', 'jsonb', (col) => col.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('max_budget', 'double precision')
+        .addColumn('budget_duration', 'text')
+        .addColumn('rpm_limit', 'bigint')
+        .addColumn('tpm_limit', 'bigint')
+        .addColumn('max_parallel_requests', 'bigint')
+        .addColumn('metadata', 'jsonb', (col) => col.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('expires_at', 'timestamptz')
+        .addColumn('blocked', 'boolean', (col) => col.notNull().defaultTo(false))
+        .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .addColumn('version', 'bigint', (col) => col.notNull().defaultTo(sql`nextval('key_record_versions')`))
+        .execute();
+      await db.schema.createIndex('virtual_keys_team_id').on('virtual_keys').column('team_id').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('virtual_keys').execute();
+      await db.schema.dropTable('key_teams').execute();
+      await sql`drop sequence key_record_versions`.execute(db);
+    },
+  },
   '0006_ledger': {
     async up(db: Kysely<unknown>) {
       // One row per provider call (the spend ledger, issue 17); the event id is the key that makes a redelivery harmless.

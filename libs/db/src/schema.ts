@@ -55,6 +55,46 @@ export interface TeacherEvidenceTable {
   updated_at: Generated<Date>;
 }
 
+/** A virtual key, by its sha256 hash (the key itself is never stored); LiteLLM's LiteLLM_VerificationToken. */
+export interface VirtualKeysTable {
+  key_hash: string;
+  key_name: string;
+  key_alias: string | null;
+  team_id: string | null;
+  user_id: string | null;
+  /** jsonb: written as JSON text, read as the array. */
+  models: ColumnType<string[], string, string>;
+  max_budget: number | null;
+  budget_duration: string | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
+  metadata: ColumnType<Record<string, unknown>, string, string>;
+  expires_at: Date | null;
+  blocked: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  /** From one sequence for keys and teams: grows with every change, also across a delete and re-create. */
+  version: Generated<number>;
+}
+
+/** A team: its own models, limits and budget, shared by its keys; LiteLLM's LiteLLM_TeamTable. */
+export interface KeyTeamsTable {
+  team_id: string;
+  team_alias: string | null;
+  models: ColumnType<string[], string, string>;
+  max_budget: number | null;
+  budget_duration: string | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
+  metadata: ColumnType<Record<string, unknown>, string, string>;
+  blocked: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  version: Generated<number>;
+}
+
 /** One provider call in the spend ledger (migration 0006). */
 export interface SpendLogsTable {
   event_id: string;
@@ -103,6 +143,8 @@ export interface Database {
   bandit_cells: BanditCellsTable;
   router_sessions: RouterSessionsTable;
   teacher_evidence: TeacherEvidenceTable;
+  virtual_keys: VirtualKeysTable;
+  key_teams: KeyTeamsTable;
   spend_logs: SpendLogsTable;
   spend_totals: SpendTotalsTable;
 }

@@ -1,10 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { GatewayConfig } from '@switchyard/config';
-import { Endpoint, ENDPOINTS, Errors, MASTER_CALLER, type Caller } from '@switchyard/contracts';
+import { Endpoint, ENDPOINTS, Errors, MASTER_CALLER } from '@switchyard/contracts';
 import { readiness, type Logger, type ReadinessCheck, type Registry } from '@switchyard/telemetry';
 import { registerFeedbackRoutes, type FeedbackDeps } from './adaptive/feedback-route.js';
-import { createAuthenticator } from './auth.js';
+import { registerAdminRoutes, type KeysClient } from './admin/index.js';
+import { createCallerAuthenticator, type Authenticated } from './virtual-keys/authenticate.js';
+import type { KeyRecords } from './virtual-keys/key-records.js';
 import type { Dispatcher } from './dispatch.js';
 import { errorHandler, sendError } from './errors.js';
 import { needsEncoding, safeHeaders } from './header-values.js';
@@ -24,8 +26,8 @@ declare module 'fastify' {
     callerId: string | null;
     /** The client's own x-request-id, when safe: echoed and audited, never a key (request.id is the gateway's). */
     clientRequestId: string | null;
-    /** Who the caller is (key, team, user, their limits and budgets): what the envelope carries to the limiter and the ledger. */
-    caller: Caller;
+    /** Who the caller is: the master key, a virtual key (its records, limits, budgets), or nobody (open auth). */
+    auth: Authenticated;
   }
 }
 
@@ -39,12 +41,14 @@ export interface IngressAppDeps {
   isShuttingDown: () => boolean;
   /** POST /v1/feedback, when the config has adaptive routers. */
   feedback?: FeedbackDeps | null;
-  /** Caller identity from the Authorization header; default: the master key check. Where virtual keys plug in. */
+  /** Caller identity from the Authorization header, for tests; default: the master key, then virtual keys. */
   authenticate?: ((authorization: string | undefined) => string | null) | undefined;
   /** Where `GET /health/deployments` reads the cooldowns (the limiters); null in tests without a bus. */
   deploymentHealth?: DeploymentHealthSource | null;
-  /** The caller behind an authenticated caller id (its key's team, user, limits and budgets); default: the master caller. */
-  callerOf?: ((callerId: string | null) => Caller) | undefined;
+  /** The virtual key and team records this replica holds (KV watch); null: only the master key authenticates. */
+  keyRecords?: KeyRecords | null;
+  /** The keys service, for the management API (/key/*, /team/*). */
+  keysClient?: KeysClient | null;
   /** The spend ledger (over NATS), for `/spend/logs` and `/global/spend/report`; null in tests without a bus. */
   ledger?: LedgerClient | null;
 }
@@ -100,13 +104,14 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
     },
   });
-  const authenticate = deps.authenticate ?? createAuthenticator(config.general.masterKey);
+  const customAuthenticate = deps.authenticate;
+  const authenticateCaller = createCallerAuthenticator(config.general.masterKey, deps.keyRecords ?? null);
   const metrics = createIngressMetrics(deps.registry);
   const startedAt = Math.floor(Date.now() / 1000);
 
   app.decorateRequest('callerId', null);
   app.decorateRequest('clientRequestId', null);
-  app.decorateRequest('caller', null as unknown as Caller);
+  app.decorateRequest('auth', null as unknown as Authenticated);
   // Only JSON bodies: a text/plain body (what fetch sends for a bare string) is a 415, not a confusing 400.
   app.removeAllContentTypeParsers();
   const maxDepth = config.general.maxJsonDepth;
@@ -143,8 +148,13 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
       reply.header('connection', 'close');
       throw Errors.unavailable('This gateway replica is shutting down and took no new work; send the request again.', 'shutting_down');
     }
-    request.callerId = authenticate(request.headers.authorization, request.headers['x-api-key']);
-    request.caller = deps.callerOf?.(request.callerId) ?? MASTER_CALLER;
+    if (customAuthenticate) {
+      request.callerId = customAuthenticate(request.headers.authorization);
+      request.auth = { callerId: request.callerId, caller: MASTER_CALLER, isMaster: false, key: null, team: null };
+      return;
+    }
+    request.auth = authenticateCaller(request.headers.authorization, request.headers['x-api-key']);
+    request.callerId = request.auth.callerId;
   });
 
   app.addHook('onSend', async (_request, reply) => {
@@ -161,6 +171,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   }
   registerMessagesRoutes(app, config, createProxyHandler('messages', proxyDeps));
   registerModelRoutes(app, config, startedAt);
+  registerAdminRoutes(app, { client: deps.keysClient ?? null, masterKey: config.general.masterKey });
   registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
   registerSpendRoutes(app, deps.ledger ?? null);
 

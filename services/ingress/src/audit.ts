@@ -11,6 +11,12 @@ export interface RequestRecord {
   /** The client's x-request-id when it sent a safe one: a label to grep for, never a key. */
   clientRequestId: string | null;
   callerId: string | null;
+  /** The virtual key's alias and team (never the key): audited, and bounded metric labels. */
+  keyAlias: string | null;
+  teamId: string | null;
+  /** The request came with a virtual key (not the master key). */
+  virtualKey: boolean;
+  teamAlias: string | null;
   endpoint: Endpoint;
   requestedModel: string | null;
   /** The resolved group: a bounded metric label, unlike what clients send. */
@@ -39,6 +45,9 @@ export function finishRequest(
   const latencyMs = Math.round((performance.now() - record.started) * 100) / 100;
   sinks.metrics.requests.inc({ endpoint: record.endpoint, status: String(status), model: record.modelGroup ?? 'unknown' });
   sinks.metrics.duration.observe({ endpoint: record.endpoint }, latencyMs / 1000);
+  if (record.virtualKey) {
+    sinks.metrics.keyRequests.inc({ key_alias: sinks.metrics.keyLabel(record.keyAlias), team: sinks.metrics.teamLabel(record.teamAlias ?? record.teamId), status: String(status) });
+  }
   if (usage) {
     sinks.metrics.tokens.inc({ model: record.modelGroup ?? 'unknown', kind: 'prompt' }, usage.prompt_tokens);
     sinks.metrics.tokens.inc({ model: record.modelGroup ?? 'unknown', kind: 'completion' }, usage.completion_tokens ?? 0);
@@ -50,6 +59,9 @@ export function finishRequest(
       clientRequestId: record.clientRequestId,
       traceId: record.traceId,
       caller: record.callerId,
+      keyAlias: record.keyAlias,
+      team: record.teamId,
+      teamAlias: record.teamAlias,
       endpoint: record.endpoint,
       requestedModel: record.requestedModel,
       deployment: record.deploymentId,
@@ -72,6 +84,8 @@ export function finishRequest(
   span.setAttribute('switchyard.fallbacks', record.fallbacks);
   span.setAttribute('switchyard.provider_calls', record.providerCalls);
   if (record.deploymentId) span.setAttribute('switchyard.deployment', record.deploymentId);
+  if (record.keyAlias) span.setAttribute('switchyard.key_alias', record.keyAlias);
+  if (record.teamId) span.setAttribute('switchyard.team', record.teamId);
   if (usage) {
     span.setAttribute('gen_ai.usage.input_tokens', usage.prompt_tokens);
     span.setAttribute('gen_ai.usage.output_tokens', usage.completion_tokens ?? 0);

@@ -5,11 +5,13 @@ import {
   GatewayError,
   GEN_AI_OPERATION,
   ENDPOINTS,
+  MASTER_CALLER,
   RequestSchemas,
   type CallEnvelope,
   type Endpoint,
 } from '@switchyard/contracts';
 import { readConversation, type ConversationTurn, type PolicyContext } from '@switchyard/routing';
+import { modelDenial, requestTagsOf } from '@switchyard/virtual-keys';
 import { runAttempts } from './attempt-runner.js';
 import { readClientFallbacks } from './client-fallbacks.js';
 import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
@@ -22,7 +24,6 @@ import type { Dispatcher } from './dispatch.js';
 import { watchHangUp } from './hang-up.js';
 import { requestIdHeaders } from './request-id.js';
 import { completionBoundsOf, estimatePromptTokens } from './estimate.js';
-import { requestTagsOf } from './request-tags.js';
 import { zodToGatewayError } from './errors.js';
 import type { IngressMetrics } from './metrics.js';
 
@@ -79,6 +80,10 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
       requestId: request.id,
       clientRequestId: request.clientRequestId,
       callerId: request.callerId,
+      keyAlias: request.auth?.caller.keyAlias ?? null,
+      teamId: request.auth?.caller.teamId ?? null,
+      teamAlias: request.auth?.caller.teamAlias ?? null,
+      virtualKey: request.auth?.key != null,
       endpoint,
       requestedModel: null,
       modelGroup: null,
@@ -132,6 +137,14 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
     const body = parsed.data as Record<string, unknown> & { model: string; stream?: boolean | null };
     record.requestedModel = body.model;
     trace.getSpan(traceContext)?.setAttribute('gen_ai.request.model', body.model);
+    const auth = request.auth;
+    if (auth?.key) {
+      // LiteLLM's check, before any routing: the key's models, then its team's.
+      const denial = modelDenial(config, body.model, auth.key.models, auth.team?.models ?? null);
+      if (denial) throw new GatewayError({ status: 401, type: denial.type, code: '401', param: 'model', message: denial.message });
+    }
+    const caller = auth?.caller ?? MASTER_CALLER;
+    const tags = requestTagsOf(body);
     const routerHeaders: Record<string, string> = {};
     let modelName = body.model;
     if (deps.adaptive?.routing.has(body.model)) {
@@ -190,8 +203,8 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
             ...completionBounds,
             timeoutMs: first.timeoutMs,
             callerId: request.callerId,
-            caller: request.caller,
-            tags: requestTagsOf(body),
+            caller,
+            tags,
             bodyRef,
             reservation: null,
             admissionHeaders: {},

@@ -17,6 +17,8 @@ import { createDispatcher } from './dispatch.js';
 import { createLedgerClient } from './admin/ledger-client.js';
 import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
+import { createKeysClient } from './admin/index.js';
+import { KeyRecords } from './virtual-keys/key-records.js';
 
 export interface IngressDeps {
   nc: NatsConnection;
@@ -28,8 +30,6 @@ export interface IngressDeps {
   redis?: Redis;
   /** Caller identity from the Authorization header (default: the master key); see IngressAppDeps. */
   authenticate?: IngressAppDeps['authenticate'];
-  /** The caller (limits, budgets) behind an authenticated id; see IngressAppDeps. */
-  callerOf?: IngressAppDeps['callerOf'];
 }
 
 export interface IngressService {
@@ -72,6 +72,19 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
   const bodies = new BodyStore(deps.nc, deps.names.bodyBucket, { maxAgeMs: retention.bodiesMaxAgeMs, maxBytes: retention.bodiesMaxBytes });
   const dispatcher = createDispatcher(deps.nc, deps.names, inbox, bodies);
   const checks: ReadinessCheck[] = [{ name: 'nats', check: () => pingBus(deps.nc) }];
+  // Virtual keys need a master key (as in LiteLLM): without one the gateway is open and holds no key records.
+  const keyRecords =
+    deps.config.general.masterKey === null
+      ? null
+      : KeyRecords.watch({ nc: deps.nc, bucket: deps.names.keysBucket, maxBytes: retention.keysMaxBytes, logger: deps.logger });
+  if (keyRecords) {
+    checks.push({
+      name: 'keys',
+      check: async () => {
+        if (!keyRecords.loaded) throw new Error('virtual keys not loaded yet');
+      },
+    });
+  }
   let cells: CellCache | null = null;
   let adaptive = null;
   let feedback: FeedbackDeps | null = null;
@@ -95,10 +108,11 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     checks,
     isShuttingDown: () => shuttingDown,
     authenticate: deps.authenticate,
-    callerOf: deps.callerOf,
     ledger: createLedgerClient(deps.nc, deps.names),
     feedback,
     deploymentHealth: limiterHealthSource(deps.nc, deps.names),
+    keyRecords,
+    keysClient: createKeysClient(deps.nc, deps.names),
   });
   /**
    * The ingress brings the streams to the configured retention limits (services without them never set
@@ -146,6 +160,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
         clearInterval(closeIdle);
       }
       await cells?.close();
+      await keyRecords?.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { admissionOrder, COOLING_DOWN_CODE } from '@switchyard/routing';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import type { ClusterLimiter, LimitScope } from './cluster-limiter.js';
 import { rateLimitHeaders } from './ratelimit-headers.js';
+import { callerDenial, callerRateLimitHeaders, callerScopes, isCallerScope, limitTypeOf } from './caller-limits.js';
 import { budgetChargesOf, budgetExceeded, worstCaseCostOf } from './budgets.js';
 
 /** Time a reservation outlives its call's own timeout before it frees itself. */
@@ -133,9 +134,12 @@ export async function admit(
   }
   // The first candidate's denial is the one the client hears about; the retry time is the soonest of all.
   let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string; error?: GatewayError } | null = null;
-  const budgetCharges = budgetChargesOf(envelope.caller);
   let firstRefusal: { deploymentId: string; error: GatewayError } | null = null;
   let soonestRetryMs = Number.POSITIVE_INFINITY;
+  // The key's and team's own limits, counted with each candidate's in one atomic step.
+  const caller = callerScopes(envelope);
+  // The key's, team's and user's budgets, reserved with them in the same step.
+  const budgetCharges = budgetChargesOf(envelope.caller);
   for (const id of order) {
     const deployment = deployments.get(id);
     if (!deployment) continue;
@@ -145,7 +149,7 @@ export async function admit(
       continue;
     }
     const scope: LimitScope = { ...deploymentScope(deployment), trackInFlight: trackUsage };
-    if (!trackUsage && !isLimited(scope) && budgetCharges.length === 0) {
+    if (!trackUsage && !isLimited(scope) && caller.length === 0 && budgetCharges.length === 0) {
       return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);
@@ -155,7 +159,7 @@ export async function admit(
       result = await limiter.admit({
         reservationId: randomUUID(),
         deploymentId: id,
-        scopes: [scope],
+        scopes: [scope, ...caller],
         tokens,
         leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
         ...(budgetCharges.length > 0 ? { budgets: { charges: budgetCharges, costUsd } } : {}),
@@ -163,7 +167,7 @@ export async function admit(
     } catch (cause) {
       return { kind: 'unavailable', cause };
     }
-    const headers = rateLimitHeaders(scope, result);
+    const headers = { ...rateLimitHeaders(scope, result), ...callerRateLimitHeaders(caller, result.scopeRemaining) };
     if (result.admitted) {
       return {
         kind: 'admitted',
@@ -175,6 +179,17 @@ export async function admit(
       const error = budgetExceeded(result.budget, envelope.caller, result.spentUsd, costUsd, result.periodResetMs);
       firstDenial ??= { deploymentId: id, headers: {}, message: error.message, error };
       continue;
+    }
+    const callerScope = isCallerScope(result.scope) ? caller.find((entry) => entry.name === result.scope) : undefined;
+    if (callerScope) {
+      // The key's (or team's) own limit: every other candidate would refuse it the same way.
+      const retryAfterSeconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+      return {
+        kind: 'denied',
+        deploymentId: id,
+        error: callerDenial(callerScope, result.reason, retryAfterSeconds),
+        headers: { ...headers, 'retry-after': String(retryAfterSeconds), rate_limit_type: limitTypeOf(result.reason) },
+      };
     }
     soonestRetryMs = Math.min(soonestRetryMs, result.retryAfterMs);
     const what = result.reason === 'rpm' ? 'requests per minute' : result.reason === 'tpm' ? 'tokens per minute' : 'parallel requests';

@@ -44,6 +44,24 @@ export interface WindowReport {
   remainingTokens: number | null;
   resetRequestsMs: number;
   resetTokensMs: number;
+  /** Each scope counted (all when admitted, up to the refusing one when not): what it has left (null = no limit). */
+  scopeRemaining?: ScopeRemaining[];
+}
+
+export interface ScopeRemaining {
+  scope: string;
+  requests: number | null;
+  tokens: number | null;
+}
+
+function scopeRemainingOf(scopes: readonly LimitScope[], values: ReadonlyArray<number | string>): ScopeRemaining[] {
+  const out: ScopeRemaining[] = [];
+  for (let index = 0; index + 1 < values.length && index / 2 < scopes.length; index += 2) {
+    const requests = Number(values[index]);
+    const tokens = Number(values[index + 1]);
+    out.push({ scope: scopes[index / 2]!.name, requests: requests < 0 ? null : requests, tokens: tokens < 0 ? null : tokens });
+  }
+  return out;
 }
 
 export type AdmitResult =
@@ -129,7 +147,9 @@ export class ClusterLimiter {
     );
     const numbers = result.map((value) => (typeof value === 'string' ? value : Number(value)));
     if (numbers[0] === 1) {
-      const [, bucket, expiresAt, remReq, remTok, resetReq, resetTok, ...periods] = numbers as number[];
+      const [, bucket, expiresAt, remReq, remTok, resetReq, resetTok] = numbers as number[];
+      // After the seven figures: each scope's remaining requests and tokens, then each budget's period.
+      const periods = (numbers as number[]).slice(7 + request.scopes.length * 2);
       const reservation: Reservation = {
         id: request.reservationId,
         deploymentId: request.deploymentId,
@@ -142,7 +162,12 @@ export class ClusterLimiter {
         reservation.cost = costNano / NANO_PER_USD;
         reservation.budgetScopes = charges.map((charge, index) => ({ scope: charge.scope, period: periods[index]! }));
       }
-      return { admitted: true, reservation, ...report(remReq!, remTok!, resetReq!, resetTok!) };
+      return {
+        admitted: true,
+        reservation,
+        ...report(remReq!, remTok!, resetReq!, resetTok!),
+        scopeRemaining: scopeRemainingOf(request.scopes, numbers.slice(7, 7 + request.scopes.length * 2)),
+      };
     }
     const [, scopeIndex, reason, retryMs, remReq, remTok, resetReq, resetTok, spent] = numbers;
     if (reason === 'budget') {
@@ -164,6 +189,7 @@ export class ClusterLimiter {
       reason: reason as 'rpm' | 'tpm' | 'parallel',
       retryAfterMs: Math.max(0, Number(retryMs)),
       ...report(Number(remReq), Number(remTok), Number(resetReq), Number(resetTok)),
+      scopeRemaining: scopeRemainingOf(request.scopes, numbers.slice(8)),
     };
   }
 

@@ -64,10 +64,12 @@ end
  * ARGV: window_ms, bucket_ms, reservation_id, tokens, lease_ms, scope_count,
  *       then per scope: rpm, tpm, max_parallel (-1 = no limit; -2 = no limit, but in-flight calls are counted),
  *       then budget_count, cost (nano-USD), then per budget: max (nano-USD), duration_ms (-1 = one period forever), anchor_ms.
- * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms, period_1, ..., period_n}
- *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms}
+ * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope..., period_1, ..., period_n}
+ *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope...}
  *      or {0, budget_index, 'budget', retry_ms (-1: never), rem_req, rem_tok, reset_req_ms, reset_tok_ms, spent}
- * (remaining and reset values are those of the first scope; -1 = no limit).
+ * (remaining and reset values are those of the first scope; -1 = no limit). Per scope
+ * counted (all when admitted; up to the refusing one when not): its remaining
+ * requests and tokens, a key's and a team's rate-limit headers.
  *
  * A budget admits a call only while its period's spend plus the call's
  * worst-case cost fits the budget, checked with the rate limits in this one
@@ -80,7 +82,12 @@ local tokens = tonumber(ARGV[4])
 local lease = tonumber(ARGV[5])
 local scopes = tonumber(ARGV[6])
 local report = { -1, -1, 0, 0 }
-local state = {}
+local remaining = {}
+
+local function with_remaining(result)
+  for _, value in ipairs(remaining) do result[#result + 1] = value end
+  return result
+end
 
 for i = 1, scopes do
   local base = 1 + (i - 1) * 3
@@ -89,6 +96,8 @@ for i = 1, scopes do
   local parallel = tonumber(ARGV[9 + (i - 1) * 3])
   local req_total, req_buckets = window_sum(KEYS[base + 1])
   local tok_total, tok_buckets = window_sum(KEYS[base + 2])
+  remaining[#remaining + 1] = rpm >= 0 and math.max(0, rpm - req_total) or -1
+  remaining[#remaining + 1] = tpm >= 0 and math.max(0, tpm - tok_total) or -1
   if i == 1 then
     report = {
       rpm >= 0 and math.max(0, rpm - req_total) or -1,
@@ -98,12 +107,12 @@ for i = 1, scopes do
     }
   end
   if rpm >= 0 and req_total + 1 > rpm then
-    return { 0, i, 'rpm', wait_ms(req_buckets, req_total, 1, rpm), report[1], report[2], report[3], report[4] }
+    return with_remaining({ 0, i, 'rpm', wait_ms(req_buckets, req_total, 1, rpm), report[1], report[2], report[3], report[4] })
   end
   if tpm >= 0 and tok_total + tokens > tpm then
     local retry = window
     if tokens <= tpm then retry = wait_ms(tok_buckets, tok_total, tokens, tpm) end
-    return { 0, i, 'tpm', retry, report[1], report[2], report[3], report[4] }
+    return with_remaining({ 0, i, 'tpm', retry, report[1], report[2], report[3], report[4] })
   end
   if parallel ~= -1 then redis.call('ZREMRANGEBYSCORE', KEYS[base + 3], '-inf', now) end
   if parallel >= 0 then
@@ -111,7 +120,7 @@ for i = 1, scopes do
       local first = redis.call('ZRANGE', KEYS[base + 3], 0, 0, 'WITHSCORES')
       local retry = 1000
       if first[2] then retry = math.max(1, tonumber(first[2]) - now) end
-      return { 0, i, 'parallel', retry, report[1], report[2], report[3], report[4] }
+      return with_remaining({ 0, i, 'parallel', retry, report[1], report[2], report[3], report[4] })
     end
   end
 end
@@ -177,7 +186,12 @@ if rem_tok >= 0 then rem_tok = math.max(0, rem_tok - tokens) end
 local reset_now = (current + 1) * bucket_ms + window - now
 local reset_tok = report[4]
 if tokens > 0 then reset_tok = reset_now end
-local answer = { 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok }
+-- Each scope's remaining, less what was just reserved.
+for j = 1, #remaining, 2 do
+  if remaining[j] >= 0 then remaining[j] = math.max(0, remaining[j] - 1) end
+  if remaining[j + 1] >= 0 then remaining[j + 1] = math.max(0, remaining[j + 1] - tokens) end
+end
+local answer = with_remaining({ 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok })
 for j = 1, budgets do answer[#answer + 1] = periods[j] end
 return answer
 `;

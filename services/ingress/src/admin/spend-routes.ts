@@ -45,9 +45,10 @@ function checkDates(start: string | undefined, end: string | undefined): void {
   if (start !== undefined && end !== undefined && start > end) throw Errors.invalidRequest('start_date is after end_date.', 'start_date');
 }
 
-/** Spend is the operator's: only the master key reads it (a virtual key's caller has a key hash). */
+/** Spend is the operator's: only the master key reads it (or anyone, on a gateway with no master key: open auth). */
 function requireMaster(request: FastifyRequest): void {
-  if (request.caller.keyHash !== null) {
+  const open = request.auth.callerId === null;
+  if (!request.auth.isMaster && !open) {
     throw new GatewayError({ status: 403, type: 'auth_error', code: 'forbidden', message: 'Only the master key can read spend.' });
   }
 }

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { Secret } from '@switchyard/config';
+import type { KeysClient } from './keys-client.js';
+import { registerKeyRoutes } from './key-routes.js';
+import { litellmError } from './litellm-error.js';
+import { registerTeamRoutes } from './team-routes.js';
+
+export { createKeysClient, type KeysClient } from './keys-client.js';
+
+/**
+ * LiteLLM's management API (/key/*, /team/*), for the proxy admin only: the
+ * master key. (LiteLLM's other admins, keys of users with the proxy_admin
+ * role, are not implemented: there are no users here.)
+ */
+export function registerAdminRoutes(app: FastifyInstance, options: { client: KeysClient | null; masterKey: Secret | null }): void {
+  const { client, masterKey } = options;
+  void app.register(async (scope) => {
+    scope.addHook('preHandler', async (request) => {
+      if (masterKey === null) throw litellmError(401, 'Authentication Error, the management API needs general_settings.master_key: without it the proxy has no admin.');
+      if (!request.auth.isMaster) {
+        throw litellmError(401, `Authentication Error, only the proxy admin (the master key) can call ${request.routeOptions.url ?? request.url.split('?')[0]}.`);
+      }
+      if (client === null) throw litellmError(503, 'Virtual keys are not available on this gateway (no bus).', 'internal_server_error');
+    });
+    const keys = client ?? { call: () => Promise.reject(new Error('unreachable')) };
+    registerKeyRoutes(scope, keys, masterKey);
+    registerTeamRoutes(scope, keys);
+  });
+}

@@ -1,0 +1,1 @@
+export { createKeysService, type KeysDeps, type KeysService } from './service.js';
