@@ -128,6 +128,23 @@ general_settings:
     expect(row.cost).toBeCloseTo(usage!.prompt_tokens * PRICE_IN + usage!.completion_tokens * PRICE_OUT, 12);
   });
 
+  it('ledger: a stream the provider cuts mid-way still has its row, priced by the text that came', async () => {
+    mock.behave('provider-priced', { streamChunks: 6, cutStreamAfter: 3, chunkDelayMs: 30 });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'priced', messages: [{ role: 'user', content: 'stream and break' }], stream: true })
+      .withResponse();
+    await expect(
+      (async () => {
+        for await (const chunk of stream) void chunk;
+      })(),
+    ).rejects.toThrow();
+    const row = await rowOf(response.headers.get('x-switchyard-request-id')!);
+    expect(row.outcome).toBe('provider_error');
+    expect(row.completion_tokens).toBeGreaterThan(0);
+    expect(row.cost).toBeCloseTo(row.prompt_tokens * PRICE_IN + row.completion_tokens * PRICE_OUT, 12);
+    mock.behave('provider-priced', { streamChunks: 3, cutStreamAfter: Number.POSITIVE_INFINITY, chunkDelayMs: 0 });
+  });
+
   it('ledger: a model no price knows has no cost header, and a row whose cost is unknown', async () => {
     const { response } = await client.chat.completions.create({ model: 'local', messages: [{ role: 'user', content: 'free?' }] }).withResponse();
     expect(response.headers.get('x-switchyard-response-cost')).toBeNull();
@@ -189,6 +206,14 @@ general_settings:
     expect(names).toEqual(['gpt-4o-mini', 'local', 'priced']);
     const [customers] = await report('customer');
     expect((customers!.customers as Array<{ customer: string | null }>).map((entry) => entry.customer)).toContain('customer-7');
+  });
+
+  it('ledger: spend by key alias and team is a metric', async () => {
+    const registry = stack.replicas.find((replica) => replica.service === 'ledger')!.registry;
+    const metric = await registry.getSingleMetric('switchyard_spend_usd_total')!.get();
+    const alices = metric.values.find((value) => value.labels.key_alias === 'alice-key' && value.labels.team === 'Red Team');
+    const keyTotal = ((await spendLogs(`api_key=${ALICE_KEY}&limit=1000`)).body as SpendLogRow[]).reduce((sum, entry) => sum + entry.spend, 0);
+    expect(alices?.value).toBeCloseTo(keyTotal, 12);
   });
 
   it('ledger: spend is the master key\'s; bad parameters are OpenAI-shaped 400s', async () => {
