@@ -245,5 +245,15 @@ general_settings:
     expect(result[1]!.spend).toBeCloseTo(keyTotal, 12);
     expect(result[2]!.calls).toBe(result[0]!.calls);
     expect(result[3]).toMatchObject({ spend: 0, calls: 0, lastCallAt: null });
+    // Since a moment (a budget period's start): from the rows; nothing since the future.
+    const ask = async (sinceMs: number) =>
+      LedgerReply.parse(JSON.parse(new TextDecoder().decode((await nc.request(stack.names.subjects.spendOf, JSON.stringify({ scopes: scopes.slice(0, 3), sinceMs }), { timeout: 5_000 })).data)));
+    const sinceStart = (await ask(0)) as { ok: true; result: Array<{ spend: number; calls: number }> };
+    expect(sinceStart.result.map((entry) => entry.calls)).toEqual(result.slice(0, 3).map((entry) => entry.calls));
+    expect(sinceStart.result[0]!.spend).toBeCloseTo(keyTotal, 12);
+    const future = (await ask(Date.now() + 3_600_000)) as { ok: true; result: Array<{ spend: number; calls: number }> };
+    expect(future.result.every((entry) => entry.spend === 0 && entry.calls === 0)).toBe(true);
+    const bad = LedgerReply.parse(JSON.parse(new TextDecoder().decode((await nc.request(stack.names.subjects.spendOf, JSON.stringify({ scopes: ['nobody'] }), { timeout: 5_000 })).data)));
+    expect(bad).toMatchObject({ ok: false, status: 400 });
   });
 });

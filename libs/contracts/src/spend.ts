@@ -73,8 +73,16 @@ export const SpendReportQuery = z.object({
 });
 export type SpendReportQuery = z.infer<typeof SpendReportQuery>;
 
-/** `ledger.spend.of`: what the ledger has recorded for key, team or user scopes (`key:<hash>`, `team:<id>`, `user:<id>`). */
-export const SpendOfRequest = z.object({ scopes: z.array(z.string().min(1).max(200)).min(1).max(100) });
+/**
+ * `ledger.spend.of`: what the ledger has recorded for key, team or user
+ * scopes (`key:<hash>`, `team:<id>`, `user:<id>`): all time, or since
+ * `sinceMs` (epoch ms; a budget period's start, as LiteLLM's /key/info shows
+ * the spend of the current budget period).
+ */
+export const SpendOfRequest = z.object({
+  scopes: z.array(z.string().regex(/^(key|team|user):.{1,160}$/)).min(1).max(100),
+  sinceMs: z.number().int().min(0).nullish(),
+});
 export type SpendOfRequest = z.infer<typeof SpendOfRequest>;
 
 export const ScopeSpend = z.object({ scope: z.string(), spend: z.number(), calls: z.number(), lastCallAt: z.string().nullable() });

@@ -21,7 +21,7 @@ function handlersOf(names: BusNames): Array<Handler<unknown>> {
   return [
     handler(names.subjects.spendLogs, SpendLogsQuery, spendLogs),
     handler(names.subjects.spendReport, SpendReportQuery, spendReport),
-    handler(names.subjects.spendOf, SpendOfRequest, (db, request) => spendOf(db, request.scopes)),
+    handler(names.subjects.spendOf, SpendOfRequest, (db, request) => spendOf(db, request.scopes, request.sinceMs ?? null)),
   ];
 }
 

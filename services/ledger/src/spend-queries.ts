@@ -182,12 +182,31 @@ function byKey(rows: ReportRow[]): unknown[] {
     }));
 }
 
-/** `ledger.spend.of`: the recorded spend of each scope asked about (0 for one with no call yet). */
-export async function spendOf(db: Kysely<Database>, scopes: readonly string[]): Promise<ScopeSpend[]> {
+/** `ledger.spend.of`: the recorded spend of each scope asked about (0 for one with no call yet), all time or since `sinceMs`. */
+export async function spendOf(db: Kysely<Database>, scopes: readonly string[], sinceMs: number | null = null): Promise<ScopeSpend[]> {
+  if (sinceMs !== null) return Promise.all(scopes.map((scope) => spendSince(db, scope, new Date(sinceMs))));
   const rows = await db.selectFrom('spend_totals').selectAll().where('scope', 'in', [...scopes]).execute();
   const found = new Map(rows.map((row) => [row.scope, row]));
   return scopes.map((scope) => {
     const row = found.get(scope);
     return { scope, spend: row?.spend ?? 0, calls: row?.calls ?? 0, lastCallAt: row?.last_call_at?.toISOString() ?? null };
   });
+}
+
+const SCOPE_COLUMN = { key: 'key_hash', team: 'team_id', user: 'user_id' } as const;
+
+/** A scope's spend since a moment, from the rows (an index on the scope's column and started_at serves it). */
+async function spendSince(db: Kysely<Database>, scope: string, since: Date): Promise<ScopeSpend> {
+  const kind = scope.slice(0, scope.indexOf(':')) as keyof typeof SCOPE_COLUMN;
+  const row = await db
+    .selectFrom('spend_logs')
+    .select([
+      sql<number>`coalesce(sum(cost), 0)::float8`.as('spend'),
+      sql<number>`count(*)::int`.as('calls'),
+      sql<Date | null>`max(ended_at)`.as('last'),
+    ])
+    .where(SCOPE_COLUMN[kind], '=', scope.slice(kind.length + 1))
+    .where('started_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  return { scope, spend: row.spend, calls: row.calls, lastCallAt: row.last ? new Date(row.last).toISOString() : null };
 }

@@ -22,8 +22,8 @@ export class LedgerUnavailable extends Error {
 export interface LedgerClient {
   logs(query: SpendLogsQuery): Promise<unknown>;
   report(query: SpendReportQuery): Promise<unknown>;
-  /** Recorded spend of `key:<hash>`, `team:<id>` or `user:<id>` scopes, in the order asked. */
-  spendOf(scopes: SpendOfRequest['scopes']): Promise<ScopeSpend[]>;
+  /** Recorded spend of `key:<hash>`, `team:<id>` or `user:<id>` scopes, in the order asked: all time, or since `sinceMs`. */
+  spendOf(scopes: SpendOfRequest['scopes'], sinceMs?: number | null): Promise<ScopeSpend[]>;
 }
 
 export function createLedgerClient(nc: NatsConnection, names: BusNames): LedgerClient {
@@ -41,6 +41,6 @@ export function createLedgerClient(nc: NatsConnection, names: BusNames): LedgerC
   return {
     logs: (query) => ask(names.subjects.spendLogs, query),
     report: (query) => ask(names.subjects.spendReport, query),
-    spendOf: async (scopes) => z.array(ScopeSpend).parse(await ask(names.subjects.spendOf, { scopes })),
+    spendOf: async (scopes, sinceMs = null) => z.array(ScopeSpend).parse(await ask(names.subjects.spendOf, { scopes, sinceMs })),
   };
 }
