@@ -10,6 +10,9 @@ import { budgetChargesOf, budgetExceeded, worstCaseCostOf } from './budgets.js';
 /** Time a reservation outlives its call's own timeout before it frees itself. */
 const LEASE_GRACE_MS = 30_000;
 
+/** The spend the ledger recorded for a budget scope, all time or since `sinceMs` (USD; 0 when the ledger cannot say). */
+export type RecordedSpend = (scope: string, sinceMs: number | null) => Promise<number>;
+
 export type Admission =
   | { kind: 'admitted'; envelope: CallEnvelope }
   | { kind: 'denied'; error: GatewayError; headers: Record<string, string>; deploymentId: string }
@@ -115,6 +118,8 @@ export async function admit(
   cooling: ReadonlySet<string> = new Set(),
   /** Count every admitted call in the cluster's windows and in-flight sets, also without limits (the load-aware strategies read them). */
   trackUsage = false,
+  /** The ledger's recorded spend of a budget scope (since a period's start), for a budget counter Redis does not have. */
+  recordedSpend: RecordedSpend = async () => 0,
 ): Promise<Admission> {
   const { order, skipped } = admissionOrder(candidateOrder(envelope), cooling);
   if (order.length === 0 && skipped.length > 0) {
@@ -156,17 +161,24 @@ export async function admit(
     const costUsd = budgetCharges.length > 0 ? worstCaseCostOf(envelope, deployment, tokens) : 0;
     let result;
     try {
-      result = await limiter.admit({
-        reservationId: randomUUID(),
-        deploymentId: id,
-        scopes: [scope, ...caller],
-        tokens,
-        leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
-        ...(budgetCharges.length > 0 ? { budgets: { charges: budgetCharges, costUsd } } : {}),
-      });
+      for (let seeded = 0; ; seeded++) {
+        result = await limiter.admit({
+          reservationId: randomUUID(),
+          deploymentId: id,
+          scopes: [scope, ...caller],
+          tokens,
+          leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
+          ...(budgetCharges.length > 0 ? { budgets: { charges: budgetCharges, costUsd } } : {}),
+        });
+        if (result.admitted || result.reason !== 'unseeded' || seeded >= budgetCharges.length) break;
+        // A budget's counter is missing (first use in a while, or Redis lost it): its period restarts from the ledger's spend.
+        const { budget } = result;
+        await limiter.seedBudget(budget, result.period, await recordedSpend(budget.scope, budget.durationMs === null ? null : result.periodStartMs));
+      }
     } catch (cause) {
       return { kind: 'unavailable', cause };
     }
+    if (!result.admitted && result.reason === 'unseeded') return { kind: 'unavailable', cause: new Error(`budget ${result.scope} could not be seeded`) };
     const headers = { ...rateLimitHeaders(scope, result), ...callerRateLimitHeaders(caller, result.scopeRemaining) };
     if (result.admitted) {
       return {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Reservation } from '@switchyard/contracts';
-import { ADMIT_SCRIPT, SETTLE_BUDGET_SCRIPT, SETTLE_SCRIPT } from './window-scripts.js';
+import { ADMIT_SCRIPT, SEED_BUDGET_SCRIPT, SETTLE_BUDGET_SCRIPT, SETTLE_SCRIPT } from './window-scripts.js';
 
 /** Budget amounts travel to Redis in integer nano-USD: sums of many small costs stay exact. */
 const NANO_PER_USD = 1e9;
@@ -77,6 +77,16 @@ export type AdmitResult =
       periodResetMs: number | null;
       budget: BudgetCharge;
       spentUsd: number;
+    } & WindowReport)
+  | ({
+      admitted: false;
+      scope: string;
+      /** The budget has no counter in Redis: seed it (seedBudget) from the ledger's spend since `periodStartMs`, then admit again. */
+      reason: 'unseeded';
+      retryAfterMs: number;
+      budget: BudgetCharge;
+      period: number;
+      periodStartMs: number;
     } & WindowReport);
 
 export interface ClusterLimiterOptions {
@@ -101,6 +111,7 @@ export class ClusterLimiter {
   readonly #admit: ScriptRunner;
   readonly #settle: ScriptRunner;
   readonly #settleBudget: ScriptRunner;
+  readonly #seedBudget: ScriptRunner;
 
   constructor(options: ClusterLimiterOptions) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -112,10 +123,12 @@ export class ClusterLimiter {
       redis.defineCommand('switchyardAdmit', { lua: ADMIT_SCRIPT });
       redis.defineCommand('switchyardSettle', { lua: SETTLE_SCRIPT });
       redis.defineCommand('switchyardSettleBudget', { lua: SETTLE_BUDGET_SCRIPT });
+      redis.defineCommand('switchyardSeedBudget', { lua: SEED_BUDGET_SCRIPT });
     }
     this.#admit = redis.switchyardAdmit!.bind(redis);
     this.#settle = redis.switchyardSettle!.bind(redis);
     this.#settleBudget = redis.switchyardSettleBudget!.bind(redis);
+    this.#seedBudget = redis.switchyardSeedBudget!.bind(redis);
   }
 
   async admit(request: AdmitRequest): Promise<AdmitResult> {
@@ -170,6 +183,19 @@ export class ClusterLimiter {
       };
     }
     const [, scopeIndex, reason, retryMs, remReq, remTok, resetReq, resetTok, spent] = numbers;
+    if (reason === 'unseeded') {
+      const budget = charges[Number(scopeIndex) - 1]!;
+      return {
+        admitted: false,
+        scope: budget.scope,
+        reason: 'unseeded',
+        retryAfterMs: 0,
+        budget,
+        period: Number(spent),
+        periodStartMs: Number(retryMs),
+        ...report(Number(remReq), Number(remTok), Number(resetReq), Number(resetTok)),
+      };
+    }
     if (reason === 'budget') {
       const budget = charges[Number(scopeIndex) - 1]!;
       return {
@@ -226,6 +252,19 @@ export class ClusterLimiter {
       ...budgetScopes.map((budget) => budget.period),
     );
     return Number(settled) === 1;
+  }
+
+  /** Seeds a budget's missing counter for `period` with `spentUsd` (the ledger's); false when it exists already. */
+  async seedBudget(budget: BudgetCharge, period: number, spentUsd: number): Promise<boolean> {
+    const seeded = await this.#seedBudget(
+      1,
+      this.#budgetKey(budget.scope),
+      period,
+      Math.max(0, Math.round(spentUsd * NANO_PER_USD)),
+      budget.durationMs ?? -1,
+      budget.periodAnchorMs,
+    );
+    return Number(seeded) === 1;
   }
 
   /** A budget's spend in its current period as Redis holds it (USD), for tests and operators. */

@@ -1,7 +1,7 @@
 import type { ConsumerMessages, Msg, NatsConnection, Subscription } from 'nats';
 import type { Redis } from 'ioredis';
 import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
-import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
+import { CallsCompleted, Errors, LedgerReply, QueueGroups, ScopeSpend, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
 import { canCoolDown, cooldownRuleFor, failureKindOfCall, limiterOrdersFor, NO_STAND_IN, strategyReadsLoad, type StandIns } from '@switchyard/routing';
@@ -14,6 +14,9 @@ import { orderCandidates, strategySettingsOf, tracksAllUsage } from './strategy-
 import { createLimiterMetrics } from './metrics.js';
 import { salvageSettlements, settledTokens } from './settlement.js';
 import { settledCost } from './budgets.js';
+
+/** How long a budget seed waits for the ledger's spend. */
+const LEDGER_TIMEOUT_MS = 2_000;
 
 /** Redelivery delay of a settlement that failed (Redis down). */
 const SETTLE_RETRY_MS = 1_000;
@@ -97,7 +100,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     const [cooling, ordered] = await Promise.all([coolingCandidates(envelope), strategyOrdered(envelope)]);
     if (cooling.size > 0) span.setAttribute('switchyard.cooling_down', [...cooling].join(','));
     for (const id of cooling) metrics.cooldownSkips.inc({ deployment: id });
-    const admission = await admit(ordered, config, deployments, limiter, cooling, trackUsage);
+    const admission = await admit(ordered, config, deployments, limiter, cooling, trackUsage, recordedSpend);
     metrics.admissionLatency.observe((performance.now() - started) / 1000);
     span.setAttribute('switchyard.admission', admission.kind);
 
@@ -176,6 +179,24 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     } catch (error) {
       logger.warn({ err: error, requestId: envelope.requestId }, 'cooldowns unreadable (Redis): no candidate skipped');
       return new Set();
+    }
+  }
+
+  /**
+   * What the ledger recorded for a budget whose Redis counter is missing (a
+   * key's first call in a while, or Redis lost its data). Without an answer
+   * (no ledger, Postgres away) the period restarts at zero: said and counted.
+   */
+  async function recordedSpend(scope: string, sinceMs: number | null): Promise<number> {
+    try {
+      const msg = await nc.request(names.subjects.spendOf, JSON.stringify({ scopes: [scope], sinceMs }), { timeout: LEDGER_TIMEOUT_MS });
+      const reply = LedgerReply.parse(decodeJson(msg.data));
+      if (!reply.ok) throw new Error(reply.message);
+      return ScopeSpend.array().parse(reply.result)[0]?.spend ?? 0;
+    } catch (error) {
+      metrics.budgetSeedFailures.inc();
+      logger.warn({ err: error, scope }, 'budget counter seeded with 0: the ledger did not say what was spent');
+      return 0;
     }
   }
 

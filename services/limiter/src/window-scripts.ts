@@ -67,6 +67,8 @@ end
  * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope..., period_1, ..., period_n}
  *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope...}
  *      or {0, budget_index, 'budget', retry_ms (-1: never), rem_req, rem_tok, reset_req_ms, reset_tok_ms, spent}
+ *      or {0, budget_index, 'unseeded', period_start_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms, period}
+ *         (the budget has no counter in Redis: see SEED_BUDGET_SCRIPT)
  * (remaining and reset values are those of the first scope; -1 = no limit). Per scope
  * counted (all when admitted; up to the refusing one when not): its remaining
  * requests and tokens, a key's and a team's rate-limit headers.
@@ -136,6 +138,12 @@ for j = 1, budgets do
   local period = 0
   if duration > 0 then period = math.floor((now - anchor) / duration) end
   periods[j] = period
+  -- No counter at all: a key's first call in a while, or Redis lost its data. The limiter seeds it from the ledger first.
+  if redis.call('EXISTS', KEYS[1 + scopes * 3 + j]) == 0 then
+    local period_start = 0
+    if duration > 0 then period_start = anchor + period * duration end
+    return { 0, j, 'unseeded', period_start, report[1], report[2], report[3], report[4], period }
+  end
   local spent = tonumber(redis.call('HGET', KEYS[1 + scopes * 3 + j], period) or '0')
   -- Spent reaching the budget denies even a call of unknown (zero) cost, as LiteLLM's spend >= max_budget does.
   if spent >= max or spent + cost > max then
@@ -239,6 +247,27 @@ if delta == 0 then return 1 end
 for j = 1, tonumber(ARGV[2]) do
   local field = ARGV[2 + j]
   if redis.call('HEXISTS', KEYS[1 + j], field) == 1 then redis.call('HINCRBY', KEYS[1 + j], field, delta) end
+end
+return 1
+`;
+
+/**
+ * Seeds a budget's counter for its current period with the spend the ledger
+ * recorded since the period began, unless the counter exists (another
+ * limiter seeded it, or a call was admitted meanwhile). A counter goes
+ * missing when a key has not been used for a period, and when Redis loses
+ * its data: then the ledger, not zero, is where the period's spend restarts.
+ * KEYS: spend hash. ARGV: period, spend (nano-USD), duration_ms (-1 = none), anchor_ms.
+ */
+export const SEED_BUDGET_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local period = tonumber(ARGV[1])
+local duration = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], period, ARGV[2])
+if duration > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[4]) + (period + 2) * duration - now))
 end
 return 1
 `;
