@@ -40,6 +40,7 @@ describe('security retention: JetStream limits from general_settings', () => {
       bodiesMaxAgeMs: 15 * 60 * 1000,
       bodiesMaxBytes: 1024 * MIB,
       cellsMaxBytes: 64 * MIB,
+      keysMaxBytes: 64 * MIB,
     });
   });
 
