@@ -37,13 +37,17 @@ export async function admin(url: string, method: 'GET' | 'POST', path: string, b
 }
 
 /** A chat request with the given key, as curl would send it. */
-export async function chatWith(url: string, key: string, model: string, extra: Record<string, unknown> = {}): Promise<Response> {
+export async function chatWith(url: string, key: string, model: string, extra: Record<string, unknown> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }], ...extra }),
+    ...(signal ? { signal } : {}),
   });
 }
+
+/** How long one probe of awaitStatus may take: a request sent while the bus reconnects can wait out its deployment timeout. */
+const PROBE_TIMEOUT_MS = 3_000;
 
 /**
  * Sends chats until one is answered with `status` (a change reaches a replica
@@ -52,10 +56,16 @@ export async function chatWith(url: string, key: string, model: string, extra: R
 export async function awaitStatus(url: string, key: string, model: string, status: number, timeoutMs = 5_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await chatWith(url, key, model);
-    const body = await response.json();
-    if (response.status === status) return body;
-    if (Date.now() > deadline) throw new Error(`${url}: ${model} with the key still answers ${response.status}, not ${status}: ${JSON.stringify(body)}`);
+    let answer: { status: number; body: any };
+    try {
+      const response = await chatWith(url, key, model, {}, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+      answer = { status: response.status, body: await response.json() };
+    } catch (error) {
+      if ((error as Error).name !== 'TimeoutError') throw error;
+      answer = { status: 0, body: 'no answer in time' };
+    }
+    if (answer.status === status) return answer.body;
+    if (Date.now() > deadline) throw new Error(`${url}: ${model} with the key still answers ${answer.status}, not ${status}: ${JSON.stringify(answer.body)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

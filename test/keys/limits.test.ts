@@ -87,6 +87,30 @@ describe('keys limits: per-key and per-team limits for the whole cluster', () =>
     await awaitStatus(urls[1]!, body.key, 'model-a', 200);
   });
 
+  it('keys limits: settlement corrects the key scope to the real usage, as it does the deployment scope', async () => {
+    // Each call reserves its prompt and max_tokens (about 110 of 300) but uses far fewer: without settlement
+    // of the key's scope the third call would wait a whole minute; with it, six calls in a row go through.
+    const { body } = await admin(urls[0]!, 'POST', '/key/generate', { tpm_limit: 300 });
+    await awaitStatus(urls[0]!, body.key, 'no-such-model', 404);
+    let remaining: string | null = null;
+    for (let call = 0; call < 6; call++) {
+      const url = urls[call % 2]!;
+      for (let tries = 0; ; tries++) {
+        const response = await chatWith(url, body.key, 'model-a', { max_tokens: 100 });
+        await response.arrayBuffer();
+        if (response.status === 200) {
+          remaining = response.headers.get('x-ratelimit-api_key-remaining-tokens');
+          break;
+        }
+        expect(response.status).toBe(429);
+        expect(tries).toBeLessThan(100);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    expect(mock.calls).toBe(6);
+    expect(Number(remaining)).toBeLessThan(300);
+  });
+
   it('keys limits: update changes the limits every replica enforces', async () => {
     const { body } = await admin(urls[0]!, 'POST', '/key/generate', { rpm_limit: 1 });
     await awaitStatus(urls[0]!, body.key, 'model-a', 200);

@@ -121,6 +121,12 @@ describe('keys management: the LiteLLM key and team API', () => {
     const refused = await admin(urls[0]!, 'POST', '/key/generate', {}, body.key);
     expect(refused.status).toBe(401);
     expect(refused.body.error).toMatchObject({ type: 'auth_error', code: '401' });
+    // As in LiteLLM, a key may read its own info, and only its own.
+    const own = await admin(urls[0]!, 'GET', '/key/info', undefined, body.key);
+    expect(own).toMatchObject({ status: 200, body: { key: body.token, info: { key_name: body.key_name } } });
+    const other = await admin(urls[0]!, 'POST', '/key/generate', {});
+    expect((await admin(urls[0]!, 'GET', `/key/info?key=${other.body.token}`, undefined, body.key)).status).toBe(401);
+    expect((await admin(urls[0]!, 'GET', '/key/list', undefined, body.key)).status).toBe(401);
     expect((await admin(urls[0]!, 'GET', '/key/list', undefined, 'sk-wrong')).status).toBe(401);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OwnNatsServer, startInProcessStack, startMockProvider, type InProcessStack, type MockProvider } from '../harness/index.js';
+import { eventually, OwnNatsServer, startInProcessStack, startMockProvider, type InProcessStack, type MockProvider } from '../harness/index.js';
 import { admin, awaitStatus, chatWith, keysConfig, PROVIDER_KEY_ENV } from './fixtures.js';
 
 /** Each replica's first refusal of the key after `since`, in ms: awaited replica by replica, all at once. */
@@ -83,8 +83,11 @@ describe('keys revocation: a NATS outage keeps the last records, and the watch r
     await nats.restart();
 
     await awaitStatus(second, body.key, 'model-a', 200, 30_000);
+    // The keys service reconnects on its own schedule (until then the API answers 503, no responders).
+    await eventually(async () => ((await admin(first, 'GET', '/key/list')).status === 200 ? true : undefined), 30_000, 'the keys service back');
     // The watch is back: a key made and deleted after the outage is seen by the other replica.
     const fresh = await admin(first, 'POST', '/key/generate', {});
+    expect(fresh.status, JSON.stringify(fresh.body)).toBe(200);
     await awaitStatus(second, fresh.body.key, 'model-a', 200, 10_000);
     expect((await admin(first, 'POST', '/key/delete', { keys: [body.key, fresh.body.key] })).status).toBe(200);
     await awaitStatus(second, body.key, 'model-a', 401, 10_000);

@@ -104,6 +104,7 @@ export function createKeysService(deps: KeysDeps): KeysService {
       reply = await run(parsed.data);
     }
     calls.inc({ op, outcome: reply.ok ? 'ok' : String(reply.status) });
+    logger.debug({ op, ok: reply.ok, status: reply.ok ? 200 : reply.status }, 'management call answered');
     msg.respond(JSON.stringify(reply));
   }
 

@@ -67,8 +67,10 @@ export function registerKeyRoutes(app: FastifyInstance, client: KeysClient, mast
 
   app.get('/key/info', async (request) => {
     const key = queryText(request, 'key');
-    if (key === null) throw litellmError(400, 'Pass the key (or its hash) to look up: /key/info?key=sk-...', 'bad_request_error', 'key');
-    const keyHash = keyHashOf(key);
+    // Without `key`, a virtual key asks about itself (LiteLLM's rule); the master key has no info of its own.
+    const own = request.auth.key?.keyHash ?? null;
+    if (key === null && own === null) throw litellmError(400, 'Pass the key (or its hash) to look up: /key/info?key=sk-...', 'bad_request_error', 'key');
+    const keyHash = key === null ? own! : keyHashOf(key);
     const found = (await client.call({ op: 'key.info', keyHash })) as Record<string, unknown>;
     // LiteLLM echoes what it was asked for; only the hash is echoed here, so the key is never shown again.
     return { key: keyHash, ...found };

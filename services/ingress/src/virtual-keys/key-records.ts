@@ -5,6 +5,8 @@ import type { Logger } from '@switchyard/telemetry';
 
 /** Wait before watching the bucket again after the watch failed (NATS away, bucket gone). */
 const REWATCH_MS = 1_000;
+/** How long close() waits for the watch loop to end. */
+const CLOSE_WAIT_MS = 500;
 
 interface Snapshot {
   keys: Map<string, KeyRecord>;
@@ -26,6 +28,8 @@ export class KeyRecords {
   #watch: QueuedIterator<KvEntry> | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  #statusLoop: Promise<void> | null = null;
+  #rewatchNow = false;
   readonly #whenLoaded: Promise<void>;
   #markLoaded!: () => void;
 
@@ -42,6 +46,7 @@ export class KeyRecords {
   static watch(options: { nc: NatsConnection; bucket: string; maxBytes: number; logger: Logger }): KeyRecords {
     const records = new KeyRecords(options.nc, options.bucket, options.maxBytes, options.logger);
     records.#loop = records.#run();
+    records.#statusLoop = records.#watchConnection().catch((error: unknown) => options.logger.warn({ err: error }, 'NATS status of the key records watch unreadable'));
     return records;
   }
 
@@ -66,11 +71,31 @@ export class KeyRecords {
     return { keys: this.#live.keys.size, teams: this.#live.teams.size };
   }
 
+  /** Stops watching. A watch still being opened against an unreachable NATS is not waited for: it ends on its own. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#watch?.stop();
     this.#wake?.();
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    // The status loop ends with the connection (drained after this).
+    await Promise.race([this.#loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * After a reconnect the watch starts over: its consumer may have died with
+   * the server, and an ordered consumer can take many seconds to notice. Until
+   * the new watch has loaded the bucket whole, the last records stand.
+   */
+  async #watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (this.#closed) return;
+      if (status.type !== 'reconnect') continue;
+      this.logger.info({ bucket: this.bucket }, 'NATS reconnected: watching the key records again');
+      this.#rewatchNow = true;
+      this.#watch?.stop();
+      this.#wake?.();
+    }
   }
 
   async #run(): Promise<void> {
@@ -81,8 +106,10 @@ export class KeyRecords {
         if (!this.#closed) this.logger.warn({ err: error, bucket: this.bucket }, 'key records watch failed: the last records stand, watching again');
       }
       if (this.#closed) return;
+      const delay = this.#rewatchNow ? 0 : REWATCH_MS;
+      this.#rewatchNow = false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, REWATCH_MS);
+        const timer = setTimeout(resolve, delay);
         this.#wake = () => {
           clearTimeout(timer);
           resolve();
