@@ -99,7 +99,6 @@ export function createCallsConsumer(options: CallsConsumerOptions): CallsConsume
   /** Writes the held batch, retrying until it commits or the ledger stops; true when it was written. */
   async function writeHeld(events: CallCompleted[], valid: JsMsg[]): Promise<boolean> {
     let delay = RETRY_MIN_MS;
-    let lastWorking = Date.now();
     for (let attempt = 1; running; attempt++) {
       try {
         const fresh = await options.apply(events);
@@ -110,11 +109,9 @@ export function createCallsConsumer(options: CallsConsumerOptions): CallsConsume
         metrics.writeFailures.inc();
         if (attempt === 1) logger.warn({ err: error, events: events.length }, 'ledger write failed (Postgres?): holding the batch and retrying');
         // Still on it: JetStream must not hand these messages to another replica (they would only fail there too).
-        if (Date.now() - lastWorking > options.ackWaitMs / 3) {
-          for (const msg of valid) msg.working();
-          lastWorking = Date.now();
-        }
-        await pause(delay);
+        for (const msg of valid) msg.working();
+        // Never longer than a third of the ack wait between two of those.
+        await pause(Math.min(delay, options.ackWaitMs / 3));
         delay = Math.min(RETRY_MAX_MS, delay * 2);
       }
     }
