@@ -28,7 +28,6 @@ export class KeyRecords {
   #watch: QueuedIterator<KvEntry> | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #statusLoop: Promise<void> | null = null;
   #rewatchNow = false;
   readonly #whenLoaded: Promise<void>;
   #markLoaded!: () => void;
@@ -46,7 +45,8 @@ export class KeyRecords {
   static watch(options: { nc: NatsConnection; bucket: string; maxBytes: number; logger: Logger }): KeyRecords {
     const records = new KeyRecords(options.nc, options.bucket, options.maxBytes, options.logger);
     records.#loop = records.#run();
-    records.#statusLoop = records.#watchConnection().catch((error: unknown) => options.logger.warn({ err: error }, 'NATS status of the key records watch unreadable'));
+    // Ends with the connection (drained after close()).
+    void records.#watchConnection().catch((error: unknown) => options.logger.warn({ err: error }, 'NATS status of the key records watch unreadable'));
     return records;
   }
 
@@ -77,7 +77,6 @@ export class KeyRecords {
     this.#watch?.stop();
     this.#wake?.();
     let timer: NodeJS.Timeout | undefined;
-    // The status loop ends with the connection (drained after this).
     await Promise.race([this.#loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
   }
