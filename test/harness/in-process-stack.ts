@@ -5,6 +5,7 @@ import { createDb } from '@switchyard/db';
 import { createIngress } from '@switchyard/ingress';
 import { createKeysService } from '@switchyard/keys';
 import { createLearner } from '@switchyard/learner';
+import { createLedger } from '@switchyard/ledger';
 import { createLimiter } from '@switchyard/limiter';
 import { createRedisClient } from '@switchyard/redis';
 import { createUpstreamCaller } from '@switchyard/upstream-caller';
@@ -13,7 +14,7 @@ import type { NatsConnection } from 'nats';
 import { createTestDatabase, uniquePrefix } from './isolation.js';
 import type { TestServers } from './servers.js';
 
-export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner' | 'keys';
+export type ServiceName = 'ingress' | 'limiter' | 'upstream-caller' | 'learner' | 'keys' | 'ledger';
 
 export interface Replica {
   service: ServiceName;
@@ -77,8 +78,8 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   const database = options.reuse
     ? { url: options.reuse.databaseUrl, drop: async () => undefined }
     : await createTestDatabase(options.servers.postgresUrl);
-  // The keys service runs where virtual keys can: with a master key.
-  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, keys: config.general.masterKey ? 1 : 0, ...options.scale };
+  // The keys service runs where virtual keys can: with a master key; the ledger only where a test asks for it.
+  const scale = { ingress: 1, limiter: 1, 'upstream-caller': 1, learner: 1, keys: config.general.masterKey ? 1 : 0, ledger: 0, ...options.scale };
   const replicas: Replica[] = [];
   const ingressUrls: string[] = [];
 
@@ -117,6 +118,14 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
         await keys.stop();
         await db.destroy();
       };
+    } else if (service === 'ledger') {
+      const db = createDb(database.url, 4);
+      const ledger = createLedger({ nc, names, db, logger: child, registry });
+      await ledger.start();
+      stopService = async () => {
+        await ledger.stop();
+        await db.destroy();
+      };
     } else {
       const db = createDb(database.url, 4);
       const learner = createLearner({ nc, names, db, logger: child, registry, batch: { maxItems: 100, maxDelayMs: 50 } });
@@ -139,7 +148,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
   };
 
   // Consumers first, so the first request never races a missing responder.
-  for (const service of ['learner', 'keys', 'upstream-caller', 'limiter', 'ingress'] as const) {
+  for (const service of ['ledger', 'learner', 'keys', 'upstream-caller', 'limiter', 'ingress'] as const) {
     for (let index = 0; index < scale[service]; index++) await start(service, index);
   }
 
@@ -150,7 +159,7 @@ export async function startInProcessStack(options: StackOptions): Promise<InProc
     replicas,
     databaseUrl: database.url,
     async stop() {
-      for (const service of ['ingress', 'limiter', 'upstream-caller', 'keys', 'learner'] as const) {
+      for (const service of ['ingress', 'limiter', 'upstream-caller', 'keys', 'learner', 'ledger'] as const) {
         await Promise.all(replicas.filter((replica) => replica.service === service).map((replica) => replica.stop()));
       }
       await database.drop();

@@ -10,3 +10,4 @@ export * from './anthropic-mock.js';
 export * from './gemini-mock.js';
 export * from './cohere-mock.js';
 export * from './bedrock-mock.js';
+export * from './postgres-server.js';

@@ -46,6 +46,8 @@ export interface MockProviderBehaviour {
   streamError: unknown;
   /** Answer with a call of this function (chat tool_calls, a Responses function_call) when the request offers tools. */
   toolCall: { name: string; arguments: string } | null;
+  /** Report this many of the prompt tokens as read from the prompt cache (`prompt_tokens_details.cached_tokens`), as OpenAI does. */
+  cachedPromptTokens: number;
 }
 
 /**
@@ -128,6 +130,7 @@ const DEFAULTS: MockProviderBehaviour = {
   headers: {},
   streamError: undefined,
   toolCall: null,
+  cachedPromptTokens: 0,
 };
 
 /** Request fields other than the messages whose text a model reads (and OpenAI bills as prompt). */
@@ -314,7 +317,11 @@ export async function startMockProvider(opts: MockProviderOptions = {}): Promise
     if (b.billToolsAsPrompt) {
       for (const field of TOOL_FIELDS) if (body[field] != null && typeof body[field] !== 'string') promptChars += JSON.stringify(body[field]).length;
     }
-    const usageBase = { prompt_tokens: tokens(promptChars) };
+    const promptTokens = tokens(promptChars);
+    const usageBase =
+      b.cachedPromptTokens > 0
+        ? { prompt_tokens: promptTokens, prompt_tokens_details: { cached_tokens: Math.min(promptTokens, b.cachedPromptTokens) } }
+        : { prompt_tokens: promptTokens };
     if (kind === 'embeddings') {
       const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
       const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : 8;

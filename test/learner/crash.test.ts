@@ -64,7 +64,7 @@ describe(`learner: a learner process killed mid-backlog (seed ${SEED})`, () => {
       try {
         stack = await startStack({
           root: ROOT,
-          scale: { ingress: 0, limiter: 0, 'upstream-caller': 0, learner: 1 },
+          scale: { ingress: 0, limiter: 0, 'upstream-caller': 0, learner: 1, ledger: 0 },
           port: randomInt(20_000, 40_000),
           env,
           onOutput: (line) => output.push(line),

@@ -22,7 +22,7 @@ describe('observability: one trace per request, across processes', () => {
     running = await startProcessStack({
       servers: inject('servers'),
       configYaml: manyModelsConfig(mock.url, { count: 5 }),
-      scale: { ingress: 2, limiter: 2, 'upstream-caller': 2, learner: 2 },
+      scale: { ingress: 2, limiter: 2, 'upstream-caller': 2, learner: 2, ledger: 0 },
       env: {
         MOCK_PROVIDER_KEY: 'sk-provider-secret-123',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,

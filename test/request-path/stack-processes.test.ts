@@ -16,7 +16,7 @@ import { chat, manyModelsConfig, post, PROVIDER_KEY_ENV, readJson } from './fixt
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCALE = { ingress: 2, limiter: 1, 'upstream-caller': 2, learner: 1, keys: 1 };
+const SCALE = { ingress: 2, limiter: 1, 'upstream-caller': 2, learner: 1, keys: 1, ledger: 1 };
 const REPLICAS = Object.values(SCALE).reduce((sum, count) => sum + count, 0);
 
 function isRunning(pid: number): boolean {

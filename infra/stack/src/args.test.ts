@@ -76,7 +76,7 @@ describe('stack args', () => {
 
   it('stack args: bad --scale entries name the entry and the services', () => {
     expect(failure(['up', '--scale', 'router=2'])).toBe(
-      '--scale: unknown service "router" (services: ingress, limiter, upstream-caller, learner, keys)',
+      '--scale: unknown service "router" (services: ingress, limiter, upstream-caller, learner, keys, ledger)',
     );
     expect(failure(['up', '--scale', 'ingress'])).toBe('--scale: "ingress" is not SERVICE=N');
     expect(failure(['up', '--scale', 'ingress=2,'])).toBe('--scale: "" is not SERVICE=N');

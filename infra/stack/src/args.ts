@@ -29,7 +29,7 @@ Postgres named by NATS_URL, REDIS_URL and DATABASE_URL (default: local ports).
                   repeat the option or separate entries with commas
   --port P        base port (default ${DEFAULT_BASE_PORT}): ingress replica i on P+i, limiter on P+100+i,
                   upstream-caller on P+200+i, learner on P+300+i,
-                  keys on P+400+i
+                  keys on P+400+i, ledger on P+500+i
   -h, --help      this text`;
 
 const VALUE_OPTIONS = ['--config', '--scale', '--port'] as const;

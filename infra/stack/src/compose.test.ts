@@ -80,6 +80,7 @@ describe('compose stack', () => {
     expect(urlHosts('ingress').get('REDIS_URL')).toBe('redis');
     expect(urlHosts('learner').get('DATABASE_URL')).toBe('postgres');
     expect(urlHosts('keys').get('DATABASE_URL')).toBe('postgres');
+    expect(urlHosts('ledger').get('DATABASE_URL')).toBe('postgres');
   });
 
   it('compose stack: depends_on waits for health wherever the dependency has a healthcheck', () => {
@@ -96,7 +97,7 @@ describe('compose stack', () => {
 
   it('compose stack: Switchyard services check /readyz on the PORT they are given, distinct per service', () => {
     const ports = SERVICE_NAMES.map((name) => env[name]?.['PORT']);
-    expect(ports).toEqual(['4000', '4100', '4200', '4300', '4400']);
+    expect(ports).toEqual(['4000', '4100', '4200', '4300', '4400', '4500']);
     for (const name of SERVICE_NAMES) {
       const test = service(name).healthcheck?.test?.join(' ') ?? '';
       expect(test, name).toContain('/readyz');

@@ -1,5 +1,5 @@
 /** The Switchyard services the stack runs, in start order (and reverse stop order of the request path). */
-export const SERVICE_NAMES = ['ingress', 'limiter', 'upstream-caller', 'learner', 'keys'] as const;
+export const SERVICE_NAMES = ['ingress', 'limiter', 'upstream-caller', 'learner', 'keys', 'ledger'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
@@ -13,6 +13,7 @@ export const PORT_OFFSETS: Readonly<Record<ServiceName, number>> = {
   'upstream-caller': 200,
   learner: 300,
   keys: 400,
+  ledger: 500,
 };
 export const MAX_REPLICAS = 100;
 export const DEFAULT_BASE_PORT = 4000;

@@ -123,6 +123,7 @@ describe('stack process manager', () => {
       `upstream-caller-0:${base + 200}`,
       `learner-0:${base + 300}`,
       `keys-0:${base + 400}`,
+      `ledger-0:${base + 500}`,
     ]);
     for (const replica of stack.replicas) expect(alive(replica.pid), replica.name).toBe(true);
     const started = opts.lines.find((line) => line.startsWith('limiter-0 '));
@@ -138,7 +139,7 @@ describe('stack process manager', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
     const byes = opts.lines.filter((line) => line.includes('"msg":"bye"')).map((line) => line.split(' ')[0]);
     expect(byes.slice(0, 2).sort()).toEqual(['ingress-0', 'ingress-1']);
-    expect(byes.slice(2)).toEqual(['limiter-0', 'upstream-caller-0', 'learner-0', 'keys-0']);
+    expect(byes.slice(2)).toEqual(['limiter-0', 'upstream-caller-0', 'learner-0', 'keys-0', 'ledger-0']);
     // A last line without its newline still comes out.
     expect(opts.lines).toContain('learner-0         | no newline at the end');
     expect(exits.events.map((event) => [event.name, event.code, event.expected])).toContainEqual(['learner-0', 0, true]);
@@ -151,10 +152,10 @@ describe('stack process manager', () => {
       mkdirSync(join(partial, 'services', 'ingress', 'dist'), { recursive: true });
       writeFileSync(join(partial, 'services', 'ingress', 'dist', 'main.js'), FAKE_SERVICE);
       await expect(startStack(options({ root: partial }))).rejects.toThrow(
-        `services/limiter/dist/main.js, services/upstream-caller/dist/main.js, services/learner/dist/main.js, services/keys/dist/main.js are missing in ${partial}: run pnpm build first`,
+        `services/limiter/dist/main.js, services/upstream-caller/dist/main.js, services/learner/dist/main.js, services/keys/dist/main.js, services/ledger/dist/main.js are missing in ${partial}: run pnpm build first`,
       );
       // Only what is asked for has to be built.
-      const stack = await startStack(options({ root: partial, scale: { limiter: 0, 'upstream-caller': 0, learner: 0, keys: 0 } }));
+      const stack = await startStack(options({ root: partial, scale: { limiter: 0, 'upstream-caller': 0, learner: 0, keys: 0, ledger: 0 } }));
       expect(stack.replicas.map((replica) => replica.name)).toEqual(['ingress-0']);
       await stack.stop();
     } finally {
@@ -277,7 +278,7 @@ describe('stack process manager', () => {
     setTimeout(() => controller.abort(), 500);
     await expect(startStack(opts)).rejects.toThrow('startup cancelled');
     const pids = startedPids(opts.lines);
-    expect(pids).toHaveLength(5);
+    expect(pids).toHaveLength(6);
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ export interface StackOptions {
   config?: string | undefined;
   /** Replicas per service; 1 for a service not named. */
   scale?: Scale | undefined;
-  /** Base port (default 4000): ingress i on port+i, limiter port+100+i, upstream-caller port+200+i, learner port+300+i, keys port+400+i. */
+  /** Base port (default 4000): ingress i on port+i, limiter port+100+i, upstream-caller port+200+i, learner port+300+i, keys port+400+i, ledger port+500+i. */
   port?: number | undefined;
   /** Every replica's environment, before PORT, SWITCHYARD_INSTANCE_ID and SWITCHYARD_CONFIG; default `process.env`. */
   env?: Record<string, string | undefined> | undefined;

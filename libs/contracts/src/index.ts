@@ -6,3 +6,4 @@ export * from './routing.js';
 export * from './anthropic.js';
 export * from './responses.js';
 export * from './keys.js';
+export * from './spend.js';

@@ -146,6 +146,8 @@ export type ReplyHead = z.infer<typeof ReplyHead>;
 export const ReplyEnd = z.object({
   usage: Usage.nullable(),
   latencyMs: z.number().min(0),
+  /** The call's cost in USD (null when unknown), for the ingress's audit line; absent from older callers. */
+  cost: z.number().min(0).nullable().optional(),
 });
 export type ReplyEnd = z.infer<typeof ReplyEnd>;
 

@@ -26,6 +26,12 @@ export const Subjects = {
   storedResponse: 'route.stored-response',
   /** ingress -> keys service (request/reply): one management call on virtual keys or teams (KeysCall). */
   keys: 'keys.manage',
+  /** ingress -> ledger (request/reply): `GET /spend/logs` (SpendLogsQuery -> LedgerReply). */
+  spendLogs: 'ledger.spend.logs',
+  /** ingress -> ledger (request/reply): `GET /global/spend/report` (SpendReportQuery -> LedgerReply). */
+  spendReport: 'ledger.spend.report',
+  /** any service -> ledger (request/reply): recorded spend of key/team/user scopes (SpendOfRequest -> LedgerReply of ScopeSpend[]). */
+  spendOf: 'ledger.spend.of',
 } as const;
 
 export type SubjectKey = keyof typeof Subjects;
@@ -35,6 +41,7 @@ export const QueueGroups = {
   upstreamCaller: 'upstream-caller',
   learner: 'learner',
   keys: 'keys',
+  ledger: 'ledger',
 } as const;
 
 /** NATS message headers that carry Switchyard metadata beside raw payload bytes. */
@@ -63,7 +70,7 @@ export interface BusNames {
   /** KV bucket of virtual key and team records (hashes only), watched by every ingress replica. */
   keysBucket: string;
   /** Durable consumer names. */
-  consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string };
+  consumers: { learnerCalls: string; learnerTurns: string; learnerFeedback: string; limiterSettlements: string; ledgerCalls: string };
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -84,6 +91,6 @@ export function busNames(prefix = 'switchyard'): BusNames {
     cellsBucket: `${token}_CELLS`.toLowerCase(),
     responsesBucket: `${token}_RESPONSES`.toLowerCase(),
     keysBucket: `${token}_KEYS`.toLowerCase(),
-    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements' },
+    consumers: { learnerCalls: 'learner-calls', learnerTurns: 'learner-turns', learnerFeedback: 'learner-feedback', limiterSettlements: 'limiter-settlements', ledgerCalls: 'ledger-calls' },
   };
 }

@@ -1,4 +1,4 @@
 export * from './schema.js';
 export * from './connection.js';
 export { migrationProvider } from './migrations.js';
-export { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+export { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';

@@ -142,6 +142,61 @@ const migrations: Record<string, Migration> = {
       await sql`drop sequence key_record_versions`.execute(db);
     },
   },
+  '0006_ledger': {
+    async up(db: Kysely<unknown>) {
+      // One row per provider call (the spend ledger, issue 17); the event id is the key that makes a redelivery harmless.
+      await db.schema
+        .createTable('spend_logs')
+        .addColumn('event_id', 'text', (col) => col.primaryKey())
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('client_request_id', 'text')
+        .addColumn('attempt', 'integer', (col) => col.notNull())
+        .addColumn('endpoint', 'text', (col) => col.notNull())
+        .addColumn('key_hash', 'text')
+        .addColumn('key_alias', 'text')
+        .addColumn('team_id', 'text')
+        .addColumn('team_alias', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('end_user', 'text')
+        .addColumn('metadata', 'jsonb')
+        .addColumn('model_group', 'text', (col) => col.notNull())
+        .addColumn('deployment_id', 'text', (col) => col.notNull())
+        .addColumn('provider', 'text', (col) => col.notNull())
+        .addColumn('provider_model', 'text', (col) => col.notNull())
+        .addColumn('stream', 'boolean', (col) => col.notNull())
+        .addColumn('status', 'integer', (col) => col.notNull())
+        .addColumn('outcome', 'text', (col) => col.notNull())
+        .addColumn('provider_called', 'boolean', (col) => col.notNull())
+        .addColumn('prompt_tokens', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('completion_tokens', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('total_tokens', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('cached_tokens', 'integer', (col) => col.notNull().defaultTo(0))
+        // Null when no price was known for the model: counted as 0 in every total.
+        .addColumn('cost', 'double precision')
+        .addColumn('started_at', 'timestamptz', (col) => col.notNull())
+        .addColumn('ended_at', 'timestamptz', (col) => col.notNull())
+        .addColumn('recorded_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('spend_logs_started_at').on('spend_logs').column('started_at').execute();
+      await db.schema.createIndex('spend_logs_request_id').on('spend_logs').column('request_id').execute();
+      await db.schema.createIndex('spend_logs_key_started').on('spend_logs').columns(['key_hash', 'started_at']).execute();
+      await db.schema.createIndex('spend_logs_user_started').on('spend_logs').columns(['user_id', 'started_at']).execute();
+      await db.schema.createIndex('spend_logs_team_started').on('spend_logs').columns(['team_id', 'started_at']).execute();
+      // Spend per key, team and user (`key:<hash>`, `team:<id>`, `user:<id>`), added to in SQL in the transaction that writes the rows.
+      await db.schema
+        .createTable('spend_totals')
+        .addColumn('scope', 'text', (col) => col.primaryKey())
+        .addColumn('spend', 'double precision', (col) => col.notNull().defaultTo(0))
+        .addColumn('calls', 'bigint', (col) => col.notNull().defaultTo(0))
+        .addColumn('last_call_at', 'timestamptz')
+        .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('spend_totals').execute();
+      await db.schema.dropTable('spend_logs').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -95,6 +95,48 @@ export interface KeyTeamsTable {
   version: Generated<number>;
 }
 
+/** One provider call in the spend ledger (migration 0006). */
+export interface SpendLogsTable {
+  event_id: string;
+  request_id: string;
+  client_request_id: string | null;
+  attempt: number;
+  endpoint: string;
+  key_hash: string | null;
+  key_alias: string | null;
+  team_id: string | null;
+  team_alias: string | null;
+  user_id: string | null;
+  end_user: string | null;
+  /** JSON text on insert; parsed JSON on select. */
+  metadata: ColumnType<unknown, string | null, string | null>;
+  model_group: string;
+  deployment_id: string;
+  provider: string;
+  provider_model: string;
+  stream: boolean;
+  status: number;
+  outcome: string;
+  provider_called: boolean;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cached_tokens: number;
+  cost: number | null;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+  ended_at: ColumnType<Date, Date | string, Date | string>;
+  recorded_at: Generated<Date>;
+}
+
+/** Recorded spend per `key:<hash>`, `team:<id>` or `user:<id>` (migration 0006). */
+export interface SpendTotalsTable {
+  scope: string;
+  spend: number;
+  calls: ColumnType<number, number, number>;
+  last_call_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   processed_events: ProcessedEventsTable;
   deployment_usage: DeploymentUsageTable;
@@ -103,4 +145,6 @@ export interface Database {
   teacher_evidence: TeacherEvidenceTable;
   virtual_keys: VirtualKeysTable;
   key_teams: KeyTeamsTable;
+  spend_logs: SpendLogsTable;
+  spend_totals: SpendTotalsTable;
 }

@@ -17,6 +17,8 @@ import { registerStoredResponseRoutes } from './responses-route.js';
 import type { StoredResponses } from './stored-responses.js';
 import { registerModelRoutes } from './models-routes.js';
 import { registerHealthRoutes, type DeploymentHealthSource } from './health-routes.js';
+import type { LedgerClient } from './admin/ledger-client.js';
+import { registerSpendRoutes } from './admin/spend-routes.js';
 import { createProxyHandler, type ParsedBody, type ProxyDeps } from './proxy.js';
 import { clientRequestIdFrom, newRequestId, requestIdHeaders } from './request-id.js';
 
@@ -51,6 +53,8 @@ export interface IngressAppDeps {
   keyRecords?: KeyRecords | null;
   /** The keys service, for the management API (/key/*, /team/*). */
   keysClient?: KeysClient | null;
+  /** The spend ledger (over NATS), for `/spend/logs` and `/global/spend/report`; null in tests without a bus. */
+  ledger?: LedgerClient | null;
 }
 
 /** The OpenAI routes; the endpoints answering in Anthropic's dialect have their own scope (messages-route.ts). */
@@ -175,6 +179,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   registerModelRoutes(app, config, startedAt);
   registerAdminRoutes(app, { client: deps.keysClient ?? null, masterKey: config.general.masterKey });
   registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
+  registerSpendRoutes(app, deps.ledger ?? null);
 
   registerFeedbackRoutes(app, deps.feedback ?? null);
   // The adaptive routers' learned state (the LiteLLM path too).

@@ -72,6 +72,8 @@ export function finishRequest(
       status,
       outcome: outcome.delivery?.outcome ?? outcome.failure?.code ?? 'internal_error',
       usage,
+      // USD, as the upstream-caller priced the call (a stream's cost is known only here and in the ledger, not in a header).
+      cost: outcome.delivery?.cost ?? null,
       latencyMs,
     },
     'request',

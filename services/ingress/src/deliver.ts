@@ -12,6 +12,8 @@ type Response = Extract<AttemptResult, { kind: 'response' }>;
 export interface Delivery {
   status: number;
   usage: Usage | null;
+  /** The call's cost in USD as the upstream-caller priced it (null or absent when unknown): the audit line's `cost`. */
+  cost?: number | null;
   /** How the response ended for the client. */
   outcome: 'ok' | 'upstream_error' | 'client_closed' | 'timeout';
 }
@@ -38,9 +40,11 @@ export async function deliverBuffered(
   try {
     let body: Uint8Array;
     let usage: Usage | null = null;
+    let cost: number | null = null;
     if (first.part === 'full') {
       body = first.data;
       usage = first.meta.end.usage;
+      cost = first.meta.end.cost ?? null;
     } else {
       const parts: Uint8Array[] = [];
       for (;;) {
@@ -49,6 +53,7 @@ export async function deliverBuffered(
         if (event.part === 'chunk') parts.push(event.data);
         else if (event.part === 'end') {
           usage = event.meta.usage;
+          cost = event.meta.cost ?? null;
           break;
         } else {
           const error =
@@ -67,7 +72,7 @@ export async function deliverBuffered(
       .headers(headers)
       .header('content-type', response.head.contentType)
       .send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-    return { status: response.head.status, usage, outcome: 'ok' };
+    return { status: response.head.status, usage, cost, outcome: 'ok' };
   } finally {
     stopWatching();
     pending.close();
@@ -116,7 +121,7 @@ export async function deliverStream(
       }
       if (event.part === 'end') {
         res.end();
-        return { status: response.head.status, usage: event.meta.usage, outcome: 'ok' };
+        return { status: response.head.status, usage: event.meta.usage, cost: event.meta.cost ?? null, outcome: 'ok' };
       }
       const body: OpenAIErrorBody =
         event.part === 'error'

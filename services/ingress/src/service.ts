@@ -15,6 +15,7 @@ import { createTurnPublisher } from './adaptive/turn-publisher.js';
 import { buildIngressApp, OPEN_AUTH_WARNING, type IngressAppDeps } from './app.js';
 import { createDispatcher } from './dispatch.js';
 import { createStoredResponses } from './stored-responses.js';
+import { createLedgerClient } from './admin/ledger-client.js';
 import { limiterHealthSource } from './health-routes.js';
 import { warmTokenizers } from './estimate.js';
 import { createKeysClient } from './admin/index.js';
@@ -108,6 +109,7 @@ export async function createIngress(deps: IngressDeps): Promise<IngressService> 
     checks,
     isShuttingDown: () => shuttingDown,
     authenticate: deps.authenticate,
+    ledger: createLedgerClient(deps.nc, deps.names),
     feedback,
     deploymentHealth: limiterHealthSource(deps.nc, deps.names),
     storedResponses: createStoredResponses(deps.nc, deps.names),

@@ -5,9 +5,13 @@ import type { Deployment, GatewayConfig } from '@switchyard/config';
 import type { ClusterLimiter, LimitScope } from './cluster-limiter.js';
 import { rateLimitHeaders } from './ratelimit-headers.js';
 import { callerDenial, callerRateLimitHeaders, callerScopes, isCallerScope, limitTypeOf } from './caller-limits.js';
+import { budgetChargesOf, budgetExceeded, worstCaseCostOf } from './budgets.js';
 
 /** Time a reservation outlives its call's own timeout before it frees itself. */
 const LEASE_GRACE_MS = 30_000;
+
+/** The spend the ledger recorded for a budget scope, all time or since `sinceMs` (USD; 0 when the ledger cannot say). */
+export type RecordedSpend = (scope: string, sinceMs: number | null) => Promise<number>;
 
 export type Admission =
   | { kind: 'admitted'; envelope: CallEnvelope }
@@ -119,6 +123,8 @@ export async function admit(
   cooling: ReadonlySet<string> = new Set(),
   /** Count every admitted call in the cluster's windows and in-flight sets, also without limits (the load-aware strategies read them). */
   trackUsage = false,
+  /** The ledger's recorded spend of a budget scope (since a period's start), for a budget counter Redis does not have. */
+  recordedSpend: RecordedSpend = async () => 0,
 ): Promise<Admission> {
   const { order, skipped } = admissionOrder(candidateOrder(envelope), cooling);
   if (order.length === 0 && skipped.length > 0) {
@@ -137,11 +143,13 @@ export async function admit(
     };
   }
   // The first candidate's denial is the one the client hears about; the retry time is the soonest of all.
-  let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string } | null = null;
+  let firstDenial: { deploymentId: string; headers: Record<string, string>; message: string; error?: GatewayError } | null = null;
   let firstRefusal: { deploymentId: string; error: GatewayError } | null = null;
   let soonestRetryMs = Number.POSITIVE_INFINITY;
   // The key's and team's own limits, counted with each candidate's in one atomic step.
   const caller = callerScopes(envelope);
+  // The key's, team's and user's budgets, reserved with them in the same step.
+  const budgetCharges = budgetChargesOf(envelope.caller);
   for (const id of order) {
     const deployment = deployments.get(id);
     if (!deployment) continue;
@@ -151,28 +159,43 @@ export async function admit(
       continue;
     }
     const scope: LimitScope = { ...deploymentScope(deployment), trackInFlight: trackUsage };
-    if (!trackUsage && !isLimited(scope) && caller.length === 0) {
+    if (!trackUsage && !isLimited(scope) && caller.length === 0 && budgetCharges.length === 0) {
       return { kind: 'admitted', envelope: { ...envelope, deploymentId: id, reservation: null, admissionHeaders: {} } };
     }
     const tokens = tokensToReserve(envelope, deployment, config);
+    const costUsd = budgetCharges.length > 0 ? worstCaseCostOf(envelope, deployment, tokens) : 0;
     let result;
     try {
-      result = await limiter.admit({
-        reservationId: randomUUID(),
-        deploymentId: id,
-        scopes: [scope, ...caller],
-        tokens,
-        leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
-      });
+      for (let seeded = 0; ; seeded++) {
+        result = await limiter.admit({
+          reservationId: randomUUID(),
+          deploymentId: id,
+          scopes: [scope, ...caller],
+          tokens,
+          leaseMs: deployment.timeoutMs + LEASE_GRACE_MS,
+          ...(budgetCharges.length > 0 ? { budgets: { charges: budgetCharges, costUsd } } : {}),
+        });
+        if (result.admitted || result.reason !== 'unseeded' || seeded >= budgetCharges.length) break;
+        // A budget's counter is missing (first use in a while, or Redis lost it): its period restarts from the ledger's spend.
+        const { budget } = result;
+        await limiter.seedBudget(budget, result.period, await recordedSpend(budget.scope, budget.durationMs === null ? null : result.periodStartMs));
+      }
     } catch (cause) {
       return { kind: 'unavailable', cause };
     }
+    if (!result.admitted && result.reason === 'unseeded') return { kind: 'unavailable', cause: new Error(`budget ${result.scope} could not be seeded`) };
     const headers = { ...rateLimitHeaders(scope, result), ...callerRateLimitHeaders(caller, result.scopeRemaining) };
     if (result.admitted) {
       return {
         kind: 'admitted',
         envelope: { ...envelope, deploymentId: id, reservation: result.reservation, admissionHeaders: headers },
       };
+    }
+    if (result.reason === 'budget') {
+      // A cheaper candidate may still fit the budget; if none does, this is the answer.
+      const error = budgetExceeded(result.budget, envelope.caller, result.spentUsd, costUsd, result.periodResetMs);
+      firstDenial ??= { deploymentId: id, headers: {}, message: error.message, error };
+      continue;
     }
     const callerScope = isCallerScope(result.scope) ? caller.find((entry) => entry.name === result.scope) : undefined;
     if (callerScope) {
@@ -199,6 +222,9 @@ export async function admit(
   }
   if (!firstDenial) {
     return { kind: 'admitted', envelope: { ...envelope, reservation: null, admissionHeaders: {} } };
+  }
+  if (firstDenial.error) {
+    return { kind: 'denied', deploymentId: firstDenial.deploymentId, error: firstDenial.error, headers: { 'x-should-retry': 'false' } };
   }
   const retryAfterSeconds = Number.isFinite(soonestRetryMs) ? Math.max(1, Math.ceil(soonestRetryMs / 1000)) : 60;
   return {

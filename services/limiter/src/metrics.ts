@@ -27,6 +27,11 @@ export function createLimiterMetrics(registry: Registry) {
       help: 'Upstream-callers this limiter knows to be there (from their presence beats)',
       registers: [registry],
     }),
+    budgetSeedFailures: new Counter({
+      name: 'switchyard_limiter_budget_seed_failures_total',
+      help: 'Budget counters seeded with 0 because the ledger did not answer with the spend it recorded',
+      registers: [registry],
+    }),
     settlements: new Counter({
       name: 'switchyard_limiter_settlements_total',
       help: 'Call-completed events settled against reservations, by outcome',

@@ -1,7 +1,7 @@
 import type { ConsumerMessages, Msg, NatsConnection, Subscription } from 'nats';
 import type { Redis } from 'ioredis';
 import { consumeDurable, decodeJson, envelopeHeaders, openRoutedMessage, type ReplyWriter, traceContextOf } from '@switchyard/bus';
-import { CallsCompleted, Errors, QueueGroups, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
+import { CallsCompleted, Errors, LedgerReply, QueueGroups, ScopeSpend, type BusNames, type CallEnvelope, type DeploymentHealthReply } from '@switchyard/contracts';
 import type { GatewayConfig } from '@switchyard/config';
 import { SpanKind, switchyardTracer, trace, type Context, type Logger, type Registry, type Span } from '@switchyard/telemetry';
 import { canCoolDown, cooldownRuleFor, failureKindOfCall, limiterOrdersFor, NO_STAND_IN, strategyReadsLoad, type StandIns } from '@switchyard/routing';
@@ -13,6 +13,10 @@ import { ClusterLoad } from './cluster-load.js';
 import { orderCandidates, strategySettingsOf, tracksAllUsage } from './strategy-order.js';
 import { createLimiterMetrics } from './metrics.js';
 import { salvageSettlements, settledTokens } from './settlement.js';
+import { settledCost } from './budgets.js';
+
+/** How long a budget seed waits for the ledger's spend. */
+const LEDGER_TIMEOUT_MS = 2_000;
 
 /** Redelivery delay of a settlement that failed (Redis down). */
 const SETTLE_RETRY_MS = 1_000;
@@ -96,7 +100,7 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     const [cooling, ordered] = await Promise.all([coolingCandidates(envelope), strategyOrdered(envelope)]);
     if (cooling.size > 0) span.setAttribute('switchyard.cooling_down', [...cooling].join(','));
     for (const id of cooling) metrics.cooldownSkips.inc({ deployment: id });
-    const admission = await admit(ordered, config, deployments, limiter, cooling, trackUsage);
+    const admission = await admit(ordered, config, deployments, limiter, cooling, trackUsage, recordedSpend);
     metrics.admissionLatency.observe((performance.now() - started) / 1000);
     span.setAttribute('switchyard.admission', admission.kind);
 
@@ -178,6 +182,24 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
     }
   }
 
+  /**
+   * What the ledger recorded for a budget whose Redis counter is missing (a
+   * key's first call in a while, or Redis lost its data). Without an answer
+   * (no ledger, Postgres away) the period restarts at zero: said and counted.
+   */
+  async function recordedSpend(scope: string, sinceMs: number | null): Promise<number> {
+    try {
+      const msg = await nc.request(names.subjects.spendOf, JSON.stringify({ scopes: [scope], sinceMs }), { timeout: LEDGER_TIMEOUT_MS });
+      const reply = LedgerReply.parse(decodeJson(msg.data));
+      if (!reply.ok) throw new Error(reply.message);
+      return ScopeSpend.array().parse(reply.result)[0]?.spend ?? 0;
+    } catch (error) {
+      metrics.budgetSeedFailures.inc();
+      logger.warn({ err: error, scope }, 'budget counter seeded with 0: the ledger did not say what was spent');
+      return 0;
+    }
+  }
+
   async function answerHealth(msg: Msg): Promise<void> {
     let reply: DeploymentHealthReply;
     try {
@@ -212,7 +234,10 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter, spanContext: Context): Promise<void> {
     if (!(await callers.available())) {
       metrics.decisions.inc({ deployment: admitted.deploymentId, outcome: 'no_upstream_caller' });
-      if (admitted.reservation) await limiter.settle(admitted.reservation, 0).catch(() => undefined);
+      if (admitted.reservation) {
+        await limiter.settle(admitted.reservation, 0).catch(() => undefined);
+        await limiter.settleBudget(admitted.reservation, 0).catch(() => undefined);
+      }
       writer.fail(
         Errors.unavailable('No upstream-caller is running, so the request was not sent to any provider.', 'no_upstream_caller'),
         { definite: true, deploymentId: admitted.deploymentId, attempt: admitted.attempt },
@@ -242,6 +267,13 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       const outcomes = await Promise.allSettled(
         parsed.data.events.flatMap((event) => (event.reservation ? [limiter.settle(event.reservation, settledTokens(event))] : [])),
       );
+      // Budgets settle to the call's real cost (released whole when no provider was called); idempotent too.
+      const budgetOutcomes = await Promise.allSettled(
+        parsed.data.events.flatMap((event) =>
+          event.reservation?.budgetScopes?.length ? [limiter.settleBudget(event.reservation, settledCost(event))] : [],
+        ),
+      );
+      outcomes.push(...budgetOutcomes);
       const failed = outcomes.find((outcome) => outcome.status === 'rejected');
       for (const outcome of outcomes) {
         metrics.settlements.inc({ outcome: outcome.status === 'rejected' ? 'failed' : outcome.value ? 'settled' : 'already_settled' });

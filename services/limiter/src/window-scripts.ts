@@ -59,14 +59,24 @@ end
 `;
 
 /**
- * KEYS: reservation, then per scope: requests hash, tokens hash, in-flight zset.
+ * KEYS: reservation, then per scope: requests hash, tokens hash, in-flight zset;
+ *       then per budget: spend hash (field = period index); then, with budgets, the budget reservation.
  * ARGV: window_ms, bucket_ms, reservation_id, tokens, lease_ms, scope_count,
- *       then per scope: rpm, tpm, max_parallel (-1 = no limit; -2 = no limit, but in-flight calls are counted).
- * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope...}
+ *       then per scope: rpm, tpm, max_parallel (-1 = no limit; -2 = no limit, but in-flight calls are counted),
+ *       then budget_count, cost (nano-USD), then per budget: max (nano-USD), duration_ms (-1 = one period forever), anchor_ms.
+ * Returns {1, bucket, expires_at, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope..., period_1, ..., period_n}
  *      or {0, scope_index, reason, retry_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms, per-scope...}
- * (remaining and reset values are those of the first scope; -1 = no limit). Then, for
- * each scope counted (all when admitted; up to the refusing one when not), its
- * remaining requests and tokens: a key's and a team's rate-limit headers.
+ *      or {0, budget_index, 'budget', retry_ms (-1: never), rem_req, rem_tok, reset_req_ms, reset_tok_ms, spent}
+ *      or {0, budget_index, 'unseeded', period_start_ms, rem_req, rem_tok, reset_req_ms, reset_tok_ms, period}
+ *         (the budget has no counter in Redis: see SEED_BUDGET_SCRIPT)
+ * (remaining and reset values are those of the first scope; -1 = no limit). Per scope
+ * counted (all when admitted; up to the refusing one when not): its remaining
+ * requests and tokens, a key's and a team's rate-limit headers.
+ *
+ * A budget admits a call only while its period's spend plus the call's
+ * worst-case cost fits the budget, checked with the rate limits in this one
+ * script: concurrent admissions anywhere in the cluster can never together
+ * reserve more than the budget. Periods are counted on Redis's clock.
  */
 export const ADMIT_SCRIPT = `${SHARED}
 local id = ARGV[3]
@@ -117,7 +127,51 @@ for i = 1, scopes do
   end
 end
 
+local budget_arg = 7 + scopes * 3
+local budgets = tonumber(ARGV[budget_arg] or '0')
+local cost = tonumber(ARGV[budget_arg + 1] or '0')
+local periods = {}
+for j = 1, budgets do
+  local max = tonumber(ARGV[budget_arg + 2 + (j - 1) * 3])
+  local duration = tonumber(ARGV[budget_arg + 3 + (j - 1) * 3])
+  local anchor = tonumber(ARGV[budget_arg + 4 + (j - 1) * 3])
+  local period = 0
+  if duration > 0 then period = math.floor((now - anchor) / duration) end
+  periods[j] = period
+  -- No counter at all: a key's first call in a while, or Redis lost its data. The limiter seeds it from the ledger first.
+  if redis.call('EXISTS', KEYS[1 + scopes * 3 + j]) == 0 then
+    local period_start = 0
+    if duration > 0 then period_start = anchor + period * duration end
+    return { 0, j, 'unseeded', period_start, report[1], report[2], report[3], report[4], period }
+  end
+  local spent = tonumber(redis.call('HGET', KEYS[1 + scopes * 3 + j], period) or '0')
+  -- Spent reaching the budget denies even a call of unknown (zero) cost, as LiteLLM's spend >= max_budget does.
+  if spent >= max or spent + cost > max then
+    local retry = -1
+    if duration > 0 then retry = anchor + (period + 1) * duration - now end
+    return { 0, j, 'budget', retry, report[1], report[2], report[3], report[4], spent }
+  end
+end
+
 local expires_at = now + lease
+for j = 1, budgets do
+  local key = KEYS[1 + scopes * 3 + j]
+  local duration = tonumber(ARGV[budget_arg + 3 + (j - 1) * 3])
+  local anchor = tonumber(ARGV[budget_arg + 4 + (j - 1) * 3])
+  -- Earlier periods count for nothing now: their fields go (budget_duration resets on the cluster's clock).
+  local fields = redis.call('HKEYS', key)
+  for _, field in ipairs(fields) do
+    if tonumber(field) < periods[j] then redis.call('HDEL', key, field) end
+  end
+  redis.call('HINCRBY', key, periods[j], cost)
+  if duration > 0 then
+    -- Kept through the period's end and one more period, for settlements of calls that finish late.
+    redis.call('PEXPIRE', key, anchor + (periods[j] + 2) * duration - now)
+  end
+end
+if budgets > 0 then
+  redis.call('SET', KEYS[2 + scopes * 3 + budgets], cost, 'PX', lease + window)
+end
 for i = 1, scopes do
   local base = 1 + (i - 1) * 3
   redis.call('HINCRBY', KEYS[base + 1], current, 1)
@@ -145,7 +199,9 @@ for j = 1, #remaining, 2 do
   if remaining[j] >= 0 then remaining[j] = math.max(0, remaining[j] - 1) end
   if remaining[j + 1] >= 0 then remaining[j + 1] = math.max(0, remaining[j + 1] - tokens) end
 end
-return with_remaining({ 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok })
+local answer = with_remaining({ 1, current, expires_at, rem_req, rem_tok, reset_now, reset_tok })
+for j = 1, budgets do answer[#answer + 1] = periods[j] end
+return answer
 `;
 
 /**
@@ -170,6 +226,48 @@ for i = 1, tonumber(ARGV[6]) do
     redis.call('HINCRBY', tok_key, bucket, delta)
   end
   redis.call('ZREM', inflight_key, id)
+end
+return 1
+`;
+
+/**
+ * Settles a budget reservation to the call's real cost, once (the first
+ * settlement deletes the reservation). The cost goes to the period the call
+ * was admitted in; a period already gone (reset) is left alone.
+ * KEYS: budget reservation, then per budget: spend hash.
+ * ARGV: actual (nano-USD), budget_count, then per budget: period.
+ * Returns 1 when settled, 0 when already settled or expired.
+ */
+export const SETTLE_BUDGET_SCRIPT = `
+local reserved = redis.call('GET', KEYS[1])
+if not reserved then return 0 end
+redis.call('DEL', KEYS[1])
+local delta = tonumber(ARGV[1]) - tonumber(reserved)
+if delta == 0 then return 1 end
+for j = 1, tonumber(ARGV[2]) do
+  local field = ARGV[2 + j]
+  if redis.call('HEXISTS', KEYS[1 + j], field) == 1 then redis.call('HINCRBY', KEYS[1 + j], field, delta) end
+end
+return 1
+`;
+
+/**
+ * Seeds a budget's counter for its current period with the spend the ledger
+ * recorded since the period began, unless the counter exists (another
+ * limiter seeded it, or a call was admitted meanwhile). A counter goes
+ * missing when a key has not been used for a period, and when Redis loses
+ * its data: then the ledger, not zero, is where the period's spend restarts.
+ * KEYS: spend hash. ARGV: period, spend (nano-USD), duration_ms (-1 = none), anchor_ms.
+ */
+export const SEED_BUDGET_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local period = tonumber(ARGV[1])
+local duration = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], period, ARGV[2])
+if duration > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[4]) + (period + 2) * duration - now))
 end
 return 1
 `;

@@ -2,6 +2,7 @@ import type { ReplyWriter } from '@switchyard/bus';
 import type { CallEnvelope, CallOutcome, Usage } from '@switchyard/contracts';
 import type { Deployment } from '@switchyard/config';
 import { withoutNullUsage, type ProviderClient } from '@switchyard/providers';
+import { callCost, costHeaderValue } from '@switchyard/pricing';
 import { StreamedText } from './streamed-usage.js';
 
 export interface CallResult {
@@ -10,6 +11,19 @@ export interface CallResult {
   usage: Usage | null;
   /** False when the call never left the gateway (nothing to count or bill). */
   providerCalled: boolean;
+  /** USD from the usage and the deployment's (or the price table's) prices; null when either is unknown. */
+  cost: number | null;
+}
+
+/**
+ * The cost headers of a whole (non-streamed) response: Switchyard's and
+ * LiteLLM's name. A stream's head leaves before its usage is known, so a
+ * stream carries none: its cost is in the audit line and the ledger.
+ */
+function costHeaders(cost: number | null): Record<string, string> {
+  if (cost === null) return {};
+  const value = costHeaderValue(cost);
+  return { 'x-switchyard-response-cost': value, 'x-litellm-response-cost': value };
 }
 
 const encoder = new TextEncoder();
@@ -52,11 +66,13 @@ export async function relayCall(options: {
   switch (response.kind) {
     case 'json': {
       if (response.storedResponseId !== undefined) await options.onStoredResponse?.(response.storedResponseId);
-      writer.complete({ ...head, status: response.status, contentType: response.contentType }, response.body, {
-        usage: response.usage,
-        latencyMs: elapsed(),
-      });
-      return { status: response.status, outcome: 'ok', usage: response.usage, providerCalled: true };
+      const cost = callCost(deployment, response.usage)?.usd ?? null;
+      writer.complete(
+        { ...head, headers: { ...head.headers, ...costHeaders(cost) }, status: response.status, contentType: response.contentType },
+        response.body,
+        { usage: response.usage, latencyMs: elapsed(), cost },
+      );
+      return { status: response.status, outcome: 'ok', usage: response.usage, providerCalled: true, cost };
     }
     case 'stream': {
       writer.head({ ...head, status: response.status, contentType: 'text/event-stream' });
@@ -99,10 +115,13 @@ export async function relayCall(options: {
           retryAfterSeconds: null,
           headers: {},
         });
-        return { status: response.status, outcome: cancelled ? 'cancelled' : 'provider_error', usage: usageOf(), providerCalled: true };
+        const billed = usageOf();
+        return { status: response.status, outcome: cancelled ? 'cancelled' : 'provider_error', usage: billed, providerCalled: true, cost: callCost(deployment, billed)?.usd ?? null };
       }
-      writer.end({ usage, latencyMs: elapsed() });
-      return { status: response.status, outcome: 'ok', usage: usageOf(), providerCalled: true };
+      const billed = usageOf();
+      const cost = callCost(deployment, billed)?.usd ?? null;
+      writer.end({ usage, latencyMs: elapsed(), cost });
+      return { status: response.status, outcome: 'ok', usage: billed, providerCalled: true, cost };
     }
     case 'failure': {
       // A connection error after the request went out (a definite: false one) may still have been served.
@@ -128,6 +147,7 @@ export async function relayCall(options: {
         outcome: response.outcome,
         usage: null,
         providerCalled,
+        cost: null,
       };
     }
   }

@@ -141,7 +141,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
         deploymentId: deployment.id,
         attempt: envelope.attempt,
       });
-      result = { status: 500, outcome: 'invalid_response', usage: null, providerCalled: false };
+      result = { status: 500, outcome: 'invalid_response', usage: null, providerCalled: false, cost: null };
     } finally {
       call.end();
       metrics.inFlight.dec();
@@ -182,7 +182,7 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       deploymentId: deployment.id,
       attempt: envelope.attempt,
     });
-    return { status: 499, outcome: 'cancelled', usage: null, providerCalled: false };
+    return { status: 499, outcome: 'cancelled', usage: null, providerCalled: false, cost: null };
   }
 
   /** A call this replica cannot make still completes, with no provider call, so the limiter frees its reservation. */
@@ -248,6 +248,10 @@ export function createUpstreamCaller(deps: UpstreamCallerDeps): UpstreamCallerSe
       latencyMs,
       finishedAt: new Date().toISOString(),
       reservation: envelope.reservation,
+      // What the ledger records and budgets settle to: the caller and tags the ingress authenticated, and the call's cost.
+      cost: result.providerCalled ? result.cost : 0,
+      caller: envelope.caller,
+      tags: envelope.tags,
       ...(Object.keys(carrier).length > 0 ? { traceContext: carrier } : {}),
     });
   }

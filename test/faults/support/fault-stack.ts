@@ -67,7 +67,8 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
       stack = await startStack({
         root: ROOT,
         config,
-        scale: options.scale,
+        // The ledger only where a fault test asks for it: these measure the request path and the learner.
+        scale: { ledger: 0, ...options.scale },
         port: randomInt(20_000, 40_000),
         env: {
           PATH: process.env.PATH,
