@@ -135,7 +135,7 @@ describe('stack launcher: restarts, and no orphans', () => {
   it('stack: a replica killed with -9 is started again after a backoff; the other replicas never stop', async () => {
     const launcherPid = launcher!.pid!;
     const before = replicasOf(launcherPid);
-    expect(before.map((r) => r.service).sort()).toEqual(['ingress', 'learner', 'limiter', 'upstream-caller']);
+    expect(before.map((r) => r.service).sort()).toEqual(['ingress', 'keys', 'learner', 'ledger', 'limiter', 'upstream-caller']);
     const limiter = before.find((r) => r.service === 'limiter')!;
     process.kill(limiter.pid, 'SIGKILL');
 
@@ -161,7 +161,7 @@ describe('stack launcher: restarts, and no orphans', () => {
 
   it('stack: the launcher SIGKILLed: every replica exits by itself, no orphan holds a port', async () => {
     const replicas = replicasOf(launcher!.pid!).map((r) => r.pid);
-    expect(replicas).toHaveLength(4);
+    expect(replicas).toHaveLength(6);
     leftBehind = replicas;
     const exited = once(launcher!, 'exit');
     launcher!.kill('SIGKILL');

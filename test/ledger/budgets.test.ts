@@ -162,6 +162,12 @@ general_settings:
     expect(await statusOf(ask(b))).toBe(429);
     const team = await db.selectFrom('spend_logs').select(sql<number>`sum(cost)::float8`.as('spend')).where('team_id', '=', 'blue').executeTakeFirstOrThrow();
     expect(team.spend).toBeLessThanOrEqual(BUDGETS.team);
+    // LiteLLM's `spend` on the team and key objects is the ledger's, joined by the ingress.
+    const get = async (path: string) => (await fetch(`${stack.ingressUrls[1]}${path}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json() as Promise<Record<string, any>>;
+    expect((await get('/team/info?team_id=blue')).team_info.spend).toBeCloseTo(team.spend, 9);
+    const keyA = await spentOf(sha256(KEYS.teamA));
+    expect(keyA.calls).toBeGreaterThan(0);
+    expect((await get(`/key/info?key=${encodeURIComponent(KEYS.teamA)}`)).info.spend).toBeCloseTo(keyA.spend, 9);
   });
 
   it('ledger: a budget_duration period resets on the cluster\'s clock', async () => {

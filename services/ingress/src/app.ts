@@ -177,7 +177,7 @@ export function buildIngressApp(deps: IngressAppDeps): FastifyInstance {
   registerMessagesRoutes(app, config, createProxyHandler('messages', proxyDeps));
   registerStoredResponseRoutes(app, { config, stored: storedResponses, logger: deps.logger, metrics });
   registerModelRoutes(app, config, startedAt);
-  registerAdminRoutes(app, { client: deps.keysClient ?? null, masterKey: config.general.masterKey });
+  registerAdminRoutes(app, { client: deps.keysClient ?? null, masterKey: config.general.masterKey, ledger: deps.ledger ?? null });
   registerHealthRoutes(app, config, deps.deploymentHealth ?? null);
   registerSpendRoutes(app, deps.ledger ?? null);
 

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Secret } from '@switchyard/config';
 import { keyHashOf } from '@switchyard/virtual-keys';
 import type { KeysClient } from './keys-client.js';
+import type { LedgerClient } from './ledger-client.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { litellmError } from './litellm-error.js';
 import { registerTeamRoutes } from './team-routes.js';
@@ -23,8 +24,12 @@ function asksForItsOwnInfo(request: FastifyRequest): boolean {
  * admins, keys of users with the proxy_admin role, are not implemented:
  * there are no users here.)
  */
-export function registerAdminRoutes(app: FastifyInstance, options: { client: KeysClient | null; masterKey: Secret | null }): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  options: { client: KeysClient | null; masterKey: Secret | null; ledger?: LedgerClient | null },
+): void {
   const { client, masterKey } = options;
+  const ledger = options.ledger ?? null;
   void app.register(async (scope) => {
     scope.addHook('preHandler', async (request) => {
       if (masterKey === null) throw litellmError(401, 'Authentication Error, the management API needs general_settings.master_key: without it the proxy has no admin.');
@@ -34,7 +39,8 @@ export function registerAdminRoutes(app: FastifyInstance, options: { client: Key
       if (client === null) throw litellmError(503, 'Virtual keys are not available on this gateway (no bus).', 'internal_server_error');
     });
     const keys = client ?? { call: () => Promise.reject(new Error('unreachable')) };
-    registerKeyRoutes(scope, keys, masterKey);
-    registerTeamRoutes(scope, keys);
+    // Spend in /key/info and /team/info is the ledger's, joined here (the keys service owns only the records).
+    registerKeyRoutes(scope, keys, masterKey, ledger);
+    registerTeamRoutes(scope, keys, ledger);
   });
 }

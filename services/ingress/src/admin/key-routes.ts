@@ -6,6 +6,8 @@ import { customKeyProblem, hashKey, keyHashOf, keyNameOf, newVirtualKey } from '
 import type { ParsedBody } from '../proxy.js';
 import type { KeysClient } from './keys-client.js';
 import { invalidBody, litellmError } from './litellm-error.js';
+import type { LedgerClient } from './ledger-client.js';
+import { withRecordedSpend } from './spend-fill.js';
 
 export function bodyOf<T extends z.ZodType>(schema: T, request: FastifyRequest): z.infer<T> {
   const json = (request.body as ParsedBody | undefined)?.json ?? {};
@@ -32,7 +34,7 @@ function queryInt(request: FastifyRequest, name: string, fallback: number, max: 
  * shown once, in the /key/generate response; everything else, the keys
  * service included, knows only its hash.
  */
-export function registerKeyRoutes(app: FastifyInstance, client: KeysClient, masterKey: Secret | null): void {
+export function registerKeyRoutes(app: FastifyInstance, client: KeysClient, masterKey: Secret | null, ledger: LedgerClient | null = null): void {
   app.post('/key/generate', async (request) => {
     const body = bodyOf(GenerateKeyRequest, request);
     const { key: custom, ...fields } = body;
@@ -71,9 +73,10 @@ export function registerKeyRoutes(app: FastifyInstance, client: KeysClient, mast
     const own = request.auth.key?.keyHash ?? null;
     if (key === null && own === null) throw litellmError(400, 'Pass the key (or its hash) to look up: /key/info?key=sk-...', 'bad_request_error', 'key');
     const keyHash = key === null ? own! : keyHashOf(key);
-    const found = (await client.call({ op: 'key.info', keyHash })) as Record<string, unknown>;
+    const found = (await client.call({ op: 'key.info', keyHash })) as { info?: Record<string, unknown> };
+    const info = found.info === undefined ? undefined : await withRecordedSpend(found.info, `key:${keyHash}`, ledger);
     // LiteLLM echoes what it was asked for; only the hash is echoed here, so the key is never shown again.
-    return { key: keyHash, ...found };
+    return { key: keyHash, ...found, ...(info === undefined ? {} : { info }) };
   });
 
   app.get('/key/list', async (request) =>
