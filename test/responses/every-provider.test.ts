@@ -1,0 +1,381 @@
+import { generateKeyPairSync } from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
+import { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import {
+  startBedrockMock,
+  startCohereMock,
+  startGeminiMock,
+  startInProcessStack,
+  startMockProvider,
+  type BedrockMock,
+  type CohereMock,
+  type GeminiMock,
+  type InProcessStack,
+  type MockProvider,
+} from '../harness/index.js';
+import { loadConformance } from '../conformance/openapi.js';
+import { BEDROCK_ENV, CLAUDE as BEDROCK_CLAUDE, LONG_TERM, REGION, TEMPORARY } from '../providers/fixtures.js';
+import { serviceAccountKey } from '../providers/google.js';
+import { clearCounters, failureOf, settledTokens } from './fixtures.js';
+
+/**
+ * Issue 16: the OpenAI SDK's Responses API and the Anthropic SDK's Messages
+ * API against a deployment of every provider, on one stack. None of these
+ * providers serves either endpoint natively: each goes through the provider's
+ * chat (via-chat.ts), then through the provider's own protocol, checked by
+ * its native mock. Each request is exactly one provider call (over all the
+ * mocks, so none is called behind the test's back), and the limiter settles
+ * to what the provider billed.
+ */
+
+const MASTER_KEY = 'sk-every-provider-master';
+const GEMINI_KEY = 'AIzaSy-every-provider-0123456789';
+const COHERE_KEY = 'co-every-provider-secret-0123';
+const HOST_KEY = 'sk-or-every-provider-secret-0123';
+const OPENAI_KEY = 'sk-openai-every-provider-secret-0123';
+const PROJECT = 'switchyard-every';
+const LOCATION = 'us-east5';
+const CLIENT_EMAIL = 'gateway@switchyard-every.iam.gserviceaccount.com';
+
+const weather = {
+  type: 'function' as const,
+  name: 'weather',
+  description: 'The weather in a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  strict: false,
+};
+
+/** One provider's counting mock, as the table reads it. */
+interface Counted {
+  readonly calls: number;
+  /** Tokens the provider billed over the calls since the last reset. */
+  readonly billed: number;
+  /** The paths the provider was called on, oldest first. */
+  readonly paths: readonly string[];
+  /** Requests the mock refused as the real provider would (none expected). */
+  readonly refusals: readonly string[];
+}
+
+interface ProviderRow {
+  provider: string;
+  /** The deployment group the clients ask for. */
+  model: string;
+  /** Its model_info id: the limiter's key. */
+  deployment: string;
+  mock(): Counted;
+  /** The provider's path of a call, plain and streamed. */
+  path: RegExp;
+  streamPath: RegExp;
+  /** The provider answers with this text. */
+  reply(text: string): void;
+  /** The provider calls weather(city) (null: the provider cannot call tools). */
+  callWeather: ((city: string) => void) | null;
+}
+
+describe('responses: every provider answers the Responses and Messages APIs through its chat, one call each', () => {
+  let gemini: GeminiMock;
+  let bedrock: BedrockMock;
+  let cohere: CohereMock;
+  let hosts: MockProvider;
+  let stack: InProcessStack;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+  let redis: Redis;
+  const spec = loadConformance();
+
+  const geminiCounted = (): Counted => ({ calls: gemini.calls, billed: gemini.billedTokens, paths: gemini.requests.map((r) => r.path), refusals: gemini.refusals });
+  const rows: ProviderRow[] = [
+    {
+      provider: 'gemini',
+      model: 'gemini-flash',
+      deployment: 'every-gemini',
+      mock: geminiCounted,
+      path: /^\/v1beta\/models\/gemini-2\.5-flash:generateContent$/,
+      streamPath: /^\/v1beta\/models\/gemini-2\.5-flash:streamGenerateContent$/,
+      reply: (text) => gemini.behave('gemini-2.5-flash', { reply: text }),
+      callWeather: (city) => gemini.behave('gemini-2.5-flash', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+    },
+    {
+      provider: 'vertex_ai gemini',
+      model: 'vertex-gemini',
+      deployment: 'every-vertex-gemini',
+      mock: geminiCounted,
+      path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:generateContent$`),
+      streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:streamGenerateContent$`),
+      reply: (text) => gemini.behave('gemini-2.5-pro', { reply: text }),
+      callWeather: (city) => gemini.behave('gemini-2.5-pro', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+    },
+    {
+      provider: 'vertex_ai claude',
+      model: 'vertex-claude',
+      deployment: 'every-vertex-claude',
+      mock: geminiCounted,
+      path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict$`),
+      streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict$`),
+      reply: (text) => gemini.behave('claude-sonnet-4@20250514', { reply: text }),
+      callWeather: (city) => gemini.behave('claude-sonnet-4@20250514', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+    },
+    {
+      provider: 'bedrock converse',
+      model: 'bedrock-claude',
+      deployment: 'every-bedrock',
+      mock: () => ({ calls: bedrock.calls, billed: bedrock.billedTokens, paths: bedrock.requests.map((r) => r.path), refusals: bedrock.refusals }),
+      path: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse$`),
+      streamPath: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse-stream$`),
+      reply: (text) => bedrock.behave(BEDROCK_CLAUDE, { reply: text }),
+      callWeather: (city) => bedrock.behave(BEDROCK_CLAUDE, { reply: 'Checking.', toolCall: { name: 'weather', input: { city } } }),
+    },
+    {
+      provider: 'cohere',
+      model: 'cohere-command',
+      deployment: 'every-cohere',
+      mock: () => ({ calls: cohere.calls, billed: cohere.tokens, paths: cohere.requests.map((r) => r.path), refusals: cohere.refusals }),
+      path: /^\/v2\/chat$/,
+      streamPath: /^\/v2\/chat$/,
+      reply: (text) => cohere.behave('command-a-03-2025', { reply: text }),
+      callWeather: (city) => cohere.behave('command-a-03-2025', { toolCall: { name: 'weather', arguments: { city } } }),
+    },
+    {
+      provider: 'openrouter',
+      model: 'openrouter-llama',
+      deployment: 'every-openrouter',
+      mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), refusals: [] }),
+      path: /^\/v1\/chat\/completions$/,
+      streamPath: /^\/v1\/chat\/completions$/,
+      reply: (text) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: text }),
+      callWeather: (city) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { toolCall: { name: 'weather', arguments: JSON.stringify({ city }) } }),
+    },
+    {
+      provider: 'text-completion-openai',
+      model: 'instruct',
+      deployment: 'every-text-completion',
+      mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), refusals: [] }),
+      path: /^\/v1\/completions$/,
+      streamPath: /^\/v1\/completions$/,
+      reply: (text) => hosts.behave('gpt-3.5-turbo-instruct', { reply: text }),
+      // A completions model has no tools: the gateway refuses them before any call (tested below).
+      callWeather: null,
+    },
+  ];
+
+  /** Calls over every mock: a request that reached more than its own provider shows here. */
+  const allCalls = (): number => gemini.calls + bedrock.calls + cohere.calls + hosts.calls;
+
+  function config(): string {
+    const vertex = `api_base: ${gemini.url}
+      vertex_credentials: os.environ/VERTEX_SA
+      vertex_location: ${LOCATION}
+      tpm: 1000000`;
+    return `model_list:
+  - model_name: gemini-flash
+    litellm_params:
+      model: gemini/gemini-2.5-flash
+      api_base: ${gemini.url}
+      api_key: os.environ/GEMINI_API_KEY
+      tpm: 1000000
+    model_info: { id: every-gemini }
+  - model_name: vertex-gemini
+    litellm_params:
+      model: vertex_ai/gemini-2.5-pro
+      ${vertex}
+    model_info: { id: every-vertex-gemini }
+  - model_name: vertex-claude
+    litellm_params:
+      model: vertex_ai/claude-sonnet-4@20250514
+      ${vertex}
+    model_info: { id: every-vertex-claude }
+  - model_name: bedrock-claude
+    litellm_params:
+      model: bedrock/converse/${BEDROCK_CLAUDE}
+      aws_access_key_id: os.environ/BEDROCK_KEY_ID
+      aws_secret_access_key: os.environ/BEDROCK_SECRET
+      aws_session_token: os.environ/BEDROCK_TOKEN
+      aws_region_name: ${REGION}
+      aws_bedrock_runtime_endpoint: ${bedrock.url}
+      tpm: 1000000
+    model_info: { id: every-bedrock }
+  - model_name: cohere-command
+    litellm_params:
+      model: cohere/command-a-03-2025
+      api_base: ${cohere.url}
+      api_key: os.environ/CO_API_KEY
+      tpm: 1000000
+    model_info: { id: every-cohere }
+  - model_name: openrouter-llama
+    litellm_params:
+      model: openrouter/meta-llama/llama-3.3-70b-instruct
+      api_base: ${hosts.url}
+      api_key: os.environ/OPENROUTER_API_KEY
+      tpm: 1000000
+    model_info: { id: every-openrouter }
+  - model_name: instruct
+    litellm_params:
+      model: text-completion-openai/gpt-3.5-turbo-instruct
+      api_base: ${hosts.url}
+      api_key: os.environ/OPENAI_API_KEY
+      tpm: 1000000
+    model_info: { id: every-text-completion }
+general_settings:
+  master_key: ${MASTER_KEY}
+`;
+  }
+
+  beforeAll(async () => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    gemini = await startGeminiMock({
+      apiKey: GEMINI_KEY,
+      serviceAccount: { clientEmail: CLIENT_EMAIL, publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+      project: PROJECT,
+      location: LOCATION,
+    });
+    bedrock = await startBedrockMock({ region: REGION, credentials: [TEMPORARY, LONG_TERM] });
+    cohere = await startCohereMock({ apiKey: COHERE_KEY });
+    hosts = await startMockProvider();
+    const env = {
+      ...BEDROCK_ENV,
+      GEMINI_API_KEY: GEMINI_KEY,
+      VERTEX_SA: serviceAccountKey({ privateKey, tokenUri: gemini.tokenUri, project: PROJECT, clientEmail: CLIENT_EMAIL }),
+      CO_API_KEY: COHERE_KEY,
+      OPENROUTER_API_KEY: HOST_KEY,
+      OPENAI_API_KEY: OPENAI_KEY,
+    };
+    stack = await startInProcessStack({ servers: inject('servers'), config: config(), env });
+    // maxRetries 0: a retry would be a second provider call the counters must not hide.
+    openai = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${stack.ingressUrls[0]}/v1`, maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: MASTER_KEY, baseURL: stack.ingressUrls[0], maxRetries: 0 });
+    redis = new Redis(inject('servers').redisUrl);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await Promise.all([gemini?.close(), bedrock?.close(), cohere?.close(), hosts?.close()]);
+    redis?.disconnect();
+  });
+  beforeEach(async () => {
+    gemini.reset();
+    bedrock.reset();
+    cohere.reset();
+    hosts.reset();
+    await clearCounters(redis, stack.names.prefix);
+  });
+  // Every request the gateway sent passed the provider's checks (Bedrock's include its SigV4 signature).
+  afterEach(() => {
+    for (const row of rows) expect(row.mock().refusals, row.provider).toEqual([]);
+  });
+
+  /** The request was one call, to the row's provider on `path`, and the limiter settled to its bill. */
+  async function oneCallSettled(row: ProviderRow, path: RegExp): Promise<void> {
+    const mock = row.mock();
+    expect(mock.calls).toBe(1);
+    expect(allCalls()).toBe(1);
+    expect(mock.paths).toHaveLength(1);
+    expect(mock.paths[0]).toMatch(path);
+    expect(mock.billed).toBeGreaterThan(0);
+    expect(await settledTokens(redis, stack.names.prefix, row.deployment)).toBe(mock.billed);
+  }
+
+  describe.each(rows)('responses: $provider', (row) => {
+    it(`responses: ${row.provider} a plain create is one call, a valid Response with the text and the provider's usage, settled`, async () => {
+      row.reply(`Hello from ${row.provider}`);
+      const response = await openai.responses.create({ model: row.model, instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 200 });
+      expect(spec.problems('Response', response)).toEqual([]);
+      expect(response.status).toBe('completed');
+      expect(response.output_text).toBe(`Hello from ${row.provider}`);
+      expect(response.usage!.total_tokens).toBe(row.mock().billed);
+      expect(response.usage!.input_tokens + response.usage!.output_tokens).toBe(response.usage!.total_tokens);
+      await oneCallSettled(row, row.path);
+    });
+
+    it(`responses: ${row.provider} a streamed create with a function tool is one call; the SDK assembles the function_call and response.completed carries the usage`, async () => {
+      if (row.callWeather === null) row.reply('No tools here, only words.');
+      else row.callWeather('Lima');
+      const stream = openai.responses.stream({
+        model: row.model,
+        input: 'Weather in Lima?',
+        ...(row.callWeather === null ? {} : { tools: [weather] }),
+      });
+      const events: ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const final = await stream.finalResponse();
+      for (const event of events) expect(spec.problems('ResponseStreamEvent', event), JSON.stringify(event).slice(0, 300)).toEqual([]);
+      const types = events.map((event) => event.type);
+      expect(types[0]).toBe('response.created');
+      expect(types.at(-1)).toBe('response.completed');
+      expect(types).toContain('response.output_item.added');
+      expect(types).toContain('response.output_item.done');
+      // Sequence numbers count up from 0 without a gap, as OpenAI's do.
+      expect(events.map((event) => event.sequence_number)).toEqual(events.map((_event, i) => i));
+      if (row.callWeather === null) {
+        expect(types).toContain('response.output_text.delta');
+        expect(types).toContain('response.output_text.done');
+        // The SDK's streamed final response is built from the events and has no output_text: read the message.
+        const message = final.output.find((item) => item.type === 'message');
+        expect(message?.content.map((part) => (part.type === 'output_text' ? part.text : '')).join('')).toBe('No tools here, only words.');
+      } else {
+        expect(types).toContain('response.function_call_arguments.delta');
+        expect(types).toContain('response.function_call_arguments.done');
+        const call = final.output.find((item) => item.type === 'function_call');
+        expect(call).toMatchObject({ type: 'function_call', name: 'weather', status: 'completed', call_id: expect.any(String) });
+        expect(JSON.parse((call as { arguments: string }).arguments)).toEqual({ city: 'Lima' });
+        const done = events.find((event) => event.type === 'response.function_call_arguments.done');
+        expect(done).toMatchObject({ arguments: (call as { arguments: string }).arguments });
+      }
+      const completed = events.at(-1) as Extract<ResponseStreamEvent, { type: 'response.completed' }>;
+      expect(completed.response.usage!.total_tokens).toBe(row.mock().billed);
+      expect(final.usage).toEqual(completed.response.usage);
+      await oneCallSettled(row, row.streamPath);
+    });
+
+    it(`responses: ${row.provider} an Anthropic messages.create is one call, an Anthropic message with the provider's usage, settled`, async () => {
+      row.reply(`Hi Claude client, ${row.provider} here`);
+      const message = await anthropic.messages.create({ model: row.model, max_tokens: 200, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello' }] });
+      expect(message).toMatchObject({ type: 'message', role: 'assistant', stop_reason: 'end_turn', content: [{ type: 'text', text: `Hi Claude client, ${row.provider} here` }] });
+      // Anthropic's ids have no fixed format ("may change over time"): the chat answer's id is carried over, as LiteLLM does.
+      expect(message.id).toEqual(expect.any(String));
+      expect(message.id).not.toBe('');
+      expect(message.usage.input_tokens + message.usage.output_tokens).toBe(row.mock().billed);
+      await oneCallSettled(row, row.path);
+    });
+
+    it(`responses: ${row.provider} an Anthropic messages stream is one call; the SDK assembles the message and its usage`, async () => {
+      if (row.callWeather === null) row.reply('Streaming words to Claude');
+      else row.callWeather('Oslo');
+      const stream = anthropic.messages.stream({
+        model: row.model,
+        max_tokens: 200,
+        messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+        ...(row.callWeather === null ? {} : { tools: [{ name: 'weather', description: weather.description, input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }] }),
+      });
+      const types: string[] = [];
+      for await (const event of stream) types.push(event.type);
+      const final = await stream.finalMessage();
+      expect(types[0]).toBe('message_start');
+      expect(types.at(-1)).toBe('message_stop');
+      expect(types).toContain('content_block_start');
+      expect(types).toContain('content_block_delta');
+      expect(types).toContain('content_block_stop');
+      expect(types).toContain('message_delta');
+      if (row.callWeather === null) {
+        expect(final).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: 'Streaming words to Claude' }] });
+      } else {
+        expect(final.stop_reason).toBe('tool_use');
+        expect(final.content.find((block) => block.type === 'tool_use')).toMatchObject({ name: 'weather', input: { city: 'Oslo' }, id: expect.any(String) });
+      }
+      expect(final.usage.input_tokens + final.usage.output_tokens).toBe(row.mock().billed);
+      await oneCallSettled(row, row.streamPath);
+    });
+  });
+
+  it('responses: text-completion-openai a function tool is a 400 naming tools, before any call, on both APIs', async () => {
+    const responses = await failureOf(() => openai.responses.create({ model: 'instruct', input: 'Weather?', tools: [weather] }));
+    expect(responses).toMatchObject({ status: 400, error: expect.objectContaining({ param: 'tools' }) });
+    const messages = await failureOf(() =>
+      anthropic.messages.create({ model: 'instruct', max_tokens: 50, messages: [{ role: 'user', content: 'Weather?' }], tools: [{ name: 'weather', input_schema: { type: 'object' } }] }),
+    );
+    expect(messages).toMatchObject({ status: 400, error: expect.objectContaining({ type: 'error', error: expect.objectContaining({ type: 'invalid_request_error' }) }) });
+    expect(allCalls()).toBe(0);
+  });
+});
