@@ -30,6 +30,8 @@ export interface GeminiMockBehaviour {
   /** End a stream after its first text, with no finishReason or message_stop (a connection cut mid-way). */
   cutStream: boolean;
   finishReason: string;
+  /** Put the credential the request carried (the API key, or the OAuth token) into the error message: a proxy that echoes it. */
+  echoCredentials: boolean;
 }
 
 export interface GeminiRecordedRequest {
@@ -73,7 +75,7 @@ export interface GeminiMockOptions {
   location: string;
 }
 
-const DEFAULTS: GeminiMockBehaviour = { reply: '', toolCalls: [], status: 200, errorMessage: null, cutStream: false, finishReason: 'STOP' };
+const DEFAULTS: GeminiMockBehaviour = { reply: '', toolCalls: [], status: 200, errorMessage: null, cutStream: false, finishReason: 'STOP', echoCredentials: false };
 
 const STATUS_NAME: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -304,10 +306,16 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
   const sendError = (res: ServerResponse, status: number, message: string, details: unknown[] = []): void =>
     send(res, status, { error: { code: status, message, status: STATUS_NAME[status] ?? 'UNKNOWN', ...(details.length > 0 ? { details } : {}) } });
 
-  function geminiAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, res: ServerResponse): void {
+  /** The error a behaviour asks for, with the request's credential in it when it asks for that too. */
+  function behaviourError(b: GeminiMockBehaviour, credential: string, res: ServerResponse): void {
+    const message = b.errorMessage ?? DEFAULT_MESSAGE[b.status] ?? `Mock refused with ${b.status}`;
+    sendError(res, b.status, b.echoCredentials ? `${message} (sent with ${credential})` : message);
+  }
+
+  function geminiAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, credential: string, res: ServerResponse): void {
     const b = { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
     calls += 1;
-    if (b.status >= 300) return sendError(res, b.status, b.errorMessage ?? DEFAULT_MESSAGE[b.status] ?? `Mock refused with ${b.status}`);
+    if (b.status >= 300) return behaviourError(b, credential, res);
     const text = b.reply !== '' ? b.reply : `Mock Gemini answers: ${prompt.lastUserText.slice(0, 200)}`;
     const promptTokens = tokens(prompt.chars);
     const outputTokens = tokens(text.length + JSON.stringify(b.toolCalls).length);
@@ -335,10 +343,10 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
     res.end(out);
   }
 
-  function claudeAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, res: ServerResponse): void {
+  function claudeAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, credential: string, res: ServerResponse): void {
     const b = { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
     calls += 1;
-    if (b.status >= 300) return sendError(res, b.status, b.errorMessage ?? DEFAULT_MESSAGE[b.status] ?? `Mock refused with ${b.status}`);
+    if (b.status >= 300) return behaviourError(b, credential, res);
     const text = b.reply !== '' ? b.reply : `Mock Claude on Vertex answers: ${prompt.lastUserText.slice(0, 200)}`;
     // Claude calls a tool only when the request offers it (`toolCalls` of the behaviour, as tool_use blocks).
     const offered = new Set(Array.isArray(body.tools) ? (body.tools as Json[]).map((tool) => tool.name) : []);
@@ -474,8 +482,9 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
       const prompt = publisher === 'anthropic' ? checkClaude(body as Json) : checkGenerateContent(body as Json);
       if (publisher === 'anthropic' && (body as Json).stream === true && !stream) refuse('stream: true needs :streamRawPredict');
       requests.push({ path, query, headers: req.headers, body: body as Json });
-      if (publisher === 'anthropic') return claudeAnswer(model, body as Json, prompt, stream, res);
-      geminiAnswer(model, body as Json, prompt, stream, res);
+      const credential = String(req.headers['x-goog-api-key'] ?? req.headers.authorization ?? '');
+      if (publisher === 'anthropic') return claudeAnswer(model, body as Json, prompt, stream, credential, res);
+      geminiAnswer(model, body as Json, prompt, stream, credential, res);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       refusals.push(err.message);

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import {
   startBedrockMock,
@@ -55,6 +55,8 @@ interface Counted {
   readonly billed: number;
   /** The paths the provider was called on, oldest first. */
   readonly paths: readonly string[];
+  /** The bodies the provider was sent, oldest first. */
+  readonly bodies: readonly unknown[];
   /** Requests the mock refused as the real provider would (none expected). */
   readonly refusals: readonly string[];
 }
@@ -69,10 +71,16 @@ interface ProviderRow {
   /** The provider's path of a call, plain and streamed. */
   path: RegExp;
   streamPath: RegExp;
-  /** The provider answers with this text. */
+  /** The provider answers with this text (and calls no tool). */
   reply(text: string): void;
   /** The provider calls weather(city) (null: the provider cannot call tools). */
   callWeather: ((city: string) => void) | null;
+  /** The provider answers `status` with its own error, echoing the credential it was sent. */
+  failEchoing(status: number): void;
+  /** The provider's stream dies after its first text. */
+  cutStream(): void;
+  /** What must never reach a client: the credentials the last call carried. */
+  secrets(): string[];
 }
 
 describe('responses: every provider answers the Responses and Messages APIs through its chat, one call each', () => {
@@ -84,9 +92,14 @@ describe('responses: every provider answers the Responses and Messages APIs thro
   let openai: OpenAI;
   let anthropic: Anthropic;
   let redis: Redis;
+  let privateKey: string;
   const spec = loadConformance();
 
-  const geminiCounted = (): Counted => ({ calls: gemini.calls, billed: gemini.billedTokens, paths: gemini.requests.map((r) => r.path), refusals: gemini.refusals });
+  /** Every token Google's endpoint issued (the gateway's cached one included), and the key that signed them. */
+  const vertexSecrets = (): string[] => [...gemini.issuedTokens, privateKey.replace(/-----[A-Z ]+-----|\s/g, '')];
+  /** An OpenAI-shaped error body whose message carries the request's Authorization header back. */
+  const echoingError = { error: { message: 'Rate limit reached for requests sent with {{header:authorization}}', type: 'requests', param: null, code: 'rate_limit_exceeded' } };
+  const geminiCounted = (): Counted => ({ calls: gemini.calls, billed: gemini.billedTokens, paths: gemini.requests.map((r) => r.path), bodies: gemini.requests.map((r) => r.body), refusals: gemini.refusals });
   const rows: ProviderRow[] = [
     {
       provider: 'gemini',
@@ -95,8 +108,11 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       mock: geminiCounted,
       path: /^\/v1beta\/models\/gemini-2\.5-flash:generateContent$/,
       streamPath: /^\/v1beta\/models\/gemini-2\.5-flash:streamGenerateContent$/,
-      reply: (text) => gemini.behave('gemini-2.5-flash', { reply: text }),
+      reply: (text) => gemini.behave('gemini-2.5-flash', { reply: text, toolCalls: [] }),
       callWeather: (city) => gemini.behave('gemini-2.5-flash', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+      failEchoing: (status) => gemini.behave('gemini-2.5-flash', { status, echoCredentials: true }),
+      cutStream: () => gemini.behave('gemini-2.5-flash', { reply: 'a long answer that is cut', cutStream: true }),
+      secrets: () => [GEMINI_KEY],
     },
     {
       provider: 'vertex_ai gemini',
@@ -105,8 +121,11 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       mock: geminiCounted,
       path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:generateContent$`),
       streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:streamGenerateContent$`),
-      reply: (text) => gemini.behave('gemini-2.5-pro', { reply: text }),
+      reply: (text) => gemini.behave('gemini-2.5-pro', { reply: text, toolCalls: [] }),
       callWeather: (city) => gemini.behave('gemini-2.5-pro', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+      failEchoing: (status) => gemini.behave('gemini-2.5-pro', { status, echoCredentials: true }),
+      cutStream: () => gemini.behave('gemini-2.5-pro', { reply: 'a long answer that is cut', cutStream: true }),
+      secrets: vertexSecrets,
     },
     {
       provider: 'vertex_ai claude',
@@ -115,49 +134,68 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       mock: geminiCounted,
       path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict$`),
       streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict$`),
-      reply: (text) => gemini.behave('claude-sonnet-4@20250514', { reply: text }),
+      reply: (text) => gemini.behave('claude-sonnet-4@20250514', { reply: text, toolCalls: [] }),
       callWeather: (city) => gemini.behave('claude-sonnet-4@20250514', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+      failEchoing: (status) => gemini.behave('claude-sonnet-4@20250514', { status, echoCredentials: true }),
+      cutStream: () => gemini.behave('claude-sonnet-4@20250514', { reply: 'a long answer that is cut', cutStream: true }),
+      secrets: vertexSecrets,
     },
     {
       provider: 'bedrock converse',
       model: 'bedrock-claude',
       deployment: 'every-bedrock',
-      mock: () => ({ calls: bedrock.calls, billed: bedrock.billedTokens, paths: bedrock.requests.map((r) => r.path), refusals: bedrock.refusals }),
+      mock: () => ({ calls: bedrock.calls, billed: bedrock.billedTokens, paths: bedrock.requests.map((r) => r.path), bodies: bedrock.requests.map((r) => r.body), refusals: bedrock.refusals }),
       path: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse$`),
       streamPath: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse-stream$`),
-      reply: (text) => bedrock.behave(BEDROCK_CLAUDE, { reply: text }),
+      reply: (text) => bedrock.behave(BEDROCK_CLAUDE, { reply: text, toolCall: null }),
       callWeather: (city) => bedrock.behave(BEDROCK_CLAUDE, { reply: 'Checking.', toolCall: { name: 'weather', input: { city } } }),
+      failEchoing: (status) => bedrock.behave(BEDROCK_CLAUDE, { status, echoAuthorization: true }),
+      cutStream: () => bedrock.behave(BEDROCK_CLAUDE, { reply: 'a long answer that is cut', streamException: 'modelStreamErrorException' }),
+      secrets: () => [
+        TEMPORARY.secretAccessKey,
+        TEMPORARY.sessionToken,
+        ...bedrock.requests.map((request) => /Signature=([0-9a-f]{64})/.exec(String(request.headers.authorization))?.[1] ?? 'no signature sent'),
+      ],
     },
     {
       provider: 'cohere',
       model: 'cohere-command',
       deployment: 'every-cohere',
-      mock: () => ({ calls: cohere.calls, billed: cohere.tokens, paths: cohere.requests.map((r) => r.path), refusals: cohere.refusals }),
+      mock: () => ({ calls: cohere.calls, billed: cohere.tokens, paths: cohere.requests.map((r) => r.path), bodies: cohere.requests.map((r) => r.body), refusals: cohere.refusals }),
       path: /^\/v2\/chat$/,
       streamPath: /^\/v2\/chat$/,
-      reply: (text) => cohere.behave('command-a-03-2025', { reply: text }),
+      reply: (text) => cohere.behave('command-a-03-2025', { reply: text, toolCall: null }),
       callWeather: (city) => cohere.behave('command-a-03-2025', { toolCall: { name: 'weather', arguments: { city } } }),
+      failEchoing: (status) => cohere.behave('command-a-03-2025', { status, echoCredentials: true }),
+      cutStream: () => cohere.behave('command-a-03-2025', { reply: 'a long answer that is cut', cutStream: true }),
+      secrets: () => [COHERE_KEY],
     },
     {
       provider: 'openrouter',
       model: 'openrouter-llama',
       deployment: 'every-openrouter',
-      mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), refusals: [] }),
+      mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), bodies: hosts.requests.map((r) => r.body), refusals: [] }),
       path: /^\/v1\/chat\/completions$/,
       streamPath: /^\/v1\/chat\/completions$/,
-      reply: (text) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: text }),
+      reply: (text) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: text, toolCall: null }),
       callWeather: (city) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { toolCall: { name: 'weather', arguments: JSON.stringify({ city }) } }),
+      failEchoing: (status) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { status, errorBody: echoingError }),
+      cutStream: () => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: 'a long answer that is cut', streamChunks: 4, cutStreamAfter: 2, chunkDelayMs: 50 }),
+      secrets: () => [HOST_KEY],
     },
     {
       provider: 'text-completion-openai',
       model: 'instruct',
       deployment: 'every-text-completion',
-      mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), refusals: [] }),
+      mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), bodies: hosts.requests.map((r) => r.body), refusals: [] }),
       path: /^\/v1\/completions$/,
       streamPath: /^\/v1\/completions$/,
-      reply: (text) => hosts.behave('gpt-3.5-turbo-instruct', { reply: text }),
+      reply: (text) => hosts.behave('gpt-3.5-turbo-instruct', { reply: text, toolCall: null }),
       // A completions model has no tools: the gateway refuses them before any call (tested below).
       callWeather: null,
+      failEchoing: (status) => hosts.behave('gpt-3.5-turbo-instruct', { status, errorBody: echoingError }),
+      cutStream: () => hosts.behave('gpt-3.5-turbo-instruct', { reply: 'a long answer that is cut', streamChunks: 4, cutStreamAfter: 2, chunkDelayMs: 50 }),
+      secrets: () => [OPENAI_KEY],
     },
   ];
 
@@ -218,6 +256,9 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       api_key: os.environ/OPENAI_API_KEY
       tpm: 1000000
     model_info: { id: every-text-completion }
+# A deployment that fails cools down (LiteLLM's default); the error tests below fail each one on purpose.
+router_settings:
+  disable_cooldowns: true
 general_settings:
   master_key: ${MASTER_KEY}
 `;
@@ -225,7 +266,7 @@ general_settings:
 
   beforeAll(async () => {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     gemini = await startGeminiMock({
       apiKey: GEMINI_KEY,
       serviceAccount: { clientEmail: CLIENT_EMAIL, publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
@@ -366,6 +407,116 @@ general_settings:
       }
       expect(final.usage.input_tokens + final.usage.output_tokens).toBe(row.mock().billed);
       await oneCallSettled(row, row.streamPath);
+    });
+  });
+
+  describe.each(rows.filter((row) => row.callWeather !== null))('responses: $provider tool round trips', (row) => {
+    it(`responses: ${row.provider} a function_call_output goes back as the provider's tool result: one call a turn, a conversation the provider accepts`, async () => {
+      row.callWeather!('Quito');
+      const input: ResponseInputItem[] = [{ role: 'user', content: 'Weather in Quito?' }];
+      const first = await openai.responses.create({ model: row.model, input, tools: [weather] });
+      const call = first.output.find((item) => item.type === 'function_call');
+      expect(call).toMatchObject({ name: 'weather', call_id: expect.any(String) });
+      row.reply('Quito is mild today.');
+      const second = await openai.responses.create({
+        model: row.model,
+        input: [...input, ...(first.output as ResponseInputItem[]), { type: 'function_call_output', call_id: call!.call_id, output: '{"temperature_c":14}' }],
+        tools: [weather],
+      });
+      expect(second.output_text).toBe('Quito is mild today.');
+      // The second call carried the tool result back (each mock refuses a result that answers no call of the turn before).
+      expect(JSON.stringify(row.mock().bodies[1])).toContain('temperature_c');
+      expect(row.mock().calls).toBe(2);
+      expect(allCalls()).toBe(2);
+    });
+
+    it(`responses: ${row.provider} an Anthropic tool_result goes back as the provider's tool result: one call a turn, a conversation the provider accepts`, async () => {
+      row.callWeather!('Quito');
+      const tools: Anthropic.Messages.Tool[] = [{ name: 'weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+      const question: Anthropic.Messages.MessageParam = { role: 'user', content: 'Weather in Quito?' };
+      const first = await anthropic.messages.create({ model: row.model, max_tokens: 200, messages: [question], tools });
+      expect(first.stop_reason).toBe('tool_use');
+      const use = first.content.find((block) => block.type === 'tool_use');
+      expect(use).toMatchObject({ name: 'weather', input: { city: 'Quito' } });
+      row.reply('Quito is mild today.');
+      const second = await anthropic.messages.create({
+        model: row.model,
+        max_tokens: 200,
+        tools,
+        messages: [question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use!.id, content: '{"temperature_c":14}' }] }],
+      });
+      expect(second.content).toEqual([{ type: 'text', text: 'Quito is mild today.' }]);
+      expect(JSON.stringify(row.mock().bodies[1])).toContain('temperature_c');
+      expect(row.mock().calls).toBe(2);
+      expect(allCalls()).toBe(2);
+    });
+  });
+
+  /** What a client could read of a failure: its message, its body and its headers. */
+  const seen = (error: unknown): string => {
+    const failure = error as { message: string; error?: unknown; headers?: Headers };
+    return JSON.stringify({ message: failure.message, body: failure.error, headers: failure.headers ? [...failure.headers] : [] });
+  };
+
+  describe.each(rows)('responses: $provider when it fails', (row) => {
+    it(`responses: ${row.provider} a 429 echoing its credential is one call and an OpenAI 429 on /v1/responses, the credential redacted`, async () => {
+      row.failEchoing(429);
+      const failure = await failureOf(() => openai.responses.create({ model: row.model, input: 'hi' }));
+      expect(failure).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(failure.message).toContain('[redacted]');
+      for (const secret of row.secrets()) expect(seen(failure)).not.toContain(secret);
+      expect(row.mock().calls).toBe(1);
+      expect(allCalls()).toBe(1);
+    });
+
+    it(`responses: ${row.provider} a 429 echoing its credential is one call and Anthropic's rate_limit_error on /v1/messages, the credential redacted`, async () => {
+      row.failEchoing(429);
+      const failure = await failureOf(() => anthropic.messages.create({ model: row.model, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }));
+      expect(failure).toBeInstanceOf(Anthropic.RateLimitError);
+      expect(failure.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringContaining('[redacted]') } });
+      for (const secret of row.secrets()) expect(seen(failure)).not.toContain(secret);
+      expect(row.mock().calls).toBe(1);
+      expect(allCalls()).toBe(1);
+    });
+
+    // A cut the gateway sees before it relayed anything is an HTTP error (502); one after is an error event in the stream.
+    it(`responses: ${row.provider} a stream cut mid-way is one call and a Responses error (a 502, or an error event last), never response.completed`, async () => {
+      row.cutStream();
+      const events: ResponseStreamEvent[] = [];
+      const failure = await openai.responses
+        .create({ model: row.model, input: 'Tell me a long story', stream: true })
+        .then(async (stream) => {
+          for await (const event of stream) events.push(event);
+          return null;
+        })
+        .catch((error: unknown) => error);
+      if (failure !== null) {
+        expect(failure).toMatchObject({ status: 502 });
+        expect(events).toEqual([]);
+      } else {
+        expect(events[0]!.type).toBe('response.created');
+        const last = events.at(-1) as unknown as Record<string, unknown>;
+        expect(last.type).toBe('error');
+        expect(spec.problems('ResponseErrorEvent', last)).toEqual([]);
+        expect(events.some((event) => event.type === 'response.completed')).toBe(false);
+      }
+      expect(row.mock().calls).toBe(1);
+      expect(allCalls()).toBe(1);
+    });
+
+    it(`responses: ${row.provider} a stream cut mid-way is one call and an error the Anthropic SDK raises, never message_stop`, async () => {
+      row.cutStream();
+      const types: string[] = [];
+      const failure = await failureOf(async () => {
+        const stream = anthropic.messages.stream({ model: row.model, max_tokens: 200, messages: [{ role: 'user', content: 'Tell me a long story' }] });
+        for await (const event of stream) types.push(event.type);
+      });
+      expect(failure).toBeInstanceOf(Anthropic.APIError);
+      if (types.length === 0) expect(failure).toMatchObject({ status: 502, error: { type: 'error', error: { type: 'api_error' } } });
+      else expect(types[0]).toBe('message_start');
+      expect(types).not.toContain('message_stop');
+      expect(row.mock().calls).toBe(1);
+      expect(allCalls()).toBe(1);
     });
   });
 
