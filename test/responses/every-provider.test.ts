@@ -452,6 +452,28 @@ general_settings:
     });
   });
 
+  // Bedrock reports Claude's prompt cache: reads and writes are input tokens billed apart, and each protocol names them its own way.
+  it('responses: bedrock cache reads and writes are Responses\' cached_tokens and Anthropic\'s cache fields, plain and streamed, the totals still the bill', async () => {
+    bedrock.behave(BEDROCK_CLAUDE, { reply: 'Cached answer', cacheReadTokens: 30, cacheWriteTokens: 2 });
+    const response = await openai.responses.create({ model: 'bedrock-claude', input: 'Say something cached' });
+    expect(response.usage!.input_tokens_details.cached_tokens).toBe(30);
+    expect(response.usage!.total_tokens).toBe(bedrock.billedTokens);
+
+    const billedBefore = bedrock.billedTokens;
+    const message = await anthropic.messages.create({ model: 'bedrock-claude', max_tokens: 50, messages: [{ role: 'user', content: 'Say something cached' }] });
+    const sent = bedrock.requests.at(-1)!;
+    expect(sent.body).toMatchObject({ messages: [{ role: 'user', content: [{ text: 'Say something cached' }] }] });
+    expect(message.usage).toMatchObject({ cache_read_input_tokens: 30, cache_creation_input_tokens: 2 });
+    const { input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens } = message.usage;
+    expect(input_tokens + output_tokens + cache_read_input_tokens! + cache_creation_input_tokens!).toBe(bedrock.billedTokens - billedBefore);
+
+    // The same prompt and reply streamed: the same four counts.
+    const streamed = await anthropic.messages.stream({ model: 'bedrock-claude', max_tokens: 50, messages: [{ role: 'user', content: 'Say something cached' }] }).finalMessage();
+    expect(streamed.usage).toMatchObject({ input_tokens, output_tokens, cache_read_input_tokens: 30, cache_creation_input_tokens: 2 });
+    expect(bedrock.calls).toBe(3);
+    expect(allCalls()).toBe(3);
+  });
+
   /** What a client could read of a failure: its message, its body and its headers. */
   const seen = (error: unknown): string => {
     const failure = error as { message: string; error?: unknown; headers?: Headers };
