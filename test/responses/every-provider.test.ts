@@ -48,6 +48,11 @@ const weather = {
   strict: false,
 };
 
+/** The value at a path of a JSON body (undefined where any step is missing). */
+function at(body: unknown, ...path: string[]): unknown {
+  return path.reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined), body);
+}
+
 /** One provider's counting mock, as the table reads it. */
 interface Counted {
   readonly calls: number;
@@ -68,6 +73,8 @@ interface ProviderRow {
   /** Its model_info id: the limiter's key. */
   deployment: string;
   mock(): Counted;
+  /** The output-token cap of a body the provider was sent, read where the provider takes it. */
+  maxTokensOf(body: unknown): unknown;
   /** The provider's path of a call, plain and streamed. */
   path: RegExp;
   streamPath: RegExp;
@@ -105,6 +112,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'gemini',
       model: 'gemini-flash',
       deployment: 'every-gemini',
+      maxTokensOf: (body) => at(body, 'generationConfig', 'maxOutputTokens'),
       mock: geminiCounted,
       path: /^\/v1beta\/models\/gemini-2\.5-flash:generateContent$/,
       streamPath: /^\/v1beta\/models\/gemini-2\.5-flash:streamGenerateContent$/,
@@ -118,6 +126,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'vertex_ai gemini',
       model: 'vertex-gemini',
       deployment: 'every-vertex-gemini',
+      maxTokensOf: (body) => at(body, 'generationConfig', 'maxOutputTokens'),
       mock: geminiCounted,
       path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:generateContent$`),
       streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:streamGenerateContent$`),
@@ -131,6 +140,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'vertex_ai claude',
       model: 'vertex-claude',
       deployment: 'every-vertex-claude',
+      maxTokensOf: (body) => at(body, 'max_tokens'),
       mock: geminiCounted,
       path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict$`),
       streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict$`),
@@ -144,6 +154,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'bedrock converse',
       model: 'bedrock-claude',
       deployment: 'every-bedrock',
+      maxTokensOf: (body) => at(body, 'inferenceConfig', 'maxTokens'),
       mock: () => ({ calls: bedrock.calls, billed: bedrock.billedTokens, paths: bedrock.requests.map((r) => r.path), bodies: bedrock.requests.map((r) => r.body), refusals: bedrock.refusals }),
       path: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse$`),
       streamPath: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse-stream$`),
@@ -161,6 +172,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'cohere',
       model: 'cohere-command',
       deployment: 'every-cohere',
+      maxTokensOf: (body) => at(body, 'max_tokens'),
       mock: () => ({ calls: cohere.calls, billed: cohere.tokens, paths: cohere.requests.map((r) => r.path), bodies: cohere.requests.map((r) => r.body), refusals: cohere.refusals }),
       path: /^\/v2\/chat$/,
       streamPath: /^\/v2\/chat$/,
@@ -174,6 +186,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'openrouter',
       model: 'openrouter-llama',
       deployment: 'every-openrouter',
+      maxTokensOf: (body) => at(body, 'max_tokens'),
       mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), bodies: hosts.requests.map((r) => r.body), refusals: [] }),
       path: /^\/v1\/chat\/completions$/,
       streamPath: /^\/v1\/chat\/completions$/,
@@ -187,6 +200,7 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       provider: 'text-completion-openai',
       model: 'instruct',
       deployment: 'every-text-completion',
+      maxTokensOf: (body) => at(body, 'max_tokens'),
       mock: () => ({ calls: hosts.calls, billed: hosts.billedTokens, paths: hosts.requests.map((r) => r.path), bodies: hosts.requests.map((r) => r.body), refusals: [] }),
       path: /^\/v1\/completions$/,
       streamPath: /^\/v1\/completions$/,
@@ -327,6 +341,10 @@ general_settings:
       expect(response.output_text).toBe(`Hello from ${row.provider}`);
       expect(response.usage!.total_tokens).toBe(row.mock().billed);
       expect(response.usage!.input_tokens + response.usage!.output_tokens).toBe(response.usage!.total_tokens);
+      // The instructions and the cap reached the provider, in its own terms.
+      const sent = row.mock().bodies[0];
+      expect(JSON.stringify(sent)).toContain('Be brief.');
+      expect(row.maxTokensOf(sent)).toBe(200);
       await oneCallSettled(row, row.path);
     });
 
@@ -378,6 +396,9 @@ general_settings:
       expect(message.id).toEqual(expect.any(String));
       expect(message.id).not.toBe('');
       expect(message.usage.input_tokens + message.usage.output_tokens).toBe(row.mock().billed);
+      const sent = row.mock().bodies[0];
+      expect(JSON.stringify(sent)).toContain('Be brief.');
+      expect(row.maxTokensOf(sent)).toBe(200);
       await oneCallSettled(row, row.path);
     });
 
