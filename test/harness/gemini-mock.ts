@@ -30,6 +30,8 @@ export interface GeminiMockBehaviour {
   /** End a stream after its first text, with no finishReason or message_stop (a connection cut mid-way). */
   cutStream: boolean;
   finishReason: string;
+  /** Claude on Vertex answers with its tool uses alone, no text before them: what Claude does when tool_choice forces a tool. */
+  toolOnly: boolean;
   /** Put the credential the request carried (the API key, or the OAuth token) into the error message: a proxy that echoes it. */
   echoCredentials: boolean;
 }
@@ -75,7 +77,7 @@ export interface GeminiMockOptions {
   location: string;
 }
 
-const DEFAULTS: GeminiMockBehaviour = { reply: '', toolCalls: [], status: 200, errorMessage: null, cutStream: false, finishReason: 'STOP', echoCredentials: false };
+const DEFAULTS: GeminiMockBehaviour = { reply: '', toolCalls: [], status: 200, errorMessage: null, cutStream: false, finishReason: 'STOP', echoCredentials: false, toolOnly: false };
 
 const STATUS_NAME: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -347,34 +349,38 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
     const b = { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
     calls += 1;
     if (b.status >= 300) return behaviourError(b, credential, res);
-    const text = b.reply !== '' ? b.reply : `Mock Claude on Vertex answers: ${prompt.lastUserText.slice(0, 200)}`;
     // Claude calls a tool only when the request offers it (`toolCalls` of the behaviour, as tool_use blocks).
     const offered = new Set(Array.isArray(body.tools) ? (body.tools as Json[]).map((tool) => tool.name) : []);
     const toolUses = b.toolCalls.filter((call) => offered.has(call.name)).map((call) => ({ type: 'tool_use', id: `toolu_vrtx_${randomBytes(6).toString('hex')}`, name: call.name, input: call.args }));
+    const text = toolUses.length > 0 && b.toolOnly ? '' : b.reply !== '' ? b.reply : `Mock Claude on Vertex answers: ${prompt.lastUserText.slice(0, 200)}`;
+    const blocks: Json[] = [...(text === '' ? [] : [{ type: 'text', text }]), ...toolUses];
     const usage = { input_tokens: tokens(prompt.chars), output_tokens: tokens(text.length + (toolUses.length === 0 ? 0 : JSON.stringify(b.toolCalls).length)) };
     billed += usage.input_tokens + usage.output_tokens;
     const id = `msg_vrtx_${randomBytes(6).toString('hex')}`;
     const stopReason = toolUses.length === 0 ? 'end_turn' : 'tool_use';
-    if (!stream) return send(res, 200, { id, type: 'message', role: 'assistant', model, content: [{ type: 'text', text }, ...toolUses], stop_reason: stopReason, stop_sequence: null, usage });
+    if (!stream) return send(res, 200, { id, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const event = (name: string, data: Json): string => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
     let out = event('message_start', { message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
-    out += event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-    for (const word of text.split(/(?<=\s)/)) {
-      out += event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
-      if (b.cutStream) {
-        res.end(out);
-        return;
+    const first = text === '' ? 0 : 1;
+    if (text !== '') {
+      out += event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+      for (const word of text.split(/(?<=\s)/)) {
+        out += event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
+        if (b.cutStream) {
+          res.end(out);
+          return;
+        }
       }
+      out += event('content_block_stop', { index: 0 });
     }
-    out += event('content_block_stop', { index: 0 });
     for (const [i, toolUse] of toolUses.entries()) {
       const json = JSON.stringify(toolUse.input);
       const half = Math.ceil(json.length / 2);
-      out += event('content_block_start', { index: i + 1, content_block: { ...toolUse, input: {} } });
-      out += event('content_block_delta', { index: i + 1, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } });
-      out += event('content_block_delta', { index: i + 1, delta: { type: 'input_json_delta', partial_json: json.slice(half) } });
-      out += event('content_block_stop', { index: i + 1 });
+      out += event('content_block_start', { index: first + i, content_block: { ...toolUse, input: {} } });
+      out += event('content_block_delta', { index: first + i, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } });
+      out += event('content_block_delta', { index: first + i, delta: { type: 'input_json_delta', partial_json: json.slice(half) } });
+      out += event('content_block_stop', { index: first + i });
     }
     out += event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
     out += event('message_stop', {});

@@ -32,6 +32,10 @@ import { clearCounters, failureOf, settledTokens } from './fixtures.js';
  */
 
 const MASTER_KEY = 'sk-every-provider-master';
+/** The tool a Claude deployment is forced to call for JSON output (LiteLLM's name, libs/providers anthropic shapes). */
+const JSON_TOOL = 'json_tool_call';
+/** A 1x1 PNG. */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const GEMINI_KEY = 'AIzaSy-every-provider-0123456789';
 const COHERE_KEY = 'co-every-provider-secret-0123';
 const HOST_KEY = 'sk-or-every-provider-secret-0123';
@@ -80,10 +84,12 @@ interface ProviderRow {
   streamPath: RegExp;
   /** The provider answers with this text (and calls no tool). */
   reply(text: string): void;
-  /** The provider calls weather(city) (null: the provider cannot call tools). */
-  callWeather: ((city: string) => void) | null;
+  /** The provider calls this tool (null: the provider cannot call tools). */
+  callTool: ((name: string, input: Record<string, unknown>) => void) | null;
   /** The provider answers `status` with its own error, echoing the credential it was sent. */
   failEchoing(status: number): void;
+  /** The provider answers a request for JSON with this value, the way it does (Claude: the forced JSON tool, alone). */
+  answerJson(value: Record<string, unknown>): void;
   /** The provider's stream dies after its first text. */
   cutStream(): void;
   /** What must never reach a client: the credentials the last call carried. */
@@ -117,7 +123,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       path: /^\/v1beta\/models\/gemini-2\.5-flash:generateContent$/,
       streamPath: /^\/v1beta\/models\/gemini-2\.5-flash:streamGenerateContent$/,
       reply: (text) => gemini.behave('gemini-2.5-flash', { reply: text, toolCalls: [] }),
-      callWeather: (city) => gemini.behave('gemini-2.5-flash', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+      callTool: (name, input) => gemini.behave('gemini-2.5-flash', { reply: 'Checking.', toolCalls: [{ name, args: input }] }),
+      answerJson: (value) => gemini.behave('gemini-2.5-flash', { reply: JSON.stringify(value), toolCalls: [] }),
       failEchoing: (status) => gemini.behave('gemini-2.5-flash', { status, echoCredentials: true }),
       cutStream: () => gemini.behave('gemini-2.5-flash', { reply: 'a long answer that is cut', cutStream: true }),
       secrets: () => [GEMINI_KEY],
@@ -131,7 +138,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:generateContent$`),
       streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/gemini-2\\.5-pro:streamGenerateContent$`),
       reply: (text) => gemini.behave('gemini-2.5-pro', { reply: text, toolCalls: [] }),
-      callWeather: (city) => gemini.behave('gemini-2.5-pro', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+      callTool: (name, input) => gemini.behave('gemini-2.5-pro', { reply: 'Checking.', toolCalls: [{ name, args: input }] }),
+      answerJson: (value) => gemini.behave('gemini-2.5-pro', { reply: JSON.stringify(value), toolCalls: [] }),
       failEchoing: (status) => gemini.behave('gemini-2.5-pro', { status, echoCredentials: true }),
       cutStream: () => gemini.behave('gemini-2.5-pro', { reply: 'a long answer that is cut', cutStream: true }),
       secrets: vertexSecrets,
@@ -145,7 +153,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       path: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict$`),
       streamPath: new RegExp(`^/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict$`),
       reply: (text) => gemini.behave('claude-sonnet-4@20250514', { reply: text, toolCalls: [] }),
-      callWeather: (city) => gemini.behave('claude-sonnet-4@20250514', { reply: 'Checking.', toolCalls: [{ name: 'weather', args: { city } }] }),
+      callTool: (name, input) => gemini.behave('claude-sonnet-4@20250514', { reply: 'Checking.', toolCalls: [{ name, args: input }] }),
+      answerJson: (value) => gemini.behave('claude-sonnet-4@20250514', { toolCalls: [{ name: JSON_TOOL, args: value }], toolOnly: true }),
       failEchoing: (status) => gemini.behave('claude-sonnet-4@20250514', { status, echoCredentials: true }),
       cutStream: () => gemini.behave('claude-sonnet-4@20250514', { reply: 'a long answer that is cut', cutStream: true }),
       secrets: vertexSecrets,
@@ -159,7 +168,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       path: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse$`),
       streamPath: new RegExp(`^/model/${BEDROCK_CLAUDE.replace(':', '%3A').replace(/\./g, '\\.')}/converse-stream$`),
       reply: (text) => bedrock.behave(BEDROCK_CLAUDE, { reply: text, toolCall: null }),
-      callWeather: (city) => bedrock.behave(BEDROCK_CLAUDE, { reply: 'Checking.', toolCall: { name: 'weather', input: { city } } }),
+      callTool: (name, input) => bedrock.behave(BEDROCK_CLAUDE, { reply: 'Checking.', toolCall: { name, input } }),
+      answerJson: (value) => bedrock.behave(BEDROCK_CLAUDE, { toolCall: { name: JSON_TOOL, input: value }, toolOnly: true }),
       failEchoing: (status) => bedrock.behave(BEDROCK_CLAUDE, { status, echoAuthorization: true }),
       cutStream: () => bedrock.behave(BEDROCK_CLAUDE, { reply: 'a long answer that is cut', streamException: 'modelStreamErrorException' }),
       secrets: () => [
@@ -177,7 +187,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       path: /^\/v2\/chat$/,
       streamPath: /^\/v2\/chat$/,
       reply: (text) => cohere.behave('command-a-03-2025', { reply: text, toolCall: null }),
-      callWeather: (city) => cohere.behave('command-a-03-2025', { toolCall: { name: 'weather', arguments: { city } } }),
+      callTool: (name, input) => cohere.behave('command-a-03-2025', { toolCall: { name, arguments: input } }),
+      answerJson: (value) => cohere.behave('command-a-03-2025', { reply: JSON.stringify(value), toolCall: null }),
       failEchoing: (status) => cohere.behave('command-a-03-2025', { status, echoCredentials: true }),
       cutStream: () => cohere.behave('command-a-03-2025', { reply: 'a long answer that is cut', cutStream: true }),
       secrets: () => [COHERE_KEY],
@@ -191,7 +202,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       path: /^\/v1\/chat\/completions$/,
       streamPath: /^\/v1\/chat\/completions$/,
       reply: (text) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: text, toolCall: null }),
-      callWeather: (city) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { toolCall: { name: 'weather', arguments: JSON.stringify({ city }) } }),
+      callTool: (name, input) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { toolCall: { name, arguments: JSON.stringify(input) } }),
+      answerJson: (value) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: JSON.stringify(value), toolCall: null }),
       failEchoing: (status) => hosts.behave('meta-llama/llama-3.3-70b-instruct', { status, errorBody: echoingError }),
       cutStream: () => hosts.behave('meta-llama/llama-3.3-70b-instruct', { reply: 'a long answer that is cut', streamChunks: 4, cutStreamAfter: 2, chunkDelayMs: 50 }),
       secrets: () => [HOST_KEY],
@@ -206,7 +218,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
       streamPath: /^\/v1\/completions$/,
       reply: (text) => hosts.behave('gpt-3.5-turbo-instruct', { reply: text, toolCall: null }),
       // A completions model has no tools: the gateway refuses them before any call (tested below).
-      callWeather: null,
+      callTool: null,
+      answerJson: () => undefined,
       failEchoing: (status) => hosts.behave('gpt-3.5-turbo-instruct', { status, errorBody: echoingError }),
       cutStream: () => hosts.behave('gpt-3.5-turbo-instruct', { reply: 'a long answer that is cut', streamChunks: 4, cutStreamAfter: 2, chunkDelayMs: 50 }),
       secrets: () => [OPENAI_KEY],
@@ -349,12 +362,12 @@ general_settings:
     });
 
     it(`responses: ${row.provider} a streamed create with a function tool is one call; the SDK assembles the function_call and response.completed carries the usage`, async () => {
-      if (row.callWeather === null) row.reply('No tools here, only words.');
-      else row.callWeather('Lima');
+      if (row.callTool === null) row.reply('No tools here, only words.');
+      else row.callTool('weather', { city: 'Lima' });
       const stream = openai.responses.stream({
         model: row.model,
         input: 'Weather in Lima?',
-        ...(row.callWeather === null ? {} : { tools: [weather] }),
+        ...(row.callTool === null ? {} : { tools: [weather] }),
       });
       const events: ResponseStreamEvent[] = [];
       for await (const event of stream) events.push(event);
@@ -367,7 +380,7 @@ general_settings:
       expect(types).toContain('response.output_item.done');
       // Sequence numbers count up from 0 without a gap, as OpenAI's do.
       expect(events.map((event) => event.sequence_number)).toEqual(events.map((_event, i) => i));
-      if (row.callWeather === null) {
+      if (row.callTool === null) {
         expect(types).toContain('response.output_text.delta');
         expect(types).toContain('response.output_text.done');
         // The SDK's streamed final response is built from the events and has no output_text: read the message.
@@ -403,13 +416,13 @@ general_settings:
     });
 
     it(`responses: ${row.provider} an Anthropic messages stream is one call; the SDK assembles the message and its usage`, async () => {
-      if (row.callWeather === null) row.reply('Streaming words to Claude');
-      else row.callWeather('Oslo');
+      if (row.callTool === null) row.reply('Streaming words to Claude');
+      else row.callTool('weather', { city: 'Oslo' });
       const stream = anthropic.messages.stream({
         model: row.model,
         max_tokens: 200,
         messages: [{ role: 'user', content: 'Weather in Oslo?' }],
-        ...(row.callWeather === null ? {} : { tools: [{ name: 'weather', description: weather.description, input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }] }),
+        ...(row.callTool === null ? {} : { tools: [{ name: 'weather', description: weather.description, input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }] }),
       });
       const types: string[] = [];
       for await (const event of stream) types.push(event.type);
@@ -420,7 +433,7 @@ general_settings:
       expect(types).toContain('content_block_delta');
       expect(types).toContain('content_block_stop');
       expect(types).toContain('message_delta');
-      if (row.callWeather === null) {
+      if (row.callTool === null) {
         expect(final).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: 'Streaming words to Claude' }] });
       } else {
         expect(final.stop_reason).toBe('tool_use');
@@ -431,9 +444,9 @@ general_settings:
     });
   });
 
-  describe.each(rows.filter((row) => row.callWeather !== null))('responses: $provider tool round trips', (row) => {
+  describe.each(rows.filter((row) => row.callTool !== null))('responses: $provider tool round trips', (row) => {
     it(`responses: ${row.provider} a function_call_output goes back as the provider's tool result: one call a turn, a conversation the provider accepts`, async () => {
-      row.callWeather!('Quito');
+      row.callTool!('weather', { city: 'Quito' });
       const input: ResponseInputItem[] = [{ role: 'user', content: 'Weather in Quito?' }];
       const first = await openai.responses.create({ model: row.model, input, tools: [weather] });
       const call = first.output.find((item) => item.type === 'function_call');
@@ -452,7 +465,7 @@ general_settings:
     });
 
     it(`responses: ${row.provider} an Anthropic tool_result goes back as the provider's tool result: one call a turn, a conversation the provider accepts`, async () => {
-      row.callWeather!('Quito');
+      row.callTool!('weather', { city: 'Quito' });
       const tools: Anthropic.Messages.Tool[] = [{ name: 'weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
       const question: Anthropic.Messages.MessageParam = { role: 'user', content: 'Weather in Quito?' };
       const first = await anthropic.messages.create({ model: row.model, max_tokens: 200, messages: [question], tools });
@@ -468,6 +481,63 @@ general_settings:
       });
       expect(second.content).toEqual([{ type: 'text', text: 'Quito is mild today.' }]);
       expect(JSON.stringify(row.mock().bodies[1])).toContain('temperature_c');
+      expect(row.mock().calls).toBe(2);
+      expect(allCalls()).toBe(2);
+    });
+  });
+
+  describe.each(rows)('responses: $provider images and structured output', (row) => {
+    const image = `data:image/png;base64,${PNG}`;
+
+    it(`responses: ${row.provider} an input_image reaches the provider as its own image part, one call (text-completion: a 400 before any call)`, async () => {
+      row.reply('A tiny picture.');
+      const create = () => openai.responses.create({ model: row.model, input: [{ role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: image, detail: 'auto' }] }] });
+      if (row.callTool === null) {
+        expect(await failureOf(create)).toMatchObject({ status: 400, error: expect.objectContaining({ code: 'unsupported_by_provider' }) });
+        expect(allCalls()).toBe(0);
+        return;
+      }
+      expect((await create()).output_text).toBe('A tiny picture.');
+      expect(JSON.stringify(row.mock().bodies[0])).toContain(PNG);
+      await oneCallSettled(row, row.path);
+    });
+
+    it(`responses: ${row.provider} an Anthropic image block reaches the provider as its own image part, one call (text-completion: a 400 before any call)`, async () => {
+      row.reply('A tiny picture.');
+      const create = () =>
+        anthropic.messages.create({ model: row.model, max_tokens: 50, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] }] });
+      if (row.callTool === null) {
+        expect(await failureOf(create)).toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error' } } });
+        expect(allCalls()).toBe(0);
+        return;
+      }
+      expect((await create()).content).toEqual([{ type: 'text', text: 'A tiny picture.' }]);
+      expect(JSON.stringify(row.mock().bodies[0])).toContain(PNG);
+      await oneCallSettled(row, row.path);
+    });
+
+    const format = { type: 'json_schema' as const, name: 'city', strict: true, schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } };
+
+    it(`responses: ${row.provider} a json_schema text format is answered with the JSON as output_text, plain and streamed, one call each (text-completion: a 400)`, async () => {
+      if (row.callTool === null) {
+        expect(await failureOf(() => openai.responses.create({ model: row.model, input: 'A city as JSON', text: { format } }))).toMatchObject({ status: 400 });
+        expect(allCalls()).toBe(0);
+        return;
+      }
+      row.answerJson({ city: 'Lima' });
+      const plain = await openai.responses.create({ model: row.model, input: 'A city as JSON', text: { format } });
+      expect(JSON.parse(plain.output_text)).toEqual({ city: 'Lima' });
+      // The forced tool a Claude provider answers through is the gateway's, not the client's: no function_call.
+      expect(plain.output.map((item) => item.type)).toEqual(['message']);
+      await oneCallSettled(row, row.path);
+
+      const stream = await openai.responses.create({ model: row.model, input: 'A city as JSON', text: { format }, stream: true });
+      const events: ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const text = events.flatMap((event) => (event.type === 'response.output_text.delta' ? [event.delta] : [])).join('');
+      expect(JSON.parse(text)).toEqual({ city: 'Lima' });
+      expect(events.some((event) => event.type.startsWith('response.function_call'))).toBe(false);
+      expect(events.at(-1)!.type).toBe('response.completed');
       expect(row.mock().calls).toBe(2);
       expect(allCalls()).toBe(2);
     });
