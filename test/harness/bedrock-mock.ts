@@ -37,6 +37,8 @@ export interface BedrockMockBehaviour {
   errorMessage: string | null;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** Answer with the tool use alone, no text before it: what Claude does when toolChoice forces the tool (Anthropic prefills the turn). */
+  toolOnly: boolean;
   /** Send this exception event (`throttlingException`, ...) after the first text delta. */
   streamException: string | null;
   /** Echo the request's Authorization header (its signature) in the error message and a response header, as a leaky proxy might. */
@@ -66,7 +68,7 @@ export interface BedrockMock {
   close(): Promise<void>;
 }
 
-const DEFAULTS: BedrockMockBehaviour = { reply: '', toolCall: null, status: 200, errorMessage: null, cacheReadTokens: 0, cacheWriteTokens: 0, streamException: null, echoAuthorization: false };
+const DEFAULTS: BedrockMockBehaviour = { reply: '', toolCall: null, status: 200, errorMessage: null, cacheReadTokens: 0, cacheWriteTokens: 0, streamException: null, echoAuthorization: false, toolOnly: false };
 
 const ERRORS: Record<number, [string, string]> = {
   400: ['ValidationException', 'The provided request is not valid'],
@@ -167,7 +169,7 @@ export async function startBedrockMock(options: { region: string; credentials: r
     send(res, status, { message }, { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
 
   function converse(modelId: string, prompt: ConversePrompt, stream: boolean, b: BedrockMockBehaviour, res: ServerResponse): void {
-    const text = b.reply !== '' ? b.reply : `Mock Bedrock answers: ${prompt.lastUserText.slice(0, 200)}`;
+    const text = b.toolCall !== null && b.toolOnly ? '' : b.reply !== '' ? b.reply : `Mock Bedrock answers: ${prompt.lastUserText.slice(0, 200)}`;
     const toolUseId = `tooluse_mock${calls}`;
     const input = tokens(prompt.chars);
     const output = tokens(text.length + (b.toolCall === null ? 0 : JSON.stringify(b.toolCall.input).length));
@@ -175,13 +177,14 @@ export async function startBedrockMock(options: { region: string; credentials: r
     billed += usage.totalTokens;
     const stopReason = b.toolCall === null ? 'end_turn' : 'tool_use';
     if (!stream) {
-      const content: unknown[] = [{ text }];
+      const content: unknown[] = text === '' ? [] : [{ text }];
       if (b.toolCall !== null) content.push({ toolUse: { toolUseId, name: b.toolCall.name, input: b.toolCall.input } });
       return send(res, 200, { output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 12 } });
     }
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': `mock-${calls}` });
     const frames: Uint8Array[] = [frame('messageStart', { role: 'assistant' })];
-    for (const [i, word] of text.split(/(?<=\s)/).entries()) {
+    const words = text === '' ? [] : text.split(/(?<=\s)/);
+    for (const [i, word] of words.entries()) {
       frames.push(frame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: word } }));
       if (i === 0 && b.streamException !== null) {
         frames.push(exceptionFrame(b.streamException, 'Too many tokens, please wait before trying again.'));
@@ -189,14 +192,15 @@ export async function startBedrockMock(options: { region: string; credentials: r
         return;
       }
     }
-    frames.push(frame('contentBlockStop', { contentBlockIndex: 0 }));
+    if (words.length > 0) frames.push(frame('contentBlockStop', { contentBlockIndex: 0 }));
     if (b.toolCall !== null) {
       const json = JSON.stringify(b.toolCall.input);
       const half = Math.ceil(json.length / 2);
-      frames.push(frame('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId, name: b.toolCall.name } } }));
-      frames.push(frame('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: json.slice(0, half) } } }));
-      frames.push(frame('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: json.slice(half) } } }));
-      frames.push(frame('contentBlockStop', { contentBlockIndex: 1 }));
+      const index = words.length > 0 ? 1 : 0;
+      frames.push(frame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId, name: b.toolCall.name } } }));
+      frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: json.slice(0, half) } } }));
+      frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: json.slice(half) } } }));
+      frames.push(frame('contentBlockStop', { contentBlockIndex: index }));
     }
     frames.push(frame('messageStop', { stopReason }));
     frames.push(frame('metadata', { usage, metrics: { latencyMs: 12 } }));

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 export interface GeminiMockBehaviour {
   /** Reply text; default an echo of the last user text. */
   reply: string;
-  /** Answer with functionCall parts (after the text, when there is one). */
+  /** Answer with functionCall parts (after the text, when there is one); Claude on Vertex with tool_use blocks for those the request offers. */
   toolCalls: Array<{ name: string; args: Record<string, unknown> }>;
   /** Answer with this status and Google's error body for it. */
   status: number;
@@ -30,6 +30,10 @@ export interface GeminiMockBehaviour {
   /** End a stream after its first text, with no finishReason or message_stop (a connection cut mid-way). */
   cutStream: boolean;
   finishReason: string;
+  /** Claude on Vertex answers with its tool uses alone, no text before them: what Claude does when tool_choice forces a tool. */
+  toolOnly: boolean;
+  /** Put the credential the request carried (the API key, or the OAuth token) into the error message: a proxy that echoes it. */
+  echoCredentials: boolean;
 }
 
 export interface GeminiRecordedRequest {
@@ -73,7 +77,7 @@ export interface GeminiMockOptions {
   location: string;
 }
 
-const DEFAULTS: GeminiMockBehaviour = { reply: '', toolCalls: [], status: 200, errorMessage: null, cutStream: false, finishReason: 'STOP' };
+const DEFAULTS: GeminiMockBehaviour = { reply: '', toolCalls: [], status: 200, errorMessage: null, cutStream: false, finishReason: 'STOP', echoCredentials: false, toolOnly: false };
 
 const STATUS_NAME: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -234,6 +238,14 @@ function checkClaude(body: Json): { chars: number; lastUserText: string } {
   if (!Array.isArray(body.messages) || body.messages.length === 0) refuse('messages: Field required');
   let chars = 0;
   let lastUserText = '';
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) refuse('tools: Input should be a valid list');
+    (body.tools as unknown[]).forEach((tool, i) => {
+      if (!isObject(tool) || typeof tool.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(tool.name)) refuse(`tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`);
+      if (!isObject((tool as Json).input_schema) || ((tool as Json).input_schema as Json).type !== 'object') refuse(`tools.${i}.input_schema: Input should be an object schema`);
+      chars += JSON.stringify(tool).length;
+    });
+  }
   for (const [i, message] of (body.messages as unknown[]).entries()) {
     if (!isObject(message) || (message.role !== 'user' && message.role !== 'assistant')) return refuse(`messages.${i}.role: Input should be 'user' or 'assistant'`);
     const blocks = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : Array.isArray(message.content) ? (message.content as Json[]) : refuse(`messages.${i}.content: Field required`);
@@ -296,10 +308,16 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
   const sendError = (res: ServerResponse, status: number, message: string, details: unknown[] = []): void =>
     send(res, status, { error: { code: status, message, status: STATUS_NAME[status] ?? 'UNKNOWN', ...(details.length > 0 ? { details } : {}) } });
 
-  function geminiAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, res: ServerResponse): void {
+  /** The error a behaviour asks for, with the request's credential in it when it asks for that too. */
+  function behaviourError(b: GeminiMockBehaviour, credential: string, res: ServerResponse): void {
+    const message = b.errorMessage ?? DEFAULT_MESSAGE[b.status] ?? `Mock refused with ${b.status}`;
+    sendError(res, b.status, b.echoCredentials ? `${message} (sent with ${credential})` : message);
+  }
+
+  function geminiAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, credential: string, res: ServerResponse): void {
     const b = { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
     calls += 1;
-    if (b.status >= 300) return sendError(res, b.status, b.errorMessage ?? DEFAULT_MESSAGE[b.status] ?? `Mock refused with ${b.status}`);
+    if (b.status >= 300) return behaviourError(b, credential, res);
     const text = b.reply !== '' ? b.reply : `Mock Gemini answers: ${prompt.lastUserText.slice(0, 200)}`;
     const promptTokens = tokens(prompt.chars);
     const outputTokens = tokens(text.length + JSON.stringify(b.toolCalls).length);
@@ -327,28 +345,44 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
     res.end(out);
   }
 
-  function claudeAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, res: ServerResponse): void {
+  function claudeAnswer(model: string, body: Json, prompt: { chars: number; lastUserText: string }, stream: boolean, credential: string, res: ServerResponse): void {
     const b = { ...DEFAULTS, ...behaviours.get('*'), ...behaviours.get(model) };
     calls += 1;
-    if (b.status >= 300) return sendError(res, b.status, b.errorMessage ?? DEFAULT_MESSAGE[b.status] ?? `Mock refused with ${b.status}`);
-    const text = b.reply !== '' ? b.reply : `Mock Claude on Vertex answers: ${prompt.lastUserText.slice(0, 200)}`;
-    const usage = { input_tokens: tokens(prompt.chars), output_tokens: tokens(text.length) };
+    if (b.status >= 300) return behaviourError(b, credential, res);
+    // Claude calls a tool only when the request offers it (`toolCalls` of the behaviour, as tool_use blocks).
+    const offered = new Set(Array.isArray(body.tools) ? (body.tools as Json[]).map((tool) => tool.name) : []);
+    const toolUses = b.toolCalls.filter((call) => offered.has(call.name)).map((call) => ({ type: 'tool_use', id: `toolu_vrtx_${randomBytes(6).toString('hex')}`, name: call.name, input: call.args }));
+    const text = toolUses.length > 0 && b.toolOnly ? '' : b.reply !== '' ? b.reply : `Mock Claude on Vertex answers: ${prompt.lastUserText.slice(0, 200)}`;
+    const blocks: Json[] = [...(text === '' ? [] : [{ type: 'text', text }]), ...toolUses];
+    const usage = { input_tokens: tokens(prompt.chars), output_tokens: tokens(text.length + (toolUses.length === 0 ? 0 : JSON.stringify(b.toolCalls).length)) };
     billed += usage.input_tokens + usage.output_tokens;
     const id = `msg_vrtx_${randomBytes(6).toString('hex')}`;
-    if (!stream) return send(res, 200, { id, type: 'message', role: 'assistant', model, content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage });
+    const stopReason = toolUses.length === 0 ? 'end_turn' : 'tool_use';
+    if (!stream) return send(res, 200, { id, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const event = (name: string, data: Json): string => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
     let out = event('message_start', { message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
-    out += event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-    for (const word of text.split(/(?<=\s)/)) {
-      out += event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
-      if (b.cutStream) {
-        res.end(out);
-        return;
+    const first = text === '' ? 0 : 1;
+    if (text !== '') {
+      out += event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+      for (const word of text.split(/(?<=\s)/)) {
+        out += event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } });
+        if (b.cutStream) {
+          res.end(out);
+          return;
+        }
       }
+      out += event('content_block_stop', { index: 0 });
     }
-    out += event('content_block_stop', { index: 0 });
-    out += event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+    for (const [i, toolUse] of toolUses.entries()) {
+      const json = JSON.stringify(toolUse.input);
+      const half = Math.ceil(json.length / 2);
+      out += event('content_block_start', { index: first + i, content_block: { ...toolUse, input: {} } });
+      out += event('content_block_delta', { index: first + i, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } });
+      out += event('content_block_delta', { index: first + i, delta: { type: 'input_json_delta', partial_json: json.slice(half) } });
+      out += event('content_block_stop', { index: first + i });
+    }
+    out += event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
     out += event('message_stop', {});
     res.end(out);
   }
@@ -454,8 +488,9 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
       const prompt = publisher === 'anthropic' ? checkClaude(body as Json) : checkGenerateContent(body as Json);
       if (publisher === 'anthropic' && (body as Json).stream === true && !stream) refuse('stream: true needs :streamRawPredict');
       requests.push({ path, query, headers: req.headers, body: body as Json });
-      if (publisher === 'anthropic') return claudeAnswer(model, body as Json, prompt, stream, res);
-      geminiAnswer(model, body as Json, prompt, stream, res);
+      const credential = String(req.headers['x-goog-api-key'] ?? req.headers.authorization ?? '');
+      if (publisher === 'anthropic') return claudeAnswer(model, body as Json, prompt, stream, credential, res);
+      geminiAnswer(model, body as Json, prompt, stream, credential, res);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       refusals.push(err.message);

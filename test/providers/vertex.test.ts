@@ -7,6 +7,7 @@ import { createLogger } from '@switchyard/telemetry';
 import { startGeminiMock, startInProcessStack, type GeminiMock, type InProcessStack } from '../harness/index.js';
 import { capturingFetch } from '../conformance/capture.js';
 import { loadConformance } from '../conformance/openapi.js';
+import { serviceAccountKey } from './google.js';
 import { failureOf, settledTokenTotals } from './helpers.js';
 
 /**
@@ -21,17 +22,8 @@ const PROJECT = 'switchyard-test';
 const LOCATION = 'europe-west4';
 const CLIENT_EMAIL = 'gateway@switchyard-test.iam.gserviceaccount.com';
 
-function serviceAccount(privateKey: string, tokenUri: string, keyId = 'test-key-id-0123456789'): string {
-  return JSON.stringify({
-    type: 'service_account',
-    project_id: PROJECT,
-    private_key_id: keyId,
-    private_key: privateKey,
-    client_email: CLIENT_EMAIL,
-    client_id: '1234567890',
-    token_uri: tokenUri,
-  });
-}
+const serviceAccount = (privateKey: string, tokenUri: string, keyId?: string): string =>
+  serviceAccountKey({ privateKey, tokenUri, project: PROJECT, clientEmail: CLIENT_EMAIL, ...(keyId === undefined ? {} : { keyId }) });
 
 function config(mockUrl: string): string {
   return `model_list:

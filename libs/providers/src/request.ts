@@ -1,10 +1,10 @@
 import { parseHttpUrl, type Deployment } from '@switchyard/config';
-import { ENDPOINTS, Errors, type Endpoint } from '@switchyard/contracts';
+import { ENDPOINTS, Errors, GatewayError, type Endpoint } from '@switchyard/contracts';
 import { misconfigured } from './misconfigured.js';
 import { PROVIDER_CONFIGS, type ProviderConfig } from './providers/index.js';
 import type { BuildOptions, ProviderRequest } from './types.js';
 import { applyToObject, applyToText, bodyChanges } from './provider-body.js';
-import type { ResponseContext } from './transforms.js';
+import type { EndpointTransforms, ResponseContext } from './transforms.js';
 import { chained, servesEndpoint, transformsFor } from './via-chat.js';
 
 export { MISCONFIGURED, misconfigured } from './misconfigured.js';
@@ -126,6 +126,19 @@ export function buildProviderRequest(
   return { url, method: 'POST', headers, ...requestBody(deployment, config, endpoint, body, opts) };
 }
 
+/** What `build` throws about a field of the via endpoint's body, about the client's field instead. */
+function inClientTerms<T>(transforms: EndpointTransforms, clientBody: Readonly<Record<string, unknown>>, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof GatewayError) || error.param === null || transforms.clientParam === undefined) throw error;
+    const param = transforms.clientParam(error.param, clientBody);
+    if (param === error.param) throw error;
+    const { status, type, code, message, retryAfterSeconds, providerReached } = error;
+    throw new GatewayError({ status, type, code, message, param, providerReached, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+  }
+}
+
 /** The longest chain of endpoints served through others (responses -> chat -> completions). */
 const MAX_VIA_DEPTH = 4;
 
@@ -167,7 +180,8 @@ function requestBody(
   }
   const viaBody = transforms.request === undefined ? body : transforms.request(body, ctx);
   // The via endpoint's body is the gateway's own object: no client bytes to edit in place.
-  const inner = requestBody(deployment, config, transforms.via, viaBody, { ...opts, bodyText: undefined });
+  const via = transforms.via;
+  const inner = inClientTerms(transforms, body, () => requestBody(deployment, config, via, viaBody, { ...opts, bodyText: undefined }));
   const outerCtx: ResponseContext = { ...ctx, providerBody: buildProviderBody(deployment, transforms.via, viaBody, opts, config.streamUsage), clientBody: body };
   if (inner.translation === undefined) return { body: inner.body, translation: { transforms, ctx: outerCtx } };
   return { body: inner.body, translation: { transforms: chained(transforms, outerCtx, inner.translation.transforms, inner.translation.ctx), ctx: outerCtx } };

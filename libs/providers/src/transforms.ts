@@ -63,6 +63,12 @@ export interface EndpointTransforms {
    * `GatewayError` (400) for what the provider cannot do, before anything is sent.
    */
   request?(body: Record<string, unknown>, ctx: TransformContext): Record<string, unknown>;
+  /**
+   * With `via`: the path of a field of the `via` endpoint's body (which a
+   * 400 of the provider's own transform names) in the client's body, so the
+   * client is told about a field it sent. Absent: the paths are the same.
+   */
+  clientParam?(viaParam: string, clientBody: Readonly<Record<string, unknown>>): string;
   /** The provider's 2xx JSON as OpenAI's response, with the usage settlement reads. */
   response(json: unknown, ctx: ResponseContext): TranslatedResponse;
   stream(ctx: ResponseContext): StreamTranslator;

@@ -169,4 +169,21 @@ describe('providers: endpoints served via chat', () => {
     expect(buildStoredResponseRequest(azure, 'delete', 'resp_abc')).toMatchObject({ url: 'https://res.openai.azure.com/openai/v1/responses/resp_abc', method: 'DELETE' });
     expect(() => buildStoredResponseRequest(claude, 'retrieve', 'resp_abc')).toThrow(GatewayError);
   });
+
+  it('providers: a 400 of the provider\'s chat translation names the Responses field the client sent, not the chat field it became', () => {
+    const instruct = deployment({ id: 'instruct/1', modelName: 'instruct', provider: 'text-completion-openai', providerModel: 'gpt-3.5-turbo-instruct' });
+    const refusal = (body: Record<string, unknown>): GatewayError => {
+      try {
+        buildProviderRequest(instruct, 'responses', body, { stream: false, wantUsage: false });
+      } catch (error) {
+        if (error instanceof GatewayError) return error;
+        throw error;
+      }
+      throw new Error('expected a 400');
+    };
+    const image = refusal({ model: 'instruct', instructions: 'Be brief.', input: [{ role: 'user', content: [{ type: 'input_text', text: 'What?' }, { type: 'input_image', image_url: 'https://example.com/a.png' }] }] });
+    expect([image.status, image.code, image.param]).toEqual([400, 'unsupported_by_provider', 'input[0].content[1]']);
+    const format = refusal({ model: 'instruct', input: 'JSON please', text: { format: { type: 'json_object' } } });
+    expect([format.status, format.param]).toEqual([400, 'text.format']);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChatToMessagesStream } from './chat-stream-to-messages.js';
-import { chatResponseToMessage, messagesRequestToChat } from './messages-to-chat.js';
+import { anthropicUsageOf, chatResponseToMessage, messagesRequestToChat } from './messages-to-chat.js';
 import { MESSAGES_PASSTHROUGH } from './passthrough.js';
 
 describe('providers: Anthropic messages <-> OpenAI chat', () => {
@@ -71,6 +71,16 @@ describe('providers: Anthropic messages <-> OpenAI chat', () => {
       usage: { input_tokens: 6, output_tokens: 3, cache_read_input_tokens: 4, cache_creation_input_tokens: 0 },
     });
     expect(usage?.total_tokens).toBe(13);
+  });
+
+  it('providers: cache writes a chat usage reports (Claude on Bedrock or Vertex, as LiteLLM names them) stay cache writes, not input', () => {
+    // usageOfAnthropic's shape: the prompt counts every input token, cache reads and writes included.
+    const usage = { prompt_tokens: 40, completion_tokens: 3, total_tokens: 43, prompt_tokens_details: { cached_tokens: 30 }, cache_read_input_tokens: 30, cache_creation_input_tokens: 2 };
+    expect(anthropicUsageOf(usage)).toEqual({ input_tokens: 8, output_tokens: 3, cache_read_input_tokens: 30, cache_creation_input_tokens: 2 });
+    const { body } = chatResponseToMessage({ id: 'c', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }], usage });
+    expect(body.usage).toEqual({ input_tokens: 8, output_tokens: 3, cache_read_input_tokens: 30, cache_creation_input_tokens: 2 });
+    // A usage that says more was written than there was input is not believed past the prompt.
+    expect(anthropicUsageOf({ prompt_tokens: 5, completion_tokens: 1, total_tokens: 6, cache_creation_input_tokens: 9 })).toEqual({ input_tokens: 0, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 5 });
   });
 
   it('providers: OpenAI chunks become Anthropic events, named, with the usage on message_stop', () => {

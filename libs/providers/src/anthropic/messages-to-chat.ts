@@ -116,12 +116,18 @@ export function stopReasonOf(finish: unknown): string {
   }
 }
 
-/** OpenAI usage in Anthropic's terms: cached prompt tokens are reads, the rest input. */
+/**
+ * OpenAI usage in Anthropic's terms: cached prompt tokens are reads; cache
+ * writes, which a Claude provider reports on the chat usage under Anthropic's
+ * name (LiteLLM's `cache_creation_input_tokens`), are writes; the rest input.
+ * OpenAI's prompt_tokens counts all three, Anthropic's input_tokens neither.
+ */
 export function anthropicUsageOf(usage: Usage | null): Json {
   if (usage === null) return { input_tokens: 0, output_tokens: 0 };
   const details = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
-  const cached = typeof details.cached_tokens === 'number' ? details.cached_tokens : 0;
-  return { input_tokens: Math.max(0, usage.prompt_tokens - cached), output_tokens: usage.completion_tokens, cache_read_input_tokens: cached, cache_creation_input_tokens: 0 };
+  const cached = Math.min(usage.prompt_tokens, typeof details.cached_tokens === 'number' ? details.cached_tokens : 0);
+  const written = Math.max(0, Math.min(usage.prompt_tokens - cached, typeof usage.cache_creation_input_tokens === 'number' ? usage.cache_creation_input_tokens : 0));
+  return { input_tokens: usage.prompt_tokens - cached - written, output_tokens: usage.completion_tokens, cache_read_input_tokens: cached, cache_creation_input_tokens: written };
 }
 
 function parseArguments(text: unknown): unknown {

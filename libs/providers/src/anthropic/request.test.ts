@@ -87,6 +87,29 @@ describe('providers: anthropic request map', () => {
     expect(out.tool_choice).toEqual({ type: 'tool', name: 'json_tool_call' });
   });
 
+  it('providers: anthropic an empty assistant turn between two user turns is dropped before merging, so roles still alternate', () => {
+    const out = chatRequestToMessages({
+      model: 'c',
+      messages: [
+        { role: 'user', content: 'First question' },
+        { role: 'assistant', content: '' },
+        { role: 'user', content: 'Second question' },
+        { role: 'assistant', content: null },
+        { role: 'user', content: 'Third question' },
+      ],
+    });
+    expect(out.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'First question' },
+          { type: 'text', text: 'Second question' },
+          { type: 'text', text: 'Third question' },
+        ],
+      },
+    ]);
+  });
+
   it.each([
     ['n above 1', { n: 2 }, 'n'],
     ['an unknown content part', { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] }, 'messages[0].content[0]'],

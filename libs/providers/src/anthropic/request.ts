@@ -86,6 +86,9 @@ export function mapMessages(input: readonly unknown[]): MappedMessages {
   const system: MappedMessages['system'] = [];
   const messages: Array<{ role: 'user' | 'assistant'; content: AnthropicBlock[] }> = [];
   const push = (role: 'user' | 'assistant', blocks: AnthropicBlock[]) => {
+    // Anthropic refuses empty content; a turn left empty (an assistant message with null content) says
+    // nothing. It is skipped before merging, so the turns on either side of it merge and roles alternate.
+    if (blocks.length === 0) return;
     const last = messages.at(-1);
     if (last !== undefined && last.role === role) last.content.push(...blocks);
     else messages.push({ role, content: blocks });
@@ -113,9 +116,7 @@ export function mapMessages(input: readonly unknown[]): MappedMessages {
         throw bad(`messages with role "${String(message.role)}" cannot be sent to an Anthropic deployment`, `${at}.role`);
     }
   });
-  // Anthropic refuses empty content; a turn left empty (an assistant message with null content) says nothing.
-  const nonEmpty = messages.filter((message) => message.content.length > 0);
-  return { system, messages: nonEmpty };
+  return { system, messages };
 }
 
 function tools(value: unknown): Record<string, unknown> {

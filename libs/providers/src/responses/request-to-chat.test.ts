@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError, ResponsesRequest } from '@switchyard/contracts';
-import { responsesRequestToChat } from './request-to-chat.js';
+import { responsesParamOfChat, responsesRequestToChat } from './request-to-chat.js';
 
 const parse = (body: unknown) => ResponsesRequest.parse(body);
 
@@ -95,5 +95,44 @@ describe('responses: request -> chat', () => {
     expect(ResponsesRequest.safeParse({ model: 'm', input: 'x', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }).success).toBe(false);
     expect(ResponsesRequest.safeParse({ model: 'm', input: 'x', max_output_tokens: 0 }).success).toBe(false);
     expect(ResponsesRequest.safeParse({ model: 'm', input: 'x', tools: [{ type: 'function' }] }).success).toBe(false);
+  });
+
+  it('responses: a field of the chat body is named as the Responses field it came from', () => {
+    const body = {
+      model: 'm',
+      instructions: 'Be brief.',
+      input: [
+        { role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: 'https://example.com/a.png' }] },
+        { type: 'reasoning', id: 'rs_1', summary: [] },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Let me look.' }] },
+        { type: 'function_call', call_id: 'c1', name: 'look', arguments: '{}' },
+        { type: 'function_call', call_id: 'c2', name: 'zoom', arguments: '{"x":' },
+        { type: 'function_call_output', call_id: 'c1', output: 'a cat' },
+      ],
+    };
+    // The chat messages: system (instructions), user, assistant (+ both calls), tool.
+    expect((responsesRequestToChat(body).messages as unknown[]).length).toBe(4);
+    const cases: Array<[string, string]> = [
+      ['messages[0].content', 'instructions'],
+      ['messages[1].content[1]', 'input[0].content[1]'],
+      ['messages[1].content[1].image_url.url', 'input[0].content[1].image_url.url'],
+      ['messages[2].content', 'input[2].content'],
+      ['messages[2].tool_calls[1].function.arguments', 'input[4].arguments'],
+      ['messages[2].tool_calls[0]', 'input[3]'],
+      ['messages[3].tool_call_id', 'input[5].call_id'],
+      ['messages[3].role', 'input[5]'],
+      ['messages[9]', 'input'],
+      ['messages', 'input'],
+      ['max_tokens', 'max_output_tokens'],
+      ['response_format', 'text.format'],
+      ['response_format.json_schema.schema', 'text.format.schema'],
+      ['reasoning_effort', 'reasoning.effort'],
+      ['tools[1].function.parameters', 'tools[1].parameters'],
+      ['tools[0]', 'tools[0]'],
+      ['temperature', 'temperature'],
+    ];
+    for (const [chat, responses] of cases) expect(responsesParamOfChat(chat, body), chat).toBe(responses);
+    // A string input is one user message: its whole content is `input`.
+    expect(responsesParamOfChat('messages[0].content[0]', { model: 'm', input: 'hi' })).toBe('input');
   });
 });

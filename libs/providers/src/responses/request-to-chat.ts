@@ -54,26 +54,42 @@ function toolOutputText(output: unknown, at: string): string {
     .join('');
 }
 
+/** Where a chat message came from in the Responses body: its item's path, and the path of each of its tool calls. */
+interface Origin {
+  path: string;
+  toolCalls: string[];
+}
+
 /** The input items as chat messages: consecutive function calls join the assistant turn before them, as chat wants. */
-function chatMessages(input: unknown): Json[] {
+function chatMessages(input: unknown, origins: Origin[] = []): Json[] {
   if (input === undefined || input === null) return [];
-  if (typeof input === 'string') return [{ role: 'user', content: input }];
+  if (typeof input === 'string') {
+    origins.push({ path: 'input', toolCalls: [] });
+    return [{ role: 'user', content: input }];
+  }
   const messages: Json[] = [];
   (input as Json[]).forEach((item, i) => {
     const at = `input[${i}]`;
     switch (item.type ?? 'message') {
       case 'message':
         messages.push(messageOf(item, at));
+        origins.push({ path: at, toolCalls: [] });
         return;
       case 'function_call': {
         const call = { id: String(item.call_id), type: 'function', function: { name: String(item.name), arguments: String(item.arguments) } };
         const last = messages.at(-1);
-        if (last?.role === 'assistant') last.tool_calls = [...((last.tool_calls as Json[] | undefined) ?? []), call];
-        else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+        if (last?.role === 'assistant') {
+          last.tool_calls = [...((last.tool_calls as Json[] | undefined) ?? []), call];
+          origins.at(-1)!.toolCalls.push(at);
+        } else {
+          messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+          origins.push({ path: at, toolCalls: [at] });
+        }
         return;
       }
       case 'function_call_output':
         messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: toolOutputText(item.output, `${at}.output`) });
+        origins.push({ path: at, toolCalls: [] });
         return;
       // The model's own reasoning from an earlier turn: a chat server cannot take it back.
       case 'reasoning':
@@ -147,4 +163,44 @@ export function responsesRequestToChat(body: Readonly<Json>): Json {
   if (format !== undefined) out.response_format = format;
   if (isRecord(body.reasoning) && typeof body.reasoning.effort === 'string') out.reasoning_effort = body.reasoning.effort;
   return out;
+}
+
+/** A chat field's name in the Responses API, where the two differ (below the root: the same path). */
+const RENAMED: ReadonlyArray<[chat: string, responses: string]> = [
+  ['max_tokens', 'max_output_tokens'],
+  ['response_format.json_schema', 'text.format'],
+  ['response_format', 'text.format'],
+  ['reasoning_effort', 'reasoning.effort'],
+];
+
+/** A chat message's field in the terms of the Responses item it came from. */
+function messageParam(origin: Origin, rest: string): string {
+  const call = /^\.tool_calls\[(\d+)\](?:\.function)?(.*)$/.exec(rest);
+  if (call !== null) return `${origin.toolCalls[Number(call[1])] ?? origin.path}${call[2]}`;
+  if (rest === '.tool_call_id') return `${origin.path}.call_id`;
+  // A message's content list maps part for part (a text-only one became one string: it has no parts to name).
+  if (rest.startsWith('.content') && origin.path !== 'input' && origin.path !== 'instructions') return `${origin.path}${rest}`;
+  return origin.path;
+}
+
+/**
+ * The path of a field of the chat body `responsesRequestToChat(body)` made,
+ * in the terms of the Responses body: what a 400 of the provider's chat
+ * translation names (`messages[2].content[1]`) is a field the client sent
+ * (`input[1].content[1]`), not one it never saw.
+ */
+export function responsesParamOfChat(param: string, body: Readonly<Json>): string {
+  const message = /^messages\[(\d+)\](.*)$/.exec(param);
+  if (message !== null) {
+    const origins: Origin[] = [];
+    if (typeof body.instructions === 'string' && body.instructions !== '') origins.push({ path: 'instructions', toolCalls: [] });
+    chatMessages(body.input, origins);
+    const origin = origins[Number(message[1])];
+    return origin === undefined ? 'input' : messageParam(origin, message[2]!);
+  }
+  if (param === 'messages') return 'input';
+  const tool = /^tools\[(\d+)\]\.function(.*)$/.exec(param);
+  if (tool !== null) return `tools[${tool[1]}]${tool[2]}`;
+  for (const [chat, responses] of RENAMED) if (param === chat || param.startsWith(`${chat}.`)) return `${responses}${param.slice(chat.length)}`;
+  return param;
 }
