@@ -1,9 +1,9 @@
-import type { Usage } from '@switchyard/contracts';
 import { ProviderStreamError, type StreamEvent } from '../types.js';
 import type { RawSseEvent, StreamTranslator } from '../transforms.js';
 import { isRecord } from '../usage.js';
 import { finishReasonOf, usageOfAnthropic } from './response.js';
 import { RESPONSE_FORMAT_TOOL, type AnthropicUsage } from './shapes.js';
+import { ChatChunks } from '../chat-chunks.js';
 
 const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
 
@@ -24,9 +24,7 @@ interface BlockState {
 export class AnthropicStreamTranslator implements StreamTranslator {
   readonly #deploymentId: string;
   readonly #jsonMode: boolean;
-  readonly #created = Math.floor(Date.now() / 1000);
-  #id = 'msg_unknown';
-  #model = '';
+  readonly #out = new ChatChunks('msg_unknown', '');
   #usage: Partial<AnthropicUsage> = {};
   #blocks = new Map<number, BlockState>();
   #tools = 0;
@@ -37,21 +35,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     this.#jsonMode = jsonMode;
   }
 
-  #chunk(choice: Record<string, unknown> | null, usage: Usage | null = null): StreamEvent {
-    const payload = {
-      id: this.#id,
-      object: 'chat.completion.chunk',
-      created: this.#created,
-      model: this.#model,
-      choices: choice === null ? [] : [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
-      ...(usage === null ? {} : { usage }),
-    };
-    return { data: JSON.stringify(payload), usage, usageOnly: usage !== null && choice === null };
-  }
 
-  #delta(delta: Record<string, unknown>): StreamEvent {
-    return this.#chunk({ delta });
-  }
 
   push(event: RawSseEvent): StreamEvent[] {
     let payload: unknown;
@@ -64,10 +48,10 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     switch (payload.type) {
       case 'message_start': {
         const message = isRecord(payload.message) ? payload.message : {};
-        if (typeof message.id === 'string') this.#id = message.id;
-        if (typeof message.model === 'string') this.#model = message.model;
+        if (typeof message.id === 'string') this.#out.id = message.id;
+        if (typeof message.model === 'string') this.#out.model = message.model;
         if (isRecord(message.usage)) this.#usage = { ...(message.usage as Partial<AnthropicUsage>) };
-        return [this.#delta({ role: 'assistant', content: '' })];
+        return [this.#out.delta({ role: 'assistant', content: '' })];
       }
       case 'content_block_start':
         return this.#blockStart(payload);
@@ -77,11 +61,11 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         if (isRecord(payload.usage)) this.#usage = { ...this.#usage, ...(payload.usage as Partial<AnthropicUsage>) };
         const delta = isRecord(payload.delta) ? payload.delta : {};
         const finish = finishReasonOf(delta.stop_reason, this.#jsonMode);
-        return finish === null ? [] : [this.#chunk({ delta: {}, finish_reason: finish })];
+        return finish === null ? [] : [this.#out.chunk({ delta: {}, finish_reason: finish })];
       }
       case 'message_stop':
         this.#stopped = true;
-        return [this.#chunk(null, usageOfAnthropic(this.#usage as AnthropicUsage))];
+        return [this.#out.chunk(null, usageOfAnthropic(this.#usage as AnthropicUsage))];
       case 'error': {
         const error = isRecord(payload.error) ? payload.error : {};
         const kind = typeof error.type === 'string' ? error.type : 'error';
@@ -103,12 +87,12 @@ export class AnthropicStreamTranslator implements StreamTranslator {
       }
       const toolIndex = this.#tools++;
       this.#blocks.set(index, { kind: 'tool', toolIndex });
-      return [this.#delta({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
+      return [this.#out.delta({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
     }
     const kind = block.type === 'text' ? 'text' : block.type === 'thinking' ? 'thinking' : 'other';
     this.#blocks.set(index, { kind, toolIndex: -1 });
     // A text block may start with text already (it does not today; the API allows it).
-    if (kind === 'text' && typeof block.text === 'string' && block.text !== '') return [this.#delta({ content: block.text })];
+    if (kind === 'text' && typeof block.text === 'string' && block.text !== '') return [this.#out.delta({ content: block.text })];
     return [];
   }
 
@@ -117,14 +101,14 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     const delta = isRecord(payload.delta) ? payload.delta : {};
     switch (delta.type) {
       case 'text_delta':
-        return typeof delta.text === 'string' ? [this.#delta({ content: delta.text })] : [];
+        return typeof delta.text === 'string' ? [this.#out.delta({ content: delta.text })] : [];
       case 'thinking_delta':
-        return typeof delta.thinking === 'string' ? [this.#delta({ reasoning_content: delta.thinking })] : [];
+        return typeof delta.thinking === 'string' ? [this.#out.delta({ reasoning_content: delta.thinking })] : [];
       case 'input_json_delta': {
         const piece = typeof delta.partial_json === 'string' ? delta.partial_json : '';
         if (piece === '' || state === undefined) return [];
-        if (state.kind === 'json') return [this.#delta({ content: piece })];
-        return [this.#delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: piece } }] })];
+        if (state.kind === 'json') return [this.#out.delta({ content: piece })];
+        return [this.#out.delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: piece } }] })];
       }
       default:
         // signature_delta, citations_delta: nothing in OpenAI's chunk shape says them.

@@ -1,10 +1,10 @@
-import type { Usage } from '@switchyard/contracts';
 import { ProviderStreamError, type StreamEvent } from '../types.js';
 import type { RawSseEvent, StreamTranslator } from '../transforms.js';
 import { isRecord } from '../usage.js';
 import { completionId, finishReasonOf, usageOfConverse } from './chat-response.js';
 import { RESPONSE_FORMAT_TOOL } from './shapes.js';
 import { EXCEPTION_EVENT_PREFIX } from './event-stream.js';
+import { ChatChunks } from '../chat-chunks.js';
 
 const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
 
@@ -24,36 +24,20 @@ interface BlockState {
  * event mid-stream breaks the stream.
  */
 export class ConverseStreamTranslator implements StreamTranslator {
+  readonly #out: ChatChunks;
   readonly #deploymentId: string;
-  readonly #model: string;
   readonly #jsonMode: boolean;
-  readonly #id = completionId();
-  readonly #created = Math.floor(Date.now() / 1000);
   #blocks = new Map<number, BlockState>();
   #tools = 0;
   #stopped = false;
 
   constructor(deploymentId: string, model: string, jsonMode: boolean) {
     this.#deploymentId = deploymentId;
-    this.#model = model;
+    this.#out = new ChatChunks(completionId(), model);
     this.#jsonMode = jsonMode;
   }
 
-  #chunk(choice: Record<string, unknown> | null, usage: Usage | null = null): StreamEvent {
-    const payload = {
-      id: this.#id,
-      object: 'chat.completion.chunk',
-      created: this.#created,
-      model: this.#model,
-      choices: choice === null ? [] : [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
-      ...(usage === null ? {} : { usage }),
-    };
-    return { data: JSON.stringify(payload), usage, usageOnly: usage !== null && choice === null };
-  }
 
-  #delta(delta: Record<string, unknown>): StreamEvent {
-    return this.#chunk({ delta });
-  }
 
   push(event: RawSseEvent): StreamEvent[] {
     const name = event.event ?? '';
@@ -71,7 +55,7 @@ export class ConverseStreamTranslator implements StreamTranslator {
     if (!isRecord(payload)) return [];
     switch (name) {
       case 'messageStart':
-        return [this.#delta({ role: 'assistant', content: '' })];
+        return [this.#out.delta({ role: 'assistant', content: '' })];
       case 'contentBlockStart':
         return this.#blockStart(payload);
       case 'contentBlockDelta':
@@ -79,11 +63,11 @@ export class ConverseStreamTranslator implements StreamTranslator {
       case 'messageStop': {
         this.#stopped = true;
         const finish = finishReasonOf(payload.stopReason, this.#jsonMode);
-        return finish === null ? [] : [this.#chunk({ delta: {}, finish_reason: finish })];
+        return finish === null ? [] : [this.#out.chunk({ delta: {}, finish_reason: finish })];
       }
       case 'metadata': {
         const usage = usageOfConverse(payload.usage);
-        return usage === null ? [] : [this.#chunk(null, usage)];
+        return usage === null ? [] : [this.#out.chunk(null, usage)];
       }
       default:
         // contentBlockStop and event types added later carry nothing a chunk says.
@@ -102,21 +86,21 @@ export class ConverseStreamTranslator implements StreamTranslator {
     }
     const toolIndex = this.#tools++;
     this.#blocks.set(index, { kind: 'tool', toolIndex });
-    return [this.#delta({ tool_calls: [{ index: toolIndex, id: use.toolUseId, type: 'function', function: { name: use.name, arguments: '' } }] })];
+    return [this.#out.delta({ tool_calls: [{ index: toolIndex, id: use.toolUseId, type: 'function', function: { name: use.name, arguments: '' } }] })];
   }
 
   #blockDelta(payload: Record<string, unknown>): StreamEvent[] {
     const delta = isRecord(payload.delta) ? payload.delta : {};
-    if (typeof delta.text === 'string') return delta.text === '' ? [] : [this.#delta({ content: delta.text })];
+    if (typeof delta.text === 'string') return delta.text === '' ? [] : [this.#out.delta({ content: delta.text })];
     if (isRecord(delta.reasoningContent) && typeof delta.reasoningContent.text === 'string') {
-      return [this.#delta({ reasoning_content: delta.reasoningContent.text })];
+      return [this.#out.delta({ reasoning_content: delta.reasoningContent.text })];
     }
     if (isRecord(delta.toolUse)) {
       const piece = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
       const state = this.#blocks.get(typeof payload.contentBlockIndex === 'number' ? payload.contentBlockIndex : -1);
       if (piece === '' || state === undefined) return [];
-      if (state.kind === 'json') return [this.#delta({ content: piece })];
-      return [this.#delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: piece } }] })];
+      if (state.kind === 'json') return [this.#out.delta({ content: piece })];
+      return [this.#out.delta({ tool_calls: [{ index: state.toolIndex, function: { arguments: piece } }] })];
     }
     // Reasoning signatures, citations: nothing in OpenAI's chunk shape says them.
     return [];

@@ -1,8 +1,8 @@
-import type { Usage } from '@switchyard/contracts';
 import { ProviderStreamError, type StreamEvent } from '../types.js';
 import type { RawSseEvent, StreamTranslator } from '../transforms.js';
 import { isRecord } from '../usage.js';
 import { finishReasonOf, usageOfCohere } from './response.js';
+import { ChatChunks } from '../chat-chunks.js';
 
 const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
 
@@ -23,32 +23,14 @@ function messageOf(payload: Record<string, unknown>): Record<string, unknown> {
  * events carry nothing a chunk says.
  */
 export class CohereStreamTranslator implements StreamTranslator {
+  readonly #out: ChatChunks;
   readonly #deploymentId: string;
-  readonly #model: string;
-  readonly #created = Math.floor(Date.now() / 1000);
-  #id = 'cohere-unknown';
   #tools = 0;
   #ended = false;
 
   constructor(deploymentId: string, model: string) {
     this.#deploymentId = deploymentId;
-    this.#model = model;
-  }
-
-  #chunk(choice: Record<string, unknown> | null, usage: Usage | null = null): StreamEvent {
-    const payload = {
-      id: this.#id,
-      object: 'chat.completion.chunk',
-      created: this.#created,
-      model: this.#model,
-      choices: choice === null ? [] : [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
-      ...(usage === null ? {} : { usage }),
-    };
-    return { data: JSON.stringify(payload), usage, usageOnly: usage !== null && choice === null };
-  }
-
-  #delta(delta: Record<string, unknown>): StreamEvent[] {
-    return [this.#chunk({ delta })];
+    this.#out = new ChatChunks('cohere-unknown', model);
   }
 
   #broken(message: string): ProviderStreamError {
@@ -68,29 +50,29 @@ export class CohereStreamTranslator implements StreamTranslator {
     const message = messageOf(payload);
     switch (payload.type) {
       case 'message-start':
-        if (typeof payload.id === 'string') this.#id = payload.id;
-        return this.#delta({ role: 'assistant', content: '' });
+        if (typeof payload.id === 'string') this.#out.id = payload.id;
+        return [this.#out.delta({ role: 'assistant', content: '' })];
       case 'content-start':
       case 'content-delta': {
         const content = isRecord(message.content) ? message.content : {};
-        if (typeof content.text === 'string' && content.text !== '') return this.#delta({ content: content.text });
-        if (typeof content.thinking === 'string' && content.thinking !== '') return this.#delta({ reasoning_content: content.thinking });
+        if (typeof content.text === 'string' && content.text !== '') return [this.#out.delta({ content: content.text })];
+        if (typeof content.thinking === 'string' && content.thinking !== '') return [this.#out.delta({ reasoning_content: content.thinking })];
         return [];
       }
       case 'tool-plan-delta':
-        return typeof message.tool_plan === 'string' && message.tool_plan !== '' ? this.#delta({ reasoning_content: message.tool_plan }) : [];
+        return typeof message.tool_plan === 'string' && message.tool_plan !== '' ? [this.#out.delta({ reasoning_content: message.tool_plan })] : [];
       case 'tool-call-start': {
         const call = isRecord(message.tool_calls) ? message.tool_calls : {};
         const fn = isRecord(call.function) ? call.function : {};
         const index = this.#tools++;
         const args = typeof fn.arguments === 'string' ? fn.arguments : '';
-        return this.#delta({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: fn.name, arguments: args } }] });
+        return [this.#out.delta({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: fn.name, arguments: args } }] })];
       }
       case 'tool-call-delta': {
         const call = isRecord(message.tool_calls) ? message.tool_calls : {};
         const fn = isRecord(call.function) ? call.function : {};
         if (this.#tools === 0 || typeof fn.arguments !== 'string' || fn.arguments === '') return [];
-        return this.#delta({ tool_calls: [{ index: this.#tools - 1, function: { arguments: fn.arguments } }] });
+        return [this.#out.delta({ tool_calls: [{ index: this.#tools - 1, function: { arguments: fn.arguments } }] })];
       }
       case 'message-end': {
         this.#ended = true;
@@ -101,7 +83,7 @@ export class CohereStreamTranslator implements StreamTranslator {
         }
         const finish = finishReasonOf(delta.finish_reason) ?? (this.#tools > 0 ? 'tool_calls' : 'stop');
         const usage = usageOfCohere(isRecord(delta.usage) ? delta.usage : null);
-        return [this.#chunk({ delta: {}, finish_reason: finish }), ...(usage === null ? [] : [this.#chunk(null, usage)])];
+        return [this.#out.chunk({ delta: {}, finish_reason: finish }), ...(usage === null ? [] : [this.#out.chunk(null, usage)])];
       }
       default:
         return [];

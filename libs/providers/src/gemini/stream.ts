@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Usage } from '@switchyard/contracts';
 import { ProviderStreamError, type StreamEvent } from '../types.js';
 import type { RawSseEvent, StreamTranslator } from '../transforms.js';
 import { isRecord } from '../usage.js';
 import { candidateContent, usageOfGemini } from './response.js';
 import { finishReasonOf, type GeminiCandidate, type GeminiResponse, type GeminiUsageMetadata } from './shapes.js';
+import { ChatChunks } from '../chat-chunks.js';
 
 const DONE: StreamEvent = Object.freeze({ data: '[DONE]', usage: null, usageOnly: false });
 
@@ -24,29 +24,16 @@ interface ChoiceState {
  * `[DONE]`, and a stream that ends before any finishReason was cut.
  */
 export class GeminiStreamTranslator implements StreamTranslator {
+  readonly #out: ChatChunks;
   readonly #deploymentId: string;
-  readonly #created = Math.floor(Date.now() / 1000);
-  #id = `chatcmpl-${randomBytes(12).toString('hex')}`;
-  #model: string;
   #usage: GeminiUsageMetadata | null = null;
   #choices = new Map<number, ChoiceState>();
 
   constructor(deploymentId: string, model: string) {
     this.#deploymentId = deploymentId;
-    this.#model = model;
+    this.#out = new ChatChunks(`chatcmpl-${randomBytes(12).toString('hex')}`, model);
   }
 
-  #chunk(choice: Record<string, unknown> | null, usage: Usage | null = null): StreamEvent {
-    const payload = {
-      id: this.#id,
-      object: 'chat.completion.chunk',
-      created: this.#created,
-      model: this.#model,
-      choices: choice === null ? [] : [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
-      ...(usage === null ? {} : { usage }),
-    };
-    return { data: JSON.stringify(payload), usage, usageOnly: usage !== null && choice === null };
-  }
 
   push(event: RawSseEvent): StreamEvent[] {
     let payload: unknown;
@@ -62,8 +49,8 @@ export class GeminiStreamTranslator implements StreamTranslator {
       throw new ProviderStreamError('connection_error', this.#deploymentId, `deployment ${this.#deploymentId} ended its stream with ${status}`);
     }
     const response = payload as GeminiResponse;
-    if (typeof response.responseId === 'string') this.#id = response.responseId;
-    if (typeof response.modelVersion === 'string') this.#model = response.modelVersion;
+    if (typeof response.responseId === 'string') this.#out.id = response.responseId;
+    if (typeof response.modelVersion === 'string') this.#out.model = response.modelVersion;
     if (isRecord(response.usageMetadata)) this.#usage = response.usageMetadata;
     const out: StreamEvent[] = [];
     const candidates = Array.isArray(response.candidates) ? response.candidates : [];
@@ -72,7 +59,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
       const state = this.#state(0);
       if (!state.finished) {
         state.finished = true;
-        out.push(this.#chunk({ index: 0, delta: state.opened ? {} : { role: 'assistant', content: null }, finish_reason: 'content_filter' }));
+        out.push(this.#out.chunk({ index: 0, delta: state.opened ? {} : { role: 'assistant', content: null }, finish_reason: 'content_filter' }));
       }
     }
     return out;
@@ -93,7 +80,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
     const delta = (fields: Record<string, unknown>) => {
       const opening = state.opened ? {} : { role: 'assistant' };
       state.opened = true;
-      out.push(this.#chunk({ index, delta: { ...opening, ...fields } }));
+      out.push(this.#out.chunk({ index, delta: { ...opening, ...fields } }));
     };
     const { text, reasoning, toolCalls } = candidateContent(candidate);
     if (reasoning !== '') delta({ reasoning_content: reasoning });
@@ -103,7 +90,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
     if (finish !== null && !state.finished) {
       state.finished = true;
       if (!state.opened) delta({ content: '' });
-      out.push(this.#chunk({ index, delta: {}, finish_reason: finish }));
+      out.push(this.#out.chunk({ index, delta: {}, finish_reason: finish }));
     }
     return out;
   }
@@ -114,6 +101,6 @@ export class GeminiStreamTranslator implements StreamTranslator {
       throw new ProviderStreamError('connection_error', this.#deploymentId, `the stream of deployment ${this.#deploymentId} ended before Gemini finished its answer`);
     }
     const usage = usageOfGemini(this.#usage);
-    return usage === null ? [DONE] : [this.#chunk(null, usage), DONE];
+    return usage === null ? [DONE] : [this.#out.chunk(null, usage), DONE];
   }
 }
