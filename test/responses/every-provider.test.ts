@@ -342,6 +342,8 @@ describe('responses: every provider answers the Responses and Messages APIs thro
         const last = events.at(-1) as unknown as Record<string, unknown>;
         expect(last.type).toBe('error');
         expect(spec.problems('ResponseErrorEvent', last)).toEqual([]);
+        // Numbered after the events before it, as every event of the stream is.
+        expect(last.sequence_number).toBe(events.length - 1);
         expect(events.some((event) => event.type === 'response.completed')).toBe(false);
       }
       expect(row.mock().calls).toBe(1);

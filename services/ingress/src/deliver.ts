@@ -92,8 +92,12 @@ export async function deliverStream(
   headers: Record<string, string>,
   waitMs: number,
   clientGone: AbortSignal,
-  /** The closing error event in the route's dialect (Anthropic's `event: error` on /v1/messages). */
-  errorFrame: (status: number, body: OpenAIErrorBody) => string = (_status, body) => `data: ${JSON.stringify(body)}\n\n`,
+  /**
+   * The closing error event in the route's dialect (Anthropic's `event: error`
+   * on /v1/messages); `lastChunk` is the last frames relayed, for a dialect
+   * that numbers its events (the Responses API's sequence_number).
+   */
+  errorFrame: (status: number, body: OpenAIErrorBody, lastChunk: Uint8Array | null) => string = (_status, body) => `data: ${JSON.stringify(body)}\n\n`,
 ): Promise<Delivery> {
   const pending: PendingReply = response.reply;
   const res: ServerResponse = reply.raw;
@@ -110,12 +114,14 @@ export async function deliverStream(
   }));
   res.flushHeaders();
   const stopWatching = onAbort(clientGone, () => pending.push({ part: 'timeout' }));
+  let lastChunk: Uint8Array | null = null;
   try {
     for (;;) {
       const event = await pending.next(waitMs);
       if (clientGone.aborted) return clientClosedDelivery(response.head.status);
       if (event.part === 'chunk') {
         // Chunks are SSE frames already (the upstream-caller frames them): written as they come.
+        lastChunk = event.data;
         if (!res.write(event.data)) await writable(res, clientGone);
         continue;
       }
@@ -129,7 +135,7 @@ export async function deliverStream(
           : stalled(event)
             ? Errors.timeout('The stream stopped arriving from the upstream-caller.').toBody()
             : Errors.upstreamFailed('The stream broke off inside the gateway.', 'bad_bus_reply').toBody();
-      res.end(errorFrame(event.part === 'error' ? event.meta.status : 502, body));
+      res.end(errorFrame(event.part === 'error' ? event.meta.status : 502, body, lastChunk));
       return { status: response.head.status, usage: null, outcome: stalled(event) ? 'timeout' : 'upstream_error' };
     }
   } finally {

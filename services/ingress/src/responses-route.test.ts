@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Errors, type StoredResponseCall, type StoredResponseOwner, type StoredResponseReply } from '@switchyard/contracts';
 import type { StoredResponses } from './stored-responses.js';
+import { nextSequenceNumber, responsesErrorFrame } from './responses-route.js';
 import { buildTestIngress, OpenAIErrorShape, testConfig, type TestIngress } from './testing/test-app.js';
 
 /**
@@ -133,5 +134,16 @@ describe('ingress: the Responses routes without a bus', () => {
     const plain = await ingress.app.inject({ method: 'POST', url: '/v1/responses', payload: { model: 'model-1', input: 'x' } });
     expect(plain.statusCode).toBe(200);
     await ingress.app.close();
+  });
+});
+
+describe('responses: the closing error event', () => {
+  it('responses: the error event is numbered after the last event relayed, and 0 when none came', () => {
+    const body = { error: { message: 'broke', code: 'upstream_error', param: null } };
+    const frames = Buffer.from('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":41,"delta":"x"}\n\n');
+    expect(JSON.parse(responsesErrorFrame(502, body, frames).split('data: ')[1]!)).toMatchObject({ type: 'error', sequence_number: 42 });
+    expect(JSON.parse(responsesErrorFrame(502, body, null).split('data: ')[1]!)).toMatchObject({ sequence_number: 0 });
+    expect(nextSequenceNumber('data: {"sequence_number": 7}\n\ndata: {"sequence_number":8}\n\n')).toBe(9);
+    expect(nextSequenceNumber('data: {"no":"number"}')).toBe(0);
   });
 });

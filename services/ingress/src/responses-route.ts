@@ -144,11 +144,24 @@ export function registerStoredResponseRoutes(app: FastifyInstance, deps: StoredR
 }
 
 /**
- * A Responses stream's closing error event, as OpenAI sends one. The
- * ingress relays the events as bytes and does not know how many went before,
- * so its sequence number is 0; SDKs read the type, code and message.
+ * A Responses stream's closing error event, as OpenAI sends one, numbered
+ * after the last event relayed (the ingress relays events as bytes; only the
+ * last frames are read, once, when the stream fails).
  */
-export function responsesErrorFrame(_status: number, body: { error: { message: string; code: string | null; param: string | null } }): string {
+export function responsesErrorFrame(
+  _status: number,
+  body: { error: { message: string; code: string | null; param: string | null } },
+  lastChunk: Uint8Array | null = null,
+): string {
   const { message, code, param } = body.error;
-  return `event: error\ndata: ${JSON.stringify({ type: 'error', code, message, param, sequence_number: 0 })}\n\n`;
+  const sequenceNumber = lastChunk === null ? 0 : nextSequenceNumber(Buffer.from(lastChunk.buffer, lastChunk.byteOffset, lastChunk.byteLength).toString('utf8'));
+  return `event: error\ndata: ${JSON.stringify({ type: 'error', code, message, param, sequence_number: sequenceNumber })}\n\n`;
+}
+
+/** One more than the last `sequence_number` in `frames`, or 0 when it holds none. */
+export function nextSequenceNumber(frames: string): number {
+  const at = frames.lastIndexOf('"sequence_number":');
+  if (at === -1) return 0;
+  const match = /^"sequence_number":\s*(\d{1,15})/.exec(frames.slice(at, at + 40));
+  return match ? Number(match[1]) + 1 : 0;
 }
