@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { listenMock } from './mock-http.js';
 
 /*
  * A counting mock of Anthropic's Messages API (POST /v1/messages, JSON and
@@ -284,15 +284,9 @@ export async function startAnthropicMock(options: { apiKey: string }): Promise<A
     }
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenMock(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     get calls() {
       return calls;
     },
@@ -319,9 +313,6 @@ export async function startAnthropicMock(options: { apiKey: string }): Promise<A
       requests = [];
       behaviours.clear();
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BedrockRefusal, checkConverse, checkEmbeddingBody, isObject, type ConversePrompt } from './bedrock-mock-checks.js';
+import { listenMock } from './mock-http.js';
 
 /*
  * A counting mock of AWS Bedrock Runtime: Converse, ConverseStream (AWS event
@@ -259,15 +259,9 @@ export async function startBedrockMock(options: { region: string; credentials: r
     }
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => void handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenMock(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     get calls() {
       return calls;
     },
@@ -290,9 +284,6 @@ export async function startBedrockMock(options: { region: string; credentials: r
       requests = [];
       behaviours.clear();
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { listenMock } from './mock-http.js';
 
 /*
  * A counting mock of Cohere's API v2 (POST /v2/chat, JSON and SSE; POST
@@ -332,15 +332,9 @@ export async function startCohereMock(options: { apiKey: string }): Promise<Cohe
     }
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenMock(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     get calls() {
       return calls;
     },
@@ -363,9 +357,6 @@ export async function startCohereMock(options: { apiKey: string }): Promise<Cohe
       requests = [];
       behaviours.clear();
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }

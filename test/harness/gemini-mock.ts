@@ -1,6 +1,6 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createPublicKey, createVerify, randomBytes, type KeyObject } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listenMock } from './mock-http.js';
 
 /*
  * A counting mock of Google's model APIs on one port:
@@ -498,14 +498,8 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
     }
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
+  const server = await listenMock(handle);
+  url = server.url;
   return {
     url,
     tokenUri: `${url}/token`,
@@ -549,9 +543,6 @@ export async function startGeminiMock(options: GeminiMockOptions): Promise<Gemin
       requests = [];
       behaviours.clear();
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
