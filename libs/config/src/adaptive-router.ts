@@ -40,11 +40,11 @@ const PreferencesSchema = z.object({
 
 /**
  * Defaults of a router's objective and teaching policy.
- * `maxEvidencePerKey`: no cap by default. The gateway authenticates one
- * master key today, so every caller is the same key (or `anonymous`): a cap
- * would only slow all learning down, and there are no "other keys" to
- * protect. With several keys, set it (e.g. 25 per cell per hour: more than
- * the prior's mass of 10, an eighth of the posterior cap of 200).
+ * `maxEvidencePerKey`: no cap by default. A gateway with only its master
+ * key has one caller (or `anonymous`): a cap would only slow all learning
+ * down, and there are no "other keys" to protect. Once virtual keys are
+ * handed out, each is a teacher of its own: set it (e.g. 25 per cell per
+ * hour: more than the prior's mass of 10, an eighth of the posterior cap of 200).
  * `constrainedPickWeight` 0: a caller who pins the model with a minimum tier
  * never decides which model learns, whatever the cap.
  */
