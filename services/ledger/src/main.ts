@@ -6,7 +6,7 @@ import { createServiceRuntime, runService, serveWorker, startTracing } from '@sw
 import { loadLedgerEnv } from './env.js';
 import { createLedger } from './service.js';
 
-const env = loadServiceEnv(process.env, 4400);
+const env = loadServiceEnv(process.env, 4500);
 const ledgerEnv = loadLedgerEnv(process.env);
 const runtime = createServiceRuntime({ service: 'ledger', logLevel: env.LOG_LEVEL, instanceId: env.SWITCHYARD_INSTANCE_ID });
 
