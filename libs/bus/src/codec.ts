@@ -6,9 +6,10 @@ import {
   ReplyError,
   ReplyHead,
   ReplyPart,
+  LenientReservation,
   type Reservation,
 } from '@switchyard/contracts';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { extractContext, injectContext, type Context } from '@switchyard/telemetry';
 
 const ReplyMeta = {
@@ -60,16 +61,6 @@ export interface SalvagedEnvelope {
   attempt: number;
   reservation: Reservation | null;
 }
-
-const LenientReservation = z.object({
-  id: z.string().min(1),
-  deploymentId: z.string(),
-  scopes: z.array(z.string()).min(1),
-  // Whatever the count (an unsafe integer is how a message became unreadable), settling needs only the id and bucket.
-  tokens: z.number(),
-  bucket: z.number().int(),
-  expiresAt: z.number(),
-});
 
 /** Reads the fields of an unreadable envelope one by one; anything that does not parse is null. */
 export function salvageEnvelope(msg: Msg): SalvagedEnvelope {

@@ -87,7 +87,9 @@ export function resolveAws(
   const modelId = params.model_id ?? null;
   const ownRegion = lookup('aws_region_name', false);
   const arnRegion = ARN_REGION.exec(modelId ?? providerModel)?.[1] ?? null;
-  const region = ownRegion?.value ?? arnRegion ?? lookup('aws_region_name', true)?.value ?? DEFAULT_AWS_REGION;
+  // The AWS variables only when the file names no region: a named one was resolved (and reported) above.
+  const envRegion = params.aws_region_name == null ? lookup('aws_region_name', true)?.value : undefined;
+  const region = ownRegion?.value ?? arnRegion ?? envRegion ?? DEFAULT_AWS_REGION;
   if (!REGION.test(region)) problems.add([...paramsAt, 'aws_region_name'], `"${region}" is not an AWS region (lower-case letters, digits and -)`);
 
   const override = lookup('aws_bedrock_runtime_endpoint', true);

@@ -92,6 +92,13 @@ const FAMILIES: ReadonlyMap<string, string> = (() => {
   return unique;
 })();
 
+/** The model vendors Bedrock's ids start with (`anthropic` of `anthropic.claude-...`), read once from the catalogue. */
+const BEDROCK_VENDORS = new Set(
+  Object.keys(modelsOf('amazon-bedrock'))
+    .filter((known) => known.includes('.'))
+    .map((known) => known.slice(0, known.indexOf('.'))),
+);
+
 /** The geography prefix of Bedrock's cross-region inference profile ids. */
 const BEDROCK_PROFILE = /^(?:us|us-gov|eu|apac|jp|au|ca|global)\./;
 
@@ -104,7 +111,7 @@ export function vendorOfBareName(model: string): string | null {
   // Bedrock ids carry the model vendor first (`anthropic.claude-...`), after the
   // geography of a cross-region inference profile (`us.anthropic.claude-...`): that is still Bedrock.
   const id = model.replace(BEDROCK_PROFILE, '');
-  if (/^[a-z0-9]+\.[a-z]/.test(id) && Object.keys(modelsOf('amazon-bedrock')).some((known) => known.startsWith(id.split('.')[0]! + '.'))) {
+  if (/^[a-z0-9]+\.[a-z]/.test(id) && BEDROCK_VENDORS.has(id.split('.')[0]!)) {
     return 'bedrock';
   }
   return FAMILIES.get(family(model)) ?? null;

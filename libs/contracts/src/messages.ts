@@ -22,6 +22,13 @@ export const Reservation = z.object({
 });
 export type Reservation = z.infer<typeof Reservation>;
 
+/**
+ * A reservation as read from a message that is otherwise unreadable (an
+ * unsafe integer is how one becomes so): enough to release it, its budget
+ * charge included.
+ */
+export const LenientReservation = Reservation.extend({ tokens: z.number(), expiresAt: z.number() });
+
 /** A key's, team's or user's scope name in the limiter and the ledger: `key:<hash>`, `team:<id>`, `user:<id>`. */
 export const CallerScopeName = z.string().regex(/^(key|team|user):[A-Za-z0-9_.:@-]{1,160}$/);
 

@@ -112,7 +112,8 @@ export function buildProviderRequest(
   const headers: Record<string, string> = {
     ...config.headers,
     'content-type': 'application/json',
-    accept: opts.stream && ENDPOINTS[endpoint].streams ? 'text/event-stream' : 'application/json',
+    // A stream is asked for in its provider's framing (Bedrock's AWS event stream), SSE otherwise.
+    accept: opts.stream && ENDPOINTS[endpoint].streams ? (config.streamFraming?.contentType ?? 'text/event-stream') : 'application/json',
     ...(apiKey === null ? {} : config.authHeaders(apiKey)),
   };
   if (deployment.provider === 'anthropic' && opts.anthropicBeta) headers['anthropic-beta'] = opts.anthropicBeta;

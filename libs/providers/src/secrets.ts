@@ -34,9 +34,12 @@ export class SecretScrubber {
   readonly #quick: RegExp | null;
   readonly #any: RegExp | null;
   readonly #all: RegExp | null;
+  /** Applied after this one: a call's own credentials first, then the deployment's (built once). */
+  readonly #then: SecretScrubber | null;
 
   /** `forms` longest first, so that a form containing another is replaced whole. */
-  constructor(forms: readonly string[]) {
+  constructor(forms: readonly string[], then: SecretScrubber | null = null) {
+    this.#then = then;
     const source = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
     const prefixes = [...new Set(forms.map((form) => form.slice(0, QUICK_PREFIX_CHARS)))].sort((a, b) => b.length - a.length);
     this.#quick = forms.length === 0 ? null : new RegExp(prefixes.map(escapeRegExp).join('|'));
@@ -45,24 +48,28 @@ export class SecretScrubber {
   }
 
   get empty(): boolean {
-    return this.#any === null;
+    return this.#any === null && (this.#then?.empty ?? true);
   }
 
   /** True when some form of a secret is in `text`. */
   foundIn(text: string): boolean {
+    return this.#foundHere(text) || (this.#then?.foundIn(text) ?? false);
+  }
+
+  #foundHere(text: string): boolean {
     if (this.#quick === null || !this.#quick.test(text)) return false;
     return this.#any?.test(text) ?? false;
   }
 
   /** `text` with every secret form replaced by `[redacted]`; the same string when none is there. */
   text(text: string): string {
-    if (this.#all === null || !this.foundIn(text)) return text;
-    return text.replace(this.#all, REDACTED);
+    const here = this.#all === null || !this.#foundHere(text) ? text : text.replace(this.#all, REDACTED);
+    return this.#then === null ? here : this.#then.text(here);
   }
 
   /** `bytes` (UTF-8 text) scrubbed; the same buffer when no secret is in it, the common case. */
   bytes(bytes: Buffer): Buffer {
-    if (this.#any === null) return bytes;
+    if (this.empty) return bytes;
     const text = bytes.toString('utf8');
     return this.foundIn(text) ? Buffer.from(this.text(text), 'utf8') : bytes;
   }
@@ -114,7 +121,10 @@ export function scrubberForCall(
   const key = issued.join('\n');
   const cached = withIssued.get(deployment);
   if (cached?.key === key) return cached.scrubber;
-  const scrubber = new SecretScrubber([...new Set([...deployment.secrets(), ...secretForms(issued)])]);
+  // Only the issued forms are compiled per credential: the deployment's scrubber (its forms may be a
+  // 40 KB service-account key) is built once and applied after them. A SigV4 signature is new on every
+  // call, so this is one small scrubber per Bedrock call, never the deployment's again.
+  const scrubber = new SecretScrubber(secretForms(issued), scrubberFor(deployment));
   withIssued.set(deployment, { key, scrubber });
   return scrubber;
 }

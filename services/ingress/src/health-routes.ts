@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from '@switchyard/config';
 import { DeploymentHealthReply, Errors, type BusNames } from '@switchyard/contracts';
+import { decodeJson } from '@switchyard/bus';
 
 /** How long the route waits for a limiter to read the cooldowns from Redis. */
 const HEALTH_TIMEOUT_MS = 2_000;
@@ -12,7 +13,7 @@ export type DeploymentHealthSource = () => Promise<DeploymentHealthReply>;
 export function limiterHealthSource(nc: NatsConnection, names: BusNames): DeploymentHealthSource {
   return async () => {
     const msg = await nc.request(names.subjects.deploymentHealth, new Uint8Array(0), { timeout: HEALTH_TIMEOUT_MS });
-    return DeploymentHealthReply.parse(JSON.parse(new TextDecoder().decode(msg.data)));
+    return DeploymentHealthReply.parse(decodeJson(msg.data));
   };
 }
 

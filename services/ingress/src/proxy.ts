@@ -23,7 +23,7 @@ import type { StoredResponses } from './stored-responses.js';
 import { finishRequest, type RequestRecord } from './audit.js';
 import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
-import { watchHangUp } from './hang-up.js';
+import { onAbort, watchHangUp } from './hang-up.js';
 import { requestIdHeaders } from './request-id.js';
 import { completionBoundsOf, estimatePromptTokens } from './estimate.js';
 import { zodToGatewayError } from './errors.js';
@@ -297,15 +297,15 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
 
 /** Waits a backoff; false when the client left meanwhile (nothing more is sent for it). */
 function waitUnlessGone(ms: number, clientGone: AbortSignal): Promise<boolean> {
-  if (clientGone.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const done = () => {
+    const timer = setTimeout(() => {
+      stopWatching();
+      resolve(true);
+    }, ms);
+    const stopWatching = onAbort(clientGone, () => {
       clearTimeout(timer);
-      clientGone.removeEventListener('abort', done);
-      resolve(!clientGone.aborted);
-    };
-    const timer = setTimeout(done, ms);
-    clientGone.addEventListener('abort', done, { once: true });
+      resolve(false);
+    });
   });
 }
 

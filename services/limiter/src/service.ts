@@ -152,16 +152,19 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
   /** Latencies of finished calls, for latency-based routing on every replica. Best effort, as failure counts are. */
   async function recordLatencies(events: CallsCompleted['events']): Promise<void> {
     if (strategy.strategy !== 'latency-based-routing') return;
-    for (const event of events) {
-      // A call that never reached the provider, or failed fast, says nothing about its speed; a timeout does.
-      if (event.outcome !== 'ok' && event.outcome !== 'timeout') continue;
-      if (!deployments.has(event.deploymentId)) continue;
-      try {
-        await load.recordLatency(event.deploymentId, event.latencyMs);
-      } catch (error) {
-        logger.warn({ err: error, deployment: event.deploymentId }, 'latency not recorded (Redis)');
-      }
-    }
+    // Sent together (ioredis pipelines them, Redis runs them in order), not one round trip per event.
+    await Promise.all(
+      events.map(async (event) => {
+        // A call that never reached the provider, or failed fast, says nothing about its speed; a timeout does.
+        if (event.outcome !== 'ok' && event.outcome !== 'timeout') return;
+        if (!deployments.has(event.deploymentId)) return;
+        try {
+          await load.recordLatency(event.deploymentId, event.latencyMs);
+        } catch (error) {
+          logger.warn({ err: error, deployment: event.deploymentId }, 'latency not recorded (Redis)');
+        }
+      }),
+    );
   }
 
   /**
@@ -212,23 +215,26 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
 
   /** Counts the failures of finished calls toward their deployment's cooldown, for every replica to see. */
   async function recordFailures(events: CallsCompleted['events']): Promise<void> {
-    for (const event of events) {
-      const kind = failureKindOfCall(event);
-      const deployment = deployments.get(event.deploymentId);
-      if (kind === null || !deployment) continue;
-      const rule = cooldownRuleFor(kind, deployment, reliability, standIns.get(deployment.id) ?? NO_STAND_IN);
-      if (!rule) continue;
-      try {
-        const started = await cooldowns.recordFailure(deployment.id, rule, { at: event.finishedAt, kind, status: event.status });
-        if (started) {
-          metrics.cooldowns.inc({ deployment: deployment.id });
-          logger.warn({ deployment: deployment.id, kind, cooldownMs: rule.cooldownMs, allowedFails: rule.allowedFails }, 'deployment cooling down');
+    // Sent together (pipelined, run in order by Redis), not one round trip per event.
+    await Promise.all(
+      events.map(async (event) => {
+        const kind = failureKindOfCall(event);
+        const deployment = deployments.get(event.deploymentId);
+        if (kind === null || !deployment) return;
+        const rule = cooldownRuleFor(kind, deployment, reliability, standIns.get(deployment.id) ?? NO_STAND_IN);
+        if (!rule) return;
+        try {
+          const started = await cooldowns.recordFailure(deployment.id, rule, { at: event.finishedAt, kind, status: event.status });
+          if (started) {
+            metrics.cooldowns.inc({ deployment: deployment.id });
+            logger.warn({ deployment: deployment.id, kind, cooldownMs: rule.cooldownMs, allowedFails: rule.allowedFails }, 'deployment cooling down');
+          }
+        } catch (error) {
+          // Best effort: a failure not counted delays a cooldown; it never blocks settlement.
+          logger.warn({ err: error, deployment: deployment.id }, 'failure not counted toward cooldown (Redis)');
         }
-      } catch (error) {
-        // Best effort: a failure not counted delays a cooldown; it never blocks settlement.
-        logger.warn({ err: error, deployment: deployment.id }, 'failure not counted toward cooldown (Redis)');
-      }
-    }
+      }),
+    );
   }
 
   async function handOff(msg: Msg, admitted: CallEnvelope, replyTo: string, writer: ReplyWriter, spanContext: Context): Promise<void> {
@@ -254,26 +260,32 @@ export function createLimiter(deps: LimiterDeps): LimiterService {
       if (!parsed.success) {
         metrics.settlements.inc({ outcome: 'malformed' });
         // Unreadable as a whole, its reservations are still released: best effort, the message is not redelivered.
-        await Promise.allSettled(salvageSettlements(raw).map(({ reservation, tokens }) => limiter.settle(reservation, tokens)));
+        await Promise.allSettled(
+          salvageSettlements(raw).flatMap(({ reservation, tokens }) => [
+            limiter.settle(reservation, tokens),
+            // Its budget charge too: the real cost cannot be read, so the worst case held at admission is released.
+            ...(reservation.budgetScopes?.length ? [limiter.settleBudget(reservation, 0)] : []),
+          ]),
+        );
         msg.term();
         continue;
       }
       // Counted once per delivery: a batch redelivered after a failed settlement may count its failures twice,
       // which can only bring a cooldown forward.
-      await recordFailures(parsed.data.events);
-      await recordLatencies(parsed.data.events);
-      // The settlements of one batch go to Redis together; settling is idempotent, so a batch
-      // that failed part-way is redelivered whole.
-      const outcomes = await Promise.allSettled(
-        parsed.data.events.flatMap((event) => (event.reservation ? [limiter.settle(event.reservation, settledTokens(event))] : [])),
-      );
-      // Budgets settle to the call's real cost (released whole when no provider was called); idempotent too.
-      const budgetOutcomes = await Promise.allSettled(
-        parsed.data.events.flatMap((event) =>
-          event.reservation?.budgetScopes?.length ? [limiter.settleBudget(event.reservation, settledCost(event))] : [],
+      // The settlements of one batch go to Redis together, with its failures and latencies; settling is
+      // idempotent, so a batch that failed part-way is redelivered whole. Budgets settle to the call's
+      // real cost (released whole when no provider was called); idempotent too.
+      // Failures are sent first, as before: Redis runs the pipeline in order, so a freed slot never sees a stale cooldown.
+      const [, , outcomes] = await Promise.all([
+        recordFailures(parsed.data.events),
+        recordLatencies(parsed.data.events),
+        Promise.allSettled(
+          parsed.data.events.flatMap((event) => [
+            ...(event.reservation ? [limiter.settle(event.reservation, settledTokens(event))] : []),
+            ...(event.reservation?.budgetScopes?.length ? [limiter.settleBudget(event.reservation, settledCost(event))] : []),
+          ]),
         ),
-      );
-      outcomes.push(...budgetOutcomes);
+      ]);
       const failed = outcomes.find((outcome) => outcome.status === 'rejected');
       for (const outcome of outcomes) {
         metrics.settlements.inc({ outcome: outcome.status === 'rejected' ? 'failed' : outcome.value ? 'settled' : 'already_settled' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CallCompleted, Reservation } from '@switchyard/contracts';
+import { LenientReservation, type CallCompleted, type Reservation } from '@switchyard/contracts';
 
 /**
  * Tokens a finished call really used, for settling its reservation: the
@@ -17,14 +17,7 @@ export function settledTokens(event: CallCompleted): number {
 }
 
 const SalvageableEvent = z.looseObject({
-  reservation: z.object({
-    id: z.string().min(1),
-    deploymentId: z.string(),
-    scopes: z.array(z.string()).min(1),
-    tokens: z.number(),
-    bucket: z.number().int(),
-    expiresAt: z.number(),
-  }),
+  reservation: LenientReservation,
   usage: z.looseObject({ total_tokens: z.number() }).nullish(),
 });
 

@@ -1,7 +1,7 @@
 import type { ReplyWriter } from '@switchyard/bus';
 import type { CallEnvelope, CallOutcome, Usage } from '@switchyard/contracts';
 import type { Deployment } from '@switchyard/config';
-import { withoutNullUsage, type ProviderClient } from '@switchyard/providers';
+import { withoutNullUsage, type FailureResponse, type ProviderClient } from '@switchyard/providers';
 import { callCost, costHeaderValue } from '@switchyard/pricing';
 import { StreamedText } from './streamed-usage.js';
 
@@ -124,13 +124,7 @@ export async function relayCall(options: {
       return { status: response.status, outcome: 'ok', usage: billed, providerCalled: true, cost };
     }
     case 'failure': {
-      // A connection error after the request went out (a definite: false one) may still have been served.
-      // A provider_error without a provider status is the gateway's own refusal before sending (misconfigured,
-      // or a request the provider's protocol cannot carry): nothing was called, nothing can be billed.
-      const providerCalled =
-        response.outcome === 'connection_error'
-          ? !response.definite
-          : response.error.error.code !== 'deployment_misconfigured' && !(response.outcome === 'provider_error' && response.providerStatus === null);
+      const providerCalled = providerWasCalled(response);
       writer.error({
         status: response.status,
         body: response.error,
@@ -193,4 +187,17 @@ class FrameCoalescer {
     this.#pending = '';
     this.#send(text);
   }
+}
+
+/**
+ * Whether a failed attempt reached the provider (the audit line counts calls;
+ * a call that did not is never billed). A connection error after the request
+ * went out (a definite: false one) may still have been served. A
+ * provider_error without a provider status is the gateway's own refusal
+ * before sending (misconfigured, or a request the provider's protocol cannot
+ * carry): nothing was called.
+ */
+export function providerWasCalled(failure: FailureResponse): boolean {
+  if (failure.outcome === 'connection_error') return !failure.definite;
+  return failure.error.error.code !== 'deployment_misconfigured' && !(failure.outcome === 'provider_error' && failure.providerStatus === null);
 }

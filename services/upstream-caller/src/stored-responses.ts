@@ -6,6 +6,7 @@ import type { ProviderClient } from '@switchyard/providers';
 import { SpanKind, SpanStatusCode, switchyardTracer, type Logger } from '@switchyard/telemetry';
 import { traceContextOf } from '@switchyard/bus';
 import { serverAttributes } from './server-address.js';
+import { providerWasCalled } from './relay.js';
 
 /**
  * GET and DELETE /v1/responses/{id}, from the ingress (request/reply): one
@@ -70,8 +71,7 @@ export function createStoredResponseHandler(deps: {
       } else if (response.kind === 'failure') {
         span.setAttribute('http.response.status_code', response.status);
         span.setStatus({ code: SpanStatusCode.ERROR, message: response.outcome });
-        const providerCalled = response.error.error.code !== 'deployment_misconfigured' && response.providerStatus !== null;
-        answer(msg, { status: response.status, body: JSON.stringify(response.error), contentType: 'application/json', providerCalled });
+        answer(msg, { status: response.status, body: JSON.stringify(response.error), contentType: 'application/json', providerCalled: providerWasCalled(response) });
       } else {
         const error = Errors.upstreamFailed('The provider answered a stored-response call with a stream.', 'invalid_response');
         answer(msg, { ...gatewayError(error.status, error.toBody()), providerCalled: true });

@@ -1,4 +1,4 @@
-import type { AuthorizableRequest, ProviderConfig } from '../providers/base.js';
+import type { ProviderConfig } from '../providers/base.js';
 import type { EndpointTransforms } from '../transforms.js';
 import { chatRequestToConverse, isJsonMode } from './chat-request.js';
 import { converseToChatResponse } from './chat-response.js';
@@ -6,7 +6,6 @@ import { ConverseStreamTranslator } from './chat-stream.js';
 import { bedrockToEmbeddingsResponse, embeddingsRequestToBedrock } from './embeddings.js';
 import { bedrockErrorBody } from './errors.js';
 import { BEDROCK_EVENT_STREAM } from './event-stream.js';
-import { EVENT_STREAM_CONTENT_TYPE } from './shapes.js';
 import { signatureSecrets, signBedrockRequest } from './signing.js';
 
 const chat: EndpointTransforms = {
@@ -28,11 +27,6 @@ export function encodeModelId(modelId: string): string {
   return encodeURIComponent(modelId).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** The Accept of each call: request.ts asks streams for SSE, and ConverseStream answers in AWS's event stream. */
-function acceptOf(request: Readonly<AuthorizableRequest>): string {
-  return request.url.endsWith('/converse-stream') ? EVENT_STREAM_CONTENT_TYPE : 'application/json';
-}
-
 /**
  * AWS Bedrock Runtime: chat through Converse / ConverseStream, embeddings
  * through InvokeModel (Titan and Cohere bodies). api_base is the endpoint
@@ -51,7 +45,7 @@ export const bedrock: ProviderConfig = {
     return `${root}/model/${encodeModelId(deployment.aws?.modelId ?? deployment.providerModel)}/${action}`;
   },
   authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-  authorize: async (request, deployment) => ({ accept: acceptOf(request), ...(await signBedrockRequest(request, deployment)) }),
+  authorize: (request, deployment) => signBedrockRequest(request, deployment),
   callSecrets: signatureSecrets,
   streamFraming: BEDROCK_EVENT_STREAM,
   errorBody: bedrockErrorBody,

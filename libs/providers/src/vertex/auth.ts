@@ -1,6 +1,6 @@
 import type { Deployment, VertexSettings } from '@switchyard/config';
 import { ExternalAccountClient, GoogleAuth, JWT, UserRefreshClient, type AuthClient } from 'google-auth-library';
-import { Errors, type GatewayError } from '@switchyard/contracts';
+import { misconfigured } from '../misconfigured.js';
 
 /*
  * OAuth access tokens for Vertex AI, from google-auth-library: one client
@@ -10,8 +10,6 @@ import { Errors, type GatewayError } from '@switchyard/contracts';
  * GCE/GKE/Cloud Run, gcloud's login), as LiteLLM's google.auth.default().
  */
 
-// request.ts's `misconfigured`, not imported: request.ts reaches this module through the provider table.
-const misconfigured = (message: string): GatewayError => Errors.upstreamFailed(message, 'deployment_misconfigured');
 
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 /** Where google-auth-library sends every token request, whatever the credentials say. */

@@ -7,6 +7,7 @@ import { GEMINI_CHAT } from '../gemini/index.js';
 import { googleModelId, namesModel, withMethod } from '../gemini/url.js';
 import { vertexAuthorization } from './auth.js';
 import { VERTEX_CLAUDE_CHAT } from './claude.js';
+import { misconfigured } from '../misconfigured.js';
 
 type Publisher = 'google' | 'anthropic';
 
@@ -15,7 +16,6 @@ function publisherOf(deployment: Deployment): Publisher {
   return /^claude-/i.test(googleModelId(deployment.providerModel)) ? 'anthropic' : 'google';
 }
 
-const misconfigured = (message: string) => Errors.upstreamFailed(message, 'deployment_misconfigured');
 
 function methodOf(publisher: Publisher, endpoint: Endpoint, stream: boolean): { method: string; sse: boolean } {
   if (endpoint === 'embeddings') return { method: 'predict', sse: false };

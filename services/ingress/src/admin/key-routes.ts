@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Secret } from '@switchyard/config';
 import { BlockKeyRequest, DeleteKeyRequest, GenerateKeyRequest, UpdateKeyRequest } from '@switchyard/contracts';
-import { customKeyProblem, hashKey, keyHashOf, keyNameOf, newVirtualKey } from '@switchyard/virtual-keys';
+import { customKeyProblem, hashKey, keyHashOf, keyNameOf, keyScope, newVirtualKey } from '@switchyard/virtual-keys';
 import type { ParsedBody } from '../proxy.js';
 import type { KeysClient } from './keys-client.js';
 import { invalidBody, litellmError } from './litellm-error.js';
@@ -74,7 +74,7 @@ export function registerKeyRoutes(app: FastifyInstance, client: KeysClient, mast
     if (key === null && own === null) throw litellmError(400, 'Pass the key (or its hash) to look up: /key/info?key=sk-...', 'bad_request_error', 'key');
     const keyHash = key === null ? own! : keyHashOf(key);
     const found = (await client.call({ op: 'key.info', keyHash })) as { info?: Record<string, unknown> };
-    const info = found.info === undefined ? undefined : await withRecordedSpend(found.info, `key:${keyHash}`, ledger);
+    const info = found.info === undefined ? undefined : await withRecordedSpend(found.info, keyScope(keyHash), ledger);
     // LiteLLM echoes what it was asked for; only the hash is echoed here, so the key is never shown again.
     return { key: keyHash, ...found, ...(info === undefined ? {} : { info }) };
   });

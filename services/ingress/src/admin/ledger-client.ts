@@ -1,4 +1,5 @@
 import type { NatsConnection } from 'nats';
+import { decodeJson } from '@switchyard/bus';
 import { LedgerReply, ScopeSpend, type BusNames, type SpendLogsQuery, type SpendOfRequest, type SpendReportQuery } from '@switchyard/contracts';
 import { z } from 'zod';
 
@@ -34,9 +35,10 @@ export function createLedgerClient(nc: NatsConnection, names: BusNames): LedgerC
     } catch {
       throw new LedgerUnavailable(503, 'No spend ledger answered (is the ledger service running?).');
     }
-    const reply = LedgerReply.parse(JSON.parse(new TextDecoder().decode(data)));
-    if (!reply.ok) throw new LedgerUnavailable(reply.status, reply.message);
-    return reply.result;
+    const parsed = LedgerReply.safeParse(decodeJson(data));
+    if (!parsed.success) throw new LedgerUnavailable(502, 'The spend ledger sent an answer that could not be read.');
+    if (!parsed.data.ok) throw new LedgerUnavailable(parsed.data.status, parsed.data.message);
+    return parsed.data.result;
   }
   return {
     logs: (query) => ask(names.subjects.spendLogs, query),

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Errors, GatewayError, SpendReportGroup } from '@switchyard/contracts';
+import { keyHashOf } from '@switchyard/virtual-keys';
 import { zodToGatewayError } from '../errors.js';
 import { LedgerUnavailable, type LedgerClient } from './ledger-client.js';
 
@@ -27,12 +27,6 @@ const SpendReportParams = z.object({
   api_key: z.string().min(1).max(256).optional(),
   internal_user_id: z.string().min(1).max(160).optional(),
 });
-
-/** A key as the ledger stores it: an `sk-` key is hashed (sha256 hex, as the key records are); a hash is taken as it is. */
-export function keyHashOf(apiKey: string): string {
-  if (/^[0-9a-f]{64}$/.test(apiKey)) return apiKey;
-  return createHash('sha256').update(apiKey).digest('hex');
-}
 
 function parseQuery<T>(schema: z.ZodType<T>, request: FastifyRequest): T {
   const parsed = schema.safeParse(request.query);

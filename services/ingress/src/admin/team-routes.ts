@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { BlockTeamRequest, DeleteTeamRequest, NewTeamRequest, UpdateTeamRequest } from '@switchyard/contracts';
+import { teamScope } from '@switchyard/virtual-keys';
 import { bodyOf } from './key-routes.js';
 import type { KeysClient } from './keys-client.js';
 import type { LedgerClient } from './ledger-client.js';
@@ -16,7 +17,7 @@ export function registerTeamRoutes(app: FastifyInstance, client: KeysClient, led
     if (typeof teamId !== 'string' || teamId === '') throw litellmError(400, 'Pass the team to look up: /team/info?team_id=...', 'bad_request_error', 'team_id');
     const found = (await client.call({ op: 'team.info', teamId: teamId.slice(0, 128) })) as { team_info?: Record<string, unknown> };
     if (found.team_info === undefined) return found;
-    return { ...found, team_info: await withRecordedSpend(found.team_info, `team:${String(found.team_info.team_id)}`, ledger) };
+    return { ...found, team_info: await withRecordedSpend(found.team_info, teamScope(String(found.team_info.team_id)), ledger) };
   });
   app.get('/team/list', async (request) => {
     const userId = (request.query as Record<string, unknown> | undefined)?.user_id;
