@@ -124,7 +124,8 @@ export function buildProviderRequest(
     if (lower !== 'content-type' && lower !== 'content-length') headers[lower] = value;
   }
   const url = config.url(root, wire, deployment, opts.stream && ENDPOINTS[endpoint].streams);
-  return { url, method: 'POST', headers, ...requestBody(deployment, config, endpoint, body, opts) };
+  const { body: text, translation } = requestBody(deployment, config, endpoint, body, opts);
+  return { url, method: 'POST', headers, body: text, ...(translation === undefined ? {} : { translation }) };
 }
 
 /** What `build` throws about a field of the via endpoint's body, about the client's field instead. */
@@ -162,28 +163,41 @@ function wireEndpoint(config: ProviderConfig, endpoint: Endpoint): Endpoint {
  * transforms of it when it has them (responses -> chat -> Anthropic's
  * messages; chat -> completions); the answers are chained back in reverse.
  */
+/** The request's body and translation, and (`built`) the endpoint's body object when it was built anyway. */
+type RequestBody = Pick<ProviderRequest, 'body' | 'translation'> & { built?: Record<string, unknown> };
+
+/** The endpoint's body as text; without client bytes to edit in place it is the built object, kept for the caller. */
+function editedBody(deployment: Deployment, config: ProviderConfig, endpoint: Endpoint, body: Record<string, unknown>, opts: BuildOptions): { body: string; built?: Record<string, unknown> } {
+  if (opts.bodyText !== undefined) return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
+  const built = buildProviderBody(deployment, endpoint, body, opts, config.streamUsage);
+  return { body: JSON.stringify(built), built };
+}
+
 function requestBody(
   deployment: Deployment,
   config: ProviderConfig,
   endpoint: Endpoint,
   body: Record<string, unknown>,
   opts: BuildOptions,
-): Pick<ProviderRequest, 'body' | 'translation'> {
+): RequestBody {
   const transforms = transformsFor(config, endpoint);
-  if (transforms === undefined) return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage) };
+  if (transforms === undefined) return editedBody(deployment, config, endpoint, body, opts);
   const ctx = { deployment, stream: opts.stream };
   if (transforms.via === undefined) {
     if (transforms.request === undefined) {
-      return { body: providerBodyText(deployment, endpoint, body, opts, config.streamUsage), translation: { transforms, ctx: { ...ctx, providerBody: body, clientBody: body } } };
+      return { ...editedBody(deployment, config, endpoint, body, opts), translation: { transforms, ctx: { ...ctx, providerBody: body, clientBody: body } } };
     }
-    const providerBody = transforms.request(buildProviderBody(deployment, endpoint, body, opts, config.streamUsage), ctx);
-    return { body: JSON.stringify(providerBody), translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
+    const built = buildProviderBody(deployment, endpoint, body, opts, config.streamUsage);
+    const providerBody = transforms.request(built, ctx);
+    return { body: JSON.stringify(providerBody), built, translation: { transforms, ctx: { ...ctx, providerBody, clientBody: body } } };
   }
   const viaBody = transforms.request === undefined ? body : transforms.request(body, ctx);
   // The via endpoint's body is the gateway's own object: no client bytes to edit in place.
   const via = transforms.via;
   const inner = inClientTerms(transforms, body, () => requestBody(deployment, config, via, viaBody, { ...opts, bodyText: undefined }));
-  const outerCtx: ResponseContext = { ...ctx, providerBody: buildProviderBody(deployment, transforms.via, viaBody, opts, config.streamUsage), clientBody: body };
+  // The via endpoint's body as the inner request built it (built once), else built here.
+  const viaProviderBody = inner.built ?? buildProviderBody(deployment, via, viaBody, { ...opts, bodyText: undefined }, config.streamUsage);
+  const outerCtx: ResponseContext = { ...ctx, providerBody: viaProviderBody, clientBody: body };
   if (inner.translation === undefined) return { body: inner.body, translation: { transforms, ctx: outerCtx } };
   return { body: inner.body, translation: { transforms: chained(transforms, outerCtx, inner.translation.transforms, inner.translation.ctx), ctx: outerCtx } };
 }
