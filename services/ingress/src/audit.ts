@@ -1,5 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import type { GatewayError, Endpoint, Usage } from '@switchyard/contracts';
-import { SpanStatusCode, type Logger, type Span } from '@switchyard/telemetry';
+import { extractContext, SpanKind, SpanStatusCode, type Context, type Logger, type Span, type Tracer } from '@switchyard/telemetry';
 import type { AttemptEntry } from './attempt-runner.js';
 import type { Delivery } from './deliver.js';
 import type { IngressMetrics } from './metrics.js';
@@ -29,6 +30,55 @@ export interface RequestRecord {
   fallbacks: number;
   traceId: string;
   started: number;
+}
+
+/**
+ * Opens a request as every route does: its server span (continuing a
+ * client's traceparent) and the record the audit line, metrics and span are
+ * written from when it ends (`finishRequest`).
+ */
+export function startRequest(
+  request: FastifyRequest,
+  tracer: Tracer,
+  opened: { endpoint: Endpoint; method: 'POST' | 'GET' | 'DELETE'; fallbackRoute: string; operation: string },
+): { span: Span; parent: Context; record: RequestRecord } {
+  const parent = extractContext((name) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  });
+  const span = tracer.startSpan(
+    `${opened.method} ${request.routeOptions.url ?? opened.fallbackRoute}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': opened.method,
+        'gen_ai.operation.name': opened.operation,
+        'switchyard.request_id': request.id,
+        ...(request.clientRequestId ? { 'switchyard.client_request_id': request.clientRequestId } : {}),
+      },
+    },
+    parent,
+  );
+  const record: RequestRecord = {
+    requestId: request.id,
+    clientRequestId: request.clientRequestId,
+    callerId: request.callerId,
+    keyAlias: request.auth?.caller.keyAlias ?? null,
+    teamId: request.auth?.caller.teamId ?? null,
+    teamAlias: request.auth?.caller.teamAlias ?? null,
+    virtualKey: request.auth?.key != null,
+    endpoint: opened.endpoint,
+    requestedModel: null,
+    modelGroup: null,
+    deploymentId: null,
+    attempts: 0,
+    providerCalls: 0,
+    attemptTrail: [],
+    fallbacks: 0,
+    traceId: span.spanContext().traceId,
+    started: performance.now(),
+  };
+  return { span, parent, record };
 }
 
 /**

@@ -16,11 +16,11 @@ import { runAttempts } from './attempt-runner.js';
 import { readClientFallbacks } from './client-fallbacks.js';
 import type { AdaptiveChoice, AdaptiveRouting } from './adaptive/adaptive-routing.js';
 import type { TurnPublisher } from './adaptive/turn-publisher.js';
-import { extractContext, SpanKind, switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
+import { switchyardTracer, trace, type Context, type Logger } from '@switchyard/telemetry';
 import { anthropicBetaOf, anthropicErrorFrame } from './messages-route.js';
 import { pinnedDeployment, responsesErrorFrame } from './responses-route.js';
 import type { StoredResponses } from './stored-responses.js';
-import { finishRequest, type RequestRecord } from './audit.js';
+import { finishRequest, startRequest, type RequestRecord } from './audit.js';
 import { clientClosedDelivery, deliverBuffered, deliverStream, type Delivery } from './deliver.js';
 import type { Dispatcher } from './dispatch.js';
 import { onAbort, watchHangUp } from './hang-up.js';
@@ -66,39 +66,12 @@ export function createProxyHandler(endpoint: Endpoint, deps: ProxyDeps) {
 
   return async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     // A client's own traceparent is continued: its trace then contains the whole gateway path.
-    const parent = extractContext((name) => headerValue(request.headers[name]));
-    const span = tracer.startSpan(
-      `POST ${request.routeOptions.url ?? endpoint}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': 'POST',
-          'gen_ai.operation.name': GEN_AI_OPERATION[endpoint],
-          'switchyard.request_id': request.id,
-          ...(request.clientRequestId ? { 'switchyard.client_request_id': request.clientRequestId } : {}),
-        },
-      },
-      parent,
-    );
-    const record: RequestRecord = {
-      requestId: request.id,
-      clientRequestId: request.clientRequestId,
-      callerId: request.callerId,
-      keyAlias: request.auth?.caller.keyAlias ?? null,
-      teamId: request.auth?.caller.teamId ?? null,
-      teamAlias: request.auth?.caller.teamAlias ?? null,
-      virtualKey: request.auth?.key != null,
+    const { span, parent, record } = startRequest(request, tracer, {
       endpoint,
-      requestedModel: null,
-      modelGroup: null,
-      deploymentId: null,
-      attempts: 0,
-      providerCalls: 0,
-      attemptTrail: [],
-      fallbacks: 0,
-      traceId: span.spanContext().traceId,
-      started: performance.now(),
-    };
+      method: 'POST',
+      fallbackRoute: endpoint,
+      operation: GEN_AI_OPERATION[endpoint],
+    });
     let delivery: Delivery | null = null;
     let failure: GatewayError | null = null;
     const turn: { pending: PendingTurn | null } = { pending: null };
@@ -307,8 +280,4 @@ function waitUnlessGone(ms: number, clientGone: AbortSignal): Promise<boolean> {
       resolve(false);
     });
   });
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deployment, GatewayConfig } from '@switchyard/config';
 import { Errors, GatewayError } from '@switchyard/contracts';
 import { TRANSLATED_RESPONSE_PREFIX } from '@switchyard/providers';
-import { extractContext, SpanKind, switchyardTracer, trace, type Logger } from '@switchyard/telemetry';
-import { finishRequest, type RequestRecord } from './audit.js';
+import { switchyardTracer, trace, type Logger } from '@switchyard/telemetry';
+import { finishRequest, startRequest } from './audit.js';
 import type { Delivery } from './deliver.js';
 import type { IngressMetrics } from './metrics.js';
 import { requestIdHeaders } from './request-id.js';
@@ -77,33 +77,12 @@ export function registerStoredResponseRoutes(app: FastifyInstance, deps: StoredR
   const handler = (operation: 'retrieve' | 'delete') =>
     async function storedResponse(request: FastifyRequest<{ Params: { id: string }; Querystring: Record<string, unknown> }>, reply: FastifyReply): Promise<void> {
       const method = operation === 'retrieve' ? 'GET' : 'DELETE';
-      const parent = extractContext((name) => {
-        const value = request.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      });
-      const span = tracer.startSpan(`${method} ${request.routeOptions.url ?? '/v1/responses/:id'}`, {
-        kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': method, 'gen_ai.operation.name': `responses.${operation}`, 'switchyard.request_id': request.id },
-      }, parent);
-      const record: RequestRecord = {
-        requestId: request.id,
-        clientRequestId: request.clientRequestId,
-        callerId: request.callerId,
-        keyAlias: request.auth?.caller.keyAlias ?? null,
-        teamId: request.auth?.caller.teamId ?? null,
-        teamAlias: request.auth?.caller.teamAlias ?? null,
-        virtualKey: request.auth?.key != null,
+      const { span, parent, record } = startRequest(request, tracer, {
         endpoint: 'responses',
-        requestedModel: null,
-        modelGroup: null,
-        deploymentId: null,
-        attempts: 0,
-        providerCalls: 0,
-        attemptTrail: [],
-        fallbacks: 0,
-        traceId: span.spanContext().traceId,
-        started: performance.now(),
-      };
+        method,
+        fallbackRoute: '/v1/responses/:id',
+        operation: `responses.${operation}`,
+      });
       let delivery: Delivery | null = null;
       let failure: GatewayError | null = null;
       try {
